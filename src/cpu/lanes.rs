@@ -1,0 +1,181 @@
+//! The small vector trait every CPU kernel is written against, and its
+//! one-lane scalar implementation.
+//!
+//! The kernels in [`super::math`] are generic over [`Lanes`] and
+//! `#[inline(always)]`; each backend (scalar, portable `wide`, AVX2+FMA)
+//! instantiates them inside its own entry point, so one body of math becomes
+//! scalar, SSE2/NEON and AVX2 machine code (the memchr design).
+
+use core::ops::{Add, Div, Mul, Neg, Sub};
+
+/// A vector of `WIDTH` `f32` lanes with the handful of operations the kernels
+/// need. Every method is lane-wise.
+///
+/// Operations whose rounding the kernels rely on are exact by contract:
+/// `+ - * /` are IEEE-754 round-to-nearest; [`Lanes::mul_sub_exact`] is a
+/// fused (single-rounding) `c − a·b` on every backend, emulated where the CPU
+/// has no FMA. [`Lanes::mul_add`] may be fused or not: the kernels are correct
+/// either way.
+pub(crate) trait Lanes:
+    Copy
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+{
+    /// Number of `f32` lanes.
+    const WIDTH: usize;
+    /// All lanes set to `v`.
+    fn splat(v: f32) -> Self;
+    /// The first `WIDTH` elements of `src` (any alignment).
+    ///
+    /// Panics if `src.len() < WIDTH` (callers pass exact-size chunks, so the
+    /// check compiles away).
+    fn load(src: &[f32]) -> Self;
+    /// Writes the lanes to the first `WIDTH` elements of `dst`.
+    fn store(self, dst: &mut [f32]);
+    /// `self·b + c`, fused where the backend has FMA, else two roundings.
+    fn mul_add(self, b: Self, c: Self) -> Self;
+    /// `c − self·b` with a single rounding on every backend.
+    fn mul_sub_exact(self, b: Self, c: Self) -> Self;
+    /// `min`/`max` with unspecified NaN behaviour (kernels fix NaN lanes last).
+    fn min(self, o: Self) -> Self;
+    /// See [`Lanes::min`].
+    fn max(self, o: Self) -> Self;
+    /// Round toward −∞.
+    fn floor(self) -> Self;
+    /// 2^k for lanes holding an integral `k` in [−126, 128] (128 gives +∞).
+    /// Other lanes give unspecified (but defined) values.
+    fn pow2i(self) -> Self;
+    /// Lane-wise `if sign_bit(self) { neg } else { pos }`.
+    fn select_sign(self, neg: Self, pos: Self) -> Self;
+    /// Lane-wise `if self is NaN { self + self } else { r }` (a quiet NaN with
+    /// the input's payload where the input is NaN).
+    fn nan_or(self, r: Self) -> Self;
+}
+
+/// Dekker's exact product without FMA: returns `c − a·b` rounded once, for
+/// |a|, |b| < 2^100 (the kernels use it on values near 1). Written once over
+/// [`Lanes`] for backends without a hardware FMA.
+#[inline(always)]
+pub(crate) fn mul_sub_exact_dekker<L: Lanes>(a: L, b: L, c: L) -> L {
+    let split = L::splat(4097.0); // 2^12 + 1: Veltkamp splitting for 24-bit significands
+    let ta = a * split;
+    let ah = ta - (ta - a);
+    let al = a - ah;
+    let tb = b * split;
+    let bh = tb - (tb - b);
+    let bl = b - bh;
+    let p = a * b;
+    let err = ((ah * bh - p) + ah * bl + al * bh) + al * bl; // a·b = p + err exactly
+    (c - p) - err
+}
+
+/// One `f32` as a one-lane vector: the `scalar` backend and the reference
+/// layout for tails.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Scalar(pub(crate) f32);
+
+macro_rules! scalar_binop {
+    ($($tr:ident $f:ident $op:tt),*) => {$(
+        impl $tr for Scalar {
+            type Output = Scalar;
+            #[inline(always)]
+            fn $f(self, o: Scalar) -> Scalar { Scalar(self.0 $op o.0) }
+        }
+    )*};
+}
+scalar_binop!(Add add +, Sub sub -, Mul mul *, Div div /);
+
+impl Neg for Scalar {
+    type Output = Scalar;
+    #[inline(always)]
+    fn neg(self) -> Scalar {
+        Scalar(-self.0)
+    }
+}
+
+impl Lanes for Scalar {
+    const WIDTH: usize = 1;
+    #[inline(always)]
+    fn splat(v: f32) -> Self {
+        Scalar(v)
+    }
+    #[inline(always)]
+    fn load(src: &[f32]) -> Self {
+        Scalar(src[0])
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [f32]) {
+        dst[0] = self.0;
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        Scalar(self.0 * b.0 + c.0)
+    }
+    #[inline(always)]
+    fn mul_sub_exact(self, b: Self, c: Self) -> Self {
+        mul_sub_exact_dekker(self, b, c)
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        Scalar(if o.0 < self.0 { o.0 } else { self.0 })
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        Scalar(if o.0 > self.0 { o.0 } else { self.0 })
+    }
+    #[inline(always)]
+    fn floor(self) -> Self {
+        Scalar(self.0.floor())
+    }
+    #[inline(always)]
+    fn pow2i(self) -> Self {
+        // `as` saturates (NaN → 0), so no lane can overflow the shift.
+        Scalar(f32::from_bits(((self.0 as i32).wrapping_add(127) as u32) << 23))
+    }
+    #[inline(always)]
+    fn select_sign(self, neg: Self, pos: Self) -> Self {
+        if self.0.is_sign_negative() {
+            neg
+        } else {
+            pos
+        }
+    }
+    #[inline(always)]
+    fn nan_or(self, r: Self) -> Self {
+        if self.0.is_nan() {
+            Scalar(self.0 + self.0)
+        } else {
+            r
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dekker_matches_fused() {
+        let vals = [1.0f32, 0.7, 1.3, 0.999_999_9, 1.5e-3, 0.333_333_34, 1.999_999_9];
+        for &a in &vals {
+            for &b in &vals {
+                for &c in &vals {
+                    let got = mul_sub_exact_dekker(Scalar(a), Scalar(b), Scalar(c)).0;
+                    let want = (-a).mul_add(b, c);
+                    assert_eq!(got.to_bits(), want.to_bits(), "a={a} b={b} c={c}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pow2i_range() {
+        for k in -126..=127 {
+            assert_eq!(Scalar(k as f32).pow2i().0, 2f32.powi(k));
+        }
+        assert_eq!(Scalar(128.0).pow2i().0, f32::INFINITY);
+    }
+}

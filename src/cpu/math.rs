@@ -1,0 +1,239 @@
+//! The vector algorithms, written once over [`Lanes`].
+//!
+//! Every function here is `#[inline(always)]` so that each backend's entry
+//! point gets its own copy compiled with its own instruction set. Tails
+//! shorter than a vector go through the same vector code on a zero-padded
+//! stack copy, so the last elements of a slice get bit-identical results to
+//! the same values anywhere else.
+
+use super::lanes::Lanes;
+
+/// log2(e) rounded to f32.
+const LOG2E: f32 = core::f32::consts::LOG2_E;
+/// ln 2 split for Cody–Waite reduction: `LN2_HI` has 9 significant bits, so
+/// k·LN2_HI is exact for |k| ≤ 2^15 and z − k·LN2_HI is exact (Sterbenz).
+const LN2_HI: f32 = 0.693_359_375;
+const LN2_LO: f32 = -2.121_944_4e-4;
+/// Inputs below −104 give σ < 2^−150, which rounds to +0. Clamping there keeps
+/// the exponent k in [−150, 0].
+const EXACT_CLAMP: f32 = -104.0;
+/// Near-minimax P(r) ≈ (e^r − 1 − r)/r² on [−ln2/2, ln2/2]; |error| < 4e−9,
+/// so r²·P carries < 2^−31 absolute error.
+const P: [f32; 6] = [
+    0.5,
+    0.166_666_67,
+    0.041_666_467,
+    0.008_333_286,
+    0.001_393_365_2,
+    0.000_199_075_88,
+];
+
+/// Exact tier, one vector: σ(x) with ≤ 1 ULP error for every f32 `x`.
+///
+/// With a = |x| and e = e^−a, t = e/(1+e) = σ(−a); the result is t for x < 0
+/// and 1 − t for x ≥ 0, so e^(large positive) is never formed.
+/// 1. z = max(−a, −104); k = round(z·log2 e); r = z − k·ln2 (Cody–Waite,
+///    r₁ exact, the low part kept separately).
+/// 2. N = e^r = 1 + r + r²P(r) as an unevaluated pair n_hi + n_lo
+///    (two Fast2Sums), so e = 2^k·N without rounding N.
+/// 3. D = 1 + 2^k·N as a pair (2^k applied as two exact power-of-two factors
+///    E1·E2, so subnormal results are rounded exactly once at the end).
+/// 4. y = N/D: one division for a first quotient, then the residual
+///    N − y₀·D with a fused multiply-subtract and one correction step.
+/// 5. x < 0: (y·E1)·E2, rounded once (also into the subnormal range);
+///    x ≥ 0: 1 − (y·E1)·E2 with one fused step. NaN lanes are restored last.
+#[inline(always)]
+pub(crate) fn exact_lanes<L: Lanes>(x: L) -> L {
+    let one = L::splat(1.0);
+    let z = (-(x.max(-x))).max(L::splat(EXACT_CLAMP)); // −|x|, clamped
+    let k = z.mul_add(L::splat(LOG2E), L::splat(0.5)).floor();
+    let r1 = z - k * L::splat(LN2_HI); // exact
+    let r_lo = -(k * L::splat(LN2_LO));
+    let r = r1 + r_lo;
+    let mut p = L::splat(P[5]);
+    p = p.mul_add(r, L::splat(P[4]));
+    p = p.mul_add(r, L::splat(P[3]));
+    p = p.mul_add(r, L::splat(P[2]));
+    p = p.mul_add(r, L::splat(P[1]));
+    p = p.mul_add(r, L::splat(P[0]));
+    let tail = (r * r).mul_add(p, r_lo);
+    let q = r1 + tail; // |tail| < |r1| except near r1 = 0, where both are tiny
+    let q_err = (r1 - q) + tail;
+    let n_hi = one + q;
+    let n_lo = ((one - n_hi) + q) + q_err;
+    // 2^k = E1·E2 with both factors normal.
+    let kh = (k * L::splat(0.5)).floor();
+    let e1 = kh.pow2i();
+    let e2 = (k - kh).pow2i();
+    let m = e1 * e2; // may underflow for k < −126, where it no longer matters
+    let eh = n_hi * m;
+    let d_hi = one + eh;
+    let d_lo = ((one - d_hi) + eh) + n_lo * m;
+    let rinv = one / d_hi;
+    let y0 = n_hi * rinv;
+    let rho = y0.mul_sub_exact(d_hi, n_hi) + (-y0).mul_add(d_lo, n_lo);
+    let y = rho.mul_add(rinv, y0);
+    let t = y * e1;
+    let neg = t * e2;
+    let pos = (-t).mul_add(e2, one);
+    x.nan_or(x.select_sign(neg, pos))
+}
+
+/// log2(e) and the clamp range of the fast tier's exponent.
+const FAST_V_MIN: f32 = -126.0;
+const FAST_V_MAX: f32 = 128.0;
+/// 2^f ≈ 1 + f·(Q0 + f·(Q1 + f·(Q2 + f·Q3))) on [0, 1): relative error
+/// < 7.1e−6; all coefficients positive and Q0+Q1+Q2+Q3 < 1, so the
+/// evaluation is monotone in f and stays below 2 as f → 1.
+const Q: [f32; 4] = [0.693_133_2, 0.240_661_62, 0.053_402_033, 0.012_789_158];
+
+/// Fast tier, one vector: 1/(1 + 2^v) with v = −x·log2 e, 2^v from an exact
+/// power of two and a degree-4 polynomial. Every step is a monotone function
+/// of the previous one (positive Horner coefficients on f ≥ 0, a polynomial
+/// that joins continuously at integer v), so the result is monotone
+/// non-decreasing in x. Relative error < 1e−5 where σ(x) ≥ 2^−126.
+#[inline(always)]
+pub(crate) fn fast_lanes<L: Lanes>(x: L) -> L {
+    let one = L::splat(1.0);
+    let v = (x * L::splat(-LOG2E))
+        .max(L::splat(FAST_V_MIN))
+        .min(L::splat(FAST_V_MAX));
+    let i = v.floor();
+    let f = v - i;
+    let mut q = L::splat(Q[3]);
+    q = q.mul_add(f, L::splat(Q[2]));
+    q = q.mul_add(f, L::splat(Q[1]));
+    q = q.mul_add(f, L::splat(Q[0]));
+    let p = q.mul_add(f, one);
+    let u = i.pow2i() * p;
+    x.nan_or(one / (one + u))
+}
+
+/// Backward, one vector: dx = dy·(y·(1 − y)). Three roundings, ≤ 1.5 ULP.
+#[inline(always)]
+pub(crate) fn backward_lanes<L: Lanes>(y: L, dy: L) -> L {
+    dy * (y * (L::splat(1.0) - y))
+}
+
+/// A one-input element-wise kernel. A trait with a static method (not a
+/// closure or fn pointer) so that `#[inline(always)]` reaches through to the
+/// backend's `#[target_feature]` entry point.
+pub(crate) trait Kernel1 {
+    fn apply<L: Lanes>(x: L) -> L;
+}
+
+/// A two-input element-wise kernel; see [`Kernel1`].
+pub(crate) trait Kernel2 {
+    fn apply<L: Lanes>(a: L, b: L) -> L;
+}
+
+macro_rules! kernel {
+    ($name:ident: $tr:ident, $f:ident($($a:ident),*)) => {
+        pub(crate) struct $name;
+        impl $tr for $name {
+            #[inline(always)]
+            fn apply<L: Lanes>($($a: L),*) -> L {
+                $f($($a),*)
+            }
+        }
+    };
+}
+kernel!(ExactK: Kernel1, exact_lanes(x));
+kernel!(FastK: Kernel1, fast_lanes(x));
+kernel!(BackwardK: Kernel2, backward_lanes(y, dy));
+
+/// Applies `K` to `src` (or to `dst` in place when `src` is `None`) vector by
+/// vector; the tail goes through a zero-padded copy.
+#[inline(always)]
+fn map1<L: Lanes, K: Kernel1>(src: Option<&[f32]>, dst: &mut [f32]) {
+    let f = |v: L| K::apply(v);
+    const MAX_WIDTH: usize = 16;
+    let w = L::WIDTH;
+    let n = dst.len();
+    let body = n - n % w;
+    match src {
+        Some(src) => {
+            for (s, d) in src[..body].chunks_exact(w).zip(dst[..body].chunks_exact_mut(w)) {
+                f(L::load(s)).store(d);
+            }
+        }
+        None => {
+            for d in dst[..body].chunks_exact_mut(w) {
+                f(L::load(d)).store(d);
+            }
+        }
+    }
+    if body < n {
+        let mut buf = [0.0f32; MAX_WIDTH];
+        let tail = n - body;
+        buf[..tail].copy_from_slice(match src {
+            Some(s) => &s[body..],
+            None => &dst[body..],
+        });
+        f(L::load(&buf)).store(&mut buf);
+        dst[body..].copy_from_slice(&buf[..tail]);
+    }
+}
+
+/// Two-input version of [`map1`]: `out[i] = K(a[i], b_or_out[i])`.
+#[inline(always)]
+fn map2<L: Lanes, K: Kernel2>(a: &[f32], b: Option<&[f32]>, dst: &mut [f32]) {
+    let f = |u: L, v: L| K::apply(u, v);
+    const MAX_WIDTH: usize = 16;
+    let w = L::WIDTH;
+    let n = dst.len();
+    let body = n - n % w;
+    match b {
+        Some(b) => {
+            for ((sa, sb), d) in a[..body]
+                .chunks_exact(w)
+                .zip(b[..body].chunks_exact(w))
+                .zip(dst[..body].chunks_exact_mut(w))
+            {
+                f(L::load(sa), L::load(sb)).store(d);
+            }
+        }
+        None => {
+            for (sa, d) in a[..body].chunks_exact(w).zip(dst[..body].chunks_exact_mut(w)) {
+                f(L::load(sa), L::load(d)).store(d);
+            }
+        }
+    }
+    if body < n {
+        let tail = n - body;
+        let mut ba = [0.0f32; MAX_WIDTH];
+        let mut bb = [0.0f32; MAX_WIDTH];
+        ba[..tail].copy_from_slice(&a[body..]);
+        bb[..tail].copy_from_slice(match b {
+            Some(b) => &b[body..],
+            None => &dst[body..],
+        });
+        f(L::load(&ba), L::load(&bb)).store(&mut ba);
+        dst[body..].copy_from_slice(&ba[..tail]);
+    }
+}
+
+/// The element-wise one-input kernels, chosen once per call (outside the loop).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unary {
+    /// [`exact_lanes`]
+    Exact,
+    /// [`fast_lanes`]
+    Fast,
+}
+
+/// Runs `op` over `src` into `dst`, or over `dst` in place when `src` is
+/// `None`. Lengths were checked by the caller.
+#[inline(always)]
+pub(crate) fn unary<L: Lanes>(op: Unary, src: Option<&[f32]>, dst: &mut [f32]) {
+    match op {
+        Unary::Exact => map1::<L, ExactK>(src, dst),
+        Unary::Fast => map1::<L, FastK>(src, dst),
+    }
+}
+
+/// dx = dy·y·(1−y) over slices; `dy == None` means dy lives in `dx` (in place).
+#[inline(always)]
+pub(crate) fn backward<L: Lanes>(y: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
+    map2::<L, BackwardK>(y, dy, dx)
+}

@@ -1,0 +1,313 @@
+//! CPU backends as values: listing, detection, dispatch and the rayon path.
+//!
+//! A [`Backend`] names one way of running the kernels on this CPU. Every
+//! backend runs the same vector algorithm (`math.rs`, generic over the lane
+//! trait in `lanes.rs`); they differ in instruction set or in threads:
+//!
+//! | backend | what runs |
+//! |---|---|
+//! | [`Backend::Scalar`] | the vector algorithm one lane at a time |
+//! | [`Backend::Portable`] | `wide::f32x8` with the instruction set `wide` was compiled for (SSE2 in a default x86-64 build) |
+//! | [`Backend::Avx2Fma`] | `std::arch` AVX2+FMA, detected at run time (x86-64 only) |
+//! | [`Backend::Parallel`] | the best of the above on every rayon thread, in chunks of [`PAR_CHUNK`] elements |
+//!
+//! The crate-level functions ([`crate::sigmoid`] and friends) pick the best
+//! SIMD backend, and [`Backend::Parallel`] from [`parallel_threshold`]
+//! elements up.
+
+mod lanes;
+pub(crate) mod math;
+mod portable;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
+use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use math::Unary;
+use rayon::prelude::*;
+
+/// A way of running the kernels on this CPU. See the [module docs](self).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// One element at a time through the same algorithm as the SIMD backends.
+    Scalar,
+    /// The `wide` crate's 8-lane vectors (SSE2, NEON or scalar, fixed when the
+    /// crate is compiled).
+    Portable,
+    /// AVX2 + FMA intrinsics, chosen at run time (x86-64 only).
+    Avx2Fma,
+    /// The best SIMD backend on all rayon threads.
+    Parallel,
+}
+
+/// Elements per rayon task in [`Backend::Parallel`] (256 KiB of `f32`).
+pub const PAR_CHUNK: usize = 1 << 16;
+
+/// Default for [`parallel_threshold`]: measured on a 2-core Zen 3 with
+/// `cargo bench --bench sigmoid -- threshold` (see the README).
+pub const DEFAULT_PARALLEL_THRESHOLD: usize = 1 << 17;
+
+static PARALLEL_THRESHOLD: AtomicUsize = AtomicUsize::new(DEFAULT_PARALLEL_THRESHOLD);
+
+/// The length from which the crate-level functions use [`Backend::Parallel`].
+#[must_use]
+pub fn parallel_threshold() -> usize {
+    PARALLEL_THRESHOLD.load(Ordering::Relaxed)
+}
+
+/// Overrides [`parallel_threshold`] for the whole process (`usize::MAX`
+/// disables threads).
+pub fn set_parallel_threshold(n: usize) {
+    PARALLEL_THRESHOLD.store(n, Ordering::Relaxed);
+}
+
+/// Environment variable that caps the detected instruction set, for testing
+/// the fallbacks on a capable machine: `scalar` or `portable`.
+pub const FORCE_ENV: &str = "SIGMOID_KERNELS_BACKEND";
+
+impl Backend {
+    /// Every backend this build knows, available here or not.
+    pub const ALL: [Backend; 4] = [
+        Backend::Scalar,
+        Backend::Portable,
+        Backend::Avx2Fma,
+        Backend::Parallel,
+    ];
+
+    /// The backends this CPU can run, slowest first.
+    #[must_use]
+    pub fn available() -> Vec<Backend> {
+        Self::ALL.into_iter().filter(|b| b.is_available()).collect()
+    }
+
+    /// Whether this CPU (and build) can run `self`.
+    #[must_use]
+    pub fn is_available(self) -> bool {
+        match self {
+            Backend::Scalar | Backend::Portable | Backend::Parallel => true,
+            Backend::Avx2Fma => avx2_detected(),
+        }
+    }
+
+    /// The fastest single-thread backend of this CPU, detected once, capped by
+    /// the [`FORCE_ENV`] variable if set.
+    #[must_use]
+    pub fn best_simd() -> Backend {
+        static BEST: AtomicU8 = AtomicU8::new(u8::MAX);
+        let cached = BEST.load(Ordering::Relaxed);
+        if let Some(&b) = Self::ALL.get(usize::from(cached)) {
+            return b;
+        }
+        let best = match std::env::var(FORCE_ENV).as_deref() {
+            Ok("scalar") => Backend::Scalar,
+            Ok("portable") => Backend::Portable,
+            _ if avx2_detected() => Backend::Avx2Fma,
+            _ => Backend::Portable,
+        };
+        BEST.store(best as u8, Ordering::Relaxed);
+        best
+    }
+
+    /// What the crate-level functions use for `len` elements.
+    #[must_use]
+    pub fn for_len(len: usize) -> Backend {
+        if len >= parallel_threshold() && rayon::current_num_threads() > 1 {
+            Backend::Parallel
+        } else {
+            Backend::best_simd()
+        }
+    }
+
+    /// Short name: `scalar`, `portable`, `avx2+fma`, `parallel`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Scalar => "scalar",
+            Backend::Portable => "portable",
+            Backend::Avx2Fma => "avx2+fma",
+            Backend::Parallel => "parallel",
+        }
+    }
+
+    /// The backend called `name` (as printed by [`Backend::name`]) if this
+    /// CPU can run it.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Backend> {
+        Self::ALL
+            .into_iter()
+            .find(|b| b.name() == name && b.is_available())
+    }
+
+    /// The instruction set actually used, e.g. `wide/sse2`, `avx2+fma`, or
+    /// for [`Backend::Parallel`] the SIMD backend it runs on each thread.
+    #[must_use]
+    pub fn isa(self) -> String {
+        match self {
+            Backend::Scalar => "scalar".into(),
+            Backend::Portable => format!("wide/{}", portable_isa()),
+            Backend::Avx2Fma => "avx2+fma".into(),
+            Backend::Parallel => format!(
+                "{} x{} threads",
+                Backend::best_simd().isa(),
+                rayon::current_num_threads()
+            ),
+        }
+    }
+
+    fn assert_available(self) {
+        assert!(
+            self.is_available(),
+            "sigmoid-kernels: backend `{}` is not available on this CPU",
+            self.name()
+        );
+    }
+
+    /// [`crate::sigmoid`] on this backend.
+    ///
+    /// # Panics
+    /// If `x.len() != y.len()`, or if the backend is not available on this CPU.
+    pub fn sigmoid(self, x: &[f32], y: &mut [f32]) {
+        check_len("sigmoid", "x", x.len(), "y", y.len());
+        self.unary(Unary::Exact, Some(x), y);
+    }
+
+    /// [`crate::sigmoid_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    pub fn sigmoid_inplace(self, x: &mut [f32]) {
+        self.unary(Unary::Exact, None, x);
+    }
+
+    /// [`crate::sigmoid_fast`] on this backend.
+    ///
+    /// # Panics
+    /// If `x.len() != y.len()`, or if the backend is not available on this CPU.
+    pub fn sigmoid_fast(self, x: &[f32], y: &mut [f32]) {
+        check_len("sigmoid_fast", "x", x.len(), "y", y.len());
+        self.unary(Unary::Fast, Some(x), y);
+    }
+
+    /// [`crate::sigmoid_fast_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    pub fn sigmoid_fast_inplace(self, x: &mut [f32]) {
+        self.unary(Unary::Fast, None, x);
+    }
+
+    /// [`crate::sigmoid_backward`] on this backend.
+    ///
+    /// # Panics
+    /// If the three lengths differ, or if the backend is not available.
+    pub fn sigmoid_backward(self, y: &[f32], dy: &[f32], dx: &mut [f32]) {
+        check_len("sigmoid_backward", "y", y.len(), "dy", dy.len());
+        check_len("sigmoid_backward", "y", y.len(), "dx", dx.len());
+        self.backward(y, Some(dy), dx);
+    }
+
+    /// [`crate::sigmoid_backward_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If `y.len() != dy.len()`, or if the backend is not available.
+    pub fn sigmoid_backward_inplace(self, y: &[f32], dy: &mut [f32]) {
+        check_len("sigmoid_backward_inplace", "y", y.len(), "dy", dy.len());
+        self.backward(y, None, dy);
+    }
+
+    fn unary(self, op: Unary, src: Option<&[f32]>, dst: &mut [f32]) {
+        self.assert_available();
+        match self {
+            Backend::Scalar => math::unary::<lanes::Scalar>(op, src, dst),
+            Backend::Portable => math::unary::<wide::f32x8>(op, src, dst),
+            // SAFETY: `assert_available` checked that the CPU has AVX2 and FMA.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2Fma => unsafe { avx2::unary(op, src, dst) },
+            #[cfg(not(target_arch = "x86_64"))]
+            Backend::Avx2Fma => unreachable!("checked by assert_available"),
+            Backend::Parallel => {
+                let best = Backend::best_simd();
+                match src {
+                    Some(src) => src
+                        .par_chunks(PAR_CHUNK)
+                        .zip(dst.par_chunks_mut(PAR_CHUNK))
+                        .for_each(|(s, d)| best.unary(op, Some(s), d)),
+                    None => dst
+                        .par_chunks_mut(PAR_CHUNK)
+                        .for_each(|d| best.unary(op, None, d)),
+                }
+            }
+        }
+    }
+
+    fn backward(self, y: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
+        self.assert_available();
+        match self {
+            Backend::Scalar => math::backward::<lanes::Scalar>(y, dy, dx),
+            Backend::Portable => math::backward::<wide::f32x8>(y, dy, dx),
+            // SAFETY: `assert_available` checked that the CPU has AVX2 and FMA.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2Fma => unsafe { avx2::backward(y, dy, dx) },
+            #[cfg(not(target_arch = "x86_64"))]
+            Backend::Avx2Fma => unreachable!("checked by assert_available"),
+            Backend::Parallel => {
+                let best = Backend::best_simd();
+                match dy {
+                    Some(dy) => y
+                        .par_chunks(PAR_CHUNK)
+                        .zip(dy.par_chunks(PAR_CHUNK))
+                        .zip(dx.par_chunks_mut(PAR_CHUNK))
+                        .for_each(|((y, dy), dx)| best.backward(y, Some(dy), dx)),
+                    None => y
+                        .par_chunks(PAR_CHUNK)
+                        .zip(dx.par_chunks_mut(PAR_CHUNK))
+                        .for_each(|(y, dx)| best.backward(y, None, dx)),
+                }
+            }
+        }
+    }
+}
+
+impl core::fmt::Display for Backend {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Panics with both names and lengths, like `copy_from_slice`.
+#[track_caller]
+pub(crate) fn check_len(op: &str, a: &str, la: usize, b: &str, lb: usize) {
+    assert!(
+        la == lb,
+        "{op}: length mismatch: {a}.len() = {la}, {b}.len() = {lb}"
+    );
+}
+
+fn avx2_detected() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+fn portable_isa() -> &'static str {
+    if cfg!(all(target_feature = "avx2", target_feature = "fma")) {
+        "avx2+fma"
+    } else if cfg!(target_feature = "avx") {
+        "avx"
+    } else if cfg!(target_feature = "sse4.1") {
+        "sse4.1"
+    } else if cfg!(target_feature = "sse2") {
+        "sse2"
+    } else if cfg!(target_feature = "neon") {
+        "neon"
+    } else if cfg!(target_feature = "simd128") {
+        "simd128"
+    } else {
+        "scalar"
+    }
+}

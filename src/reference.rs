@@ -1,0 +1,136 @@
+//! The oracle: plain scalar Sigmoid in `f64`, rounded once to `f32`, and the
+//! one error metric (ULPs) that every optimised path is measured with.
+//!
+//! Nothing here is fast and nothing here is clever. Every other kernel in the
+//! crate (SIMD, threads, GPU, quantized tables) is tested against these
+//! functions, never against another optimised path.
+//!
+//! `exp` comes from the `libm` crate (a port of musl's, < 1 ULP in `f64`), so
+//! the oracle is the same code with or without `std`.
+
+/// σ(x) = 1/(1+e^−x) in `f64` with the numerically stable formula:
+/// x ≥ 0: 1/(1+e^−x); x < 0: e^x/(1+e^x). No intermediate overflows.
+///
+/// NaN → NaN, +∞ → 1, −∞ → 0.
+#[inline]
+#[must_use]
+pub fn sigmoid_f64(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + libm::exp(-x))
+    } else {
+        let e = libm::exp(x);
+        e / (1.0 + e)
+    }
+}
+
+/// σ(x) for an `f32` input, computed in `f64` and rounded once to `f32`.
+///
+/// The f64 value has a relative error near 2^−52, so this is the correctly
+/// rounded result except, at most, for inputs whose exact σ lies within
+/// ~2^−52 (relative) of a rounding midpoint between two `f32`s.
+#[inline]
+#[must_use]
+pub fn sigmoid(x: f32) -> f32 {
+    sigmoid_f64(f64::from(x)) as f32
+}
+
+/// The gradient dx = dy·y·(1−y) from the saved forward output `y`, in `f64`
+/// (dy·y is exact in `f64`, 1−y is exact, one rounding for the product).
+#[inline]
+#[must_use]
+pub fn sigmoid_backward_f64(y: f32, dy: f32) -> f64 {
+    let y = f64::from(y);
+    f64::from(dy) * y * (1.0 - y)
+}
+
+/// [`sigmoid_backward_f64`] rounded once to `f32`.
+#[inline]
+#[must_use]
+pub fn sigmoid_backward(y: f32, dy: f32) -> f32 {
+    sigmoid_backward_f64(y, dy) as f32
+}
+
+/// The spacing of `f32` numbers at the magnitude of `r` (an `f64`): 2^(e−23)
+/// for r in the f32 binade [2^e, 2^(e+1)), and the subnormal spacing 2^−149
+/// below the normal range (|r| < 2^−126).
+#[must_use]
+pub fn ulp_f32(r: f64) -> f64 {
+    let a = r.abs();
+    if !(a >= f64::from(f32::MIN_POSITIVE)) {
+        return f64::from(f32::from_bits(1)); // 2^-149 (also for NaN input)
+    }
+    let e = ((a.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+    libm::ldexp(1.0, e - 23)
+}
+
+/// Error of `y` in ULPs against the unrounded reference value `r`:
+/// |y − r| / ulp(r), with [`ulp_f32`] as the unit. Correct rounding is ≤ 0.5.
+///
+/// NaN against NaN is 0 (payloads are not compared); NaN against a number, or
+/// an infinity against anything but the same infinity, is `f64::INFINITY`.
+#[must_use]
+pub fn ulp_error(y: f32, r: f64) -> f64 {
+    let y = f64::from(y);
+    match (y.is_nan(), r.is_nan()) {
+        (true, true) => return 0.0,
+        (true, false) | (false, true) => return f64::INFINITY,
+        _ => {}
+    }
+    if y.is_infinite() || r.is_infinite() {
+        return if y == r { 0.0 } else { f64::INFINITY };
+    }
+    (y - r).abs() / ulp_f32(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_values() {
+        assert!(sigmoid(f32::NAN).is_nan());
+        assert_eq!(sigmoid(f32::INFINITY), 1.0);
+        assert_eq!(sigmoid(f32::NEG_INFINITY).to_bits(), 0.0f32.to_bits());
+        assert_eq!(sigmoid(0.0), 0.5);
+        assert_eq!(sigmoid(-0.0), 0.5);
+        assert_eq!(sigmoid(f32::MAX), 1.0);
+        assert_eq!(sigmoid(-f32::MAX), 0.0);
+        // The true underflow: σ(x) < 2^-150 rounds to 0 near x ≈ -103.97.
+        assert!(sigmoid(-103.0) > 0.0);
+        assert_eq!(sigmoid(-104.0), 0.0);
+    }
+
+    #[test]
+    fn stable_formula_agrees_with_naive_where_naive_is_fine() {
+        for i in -400..=400 {
+            let x = f64::from(i) / 20.0;
+            let naive = 1.0 / (1.0 + (-x).exp());
+            assert!((sigmoid_f64(x) - naive).abs() <= 1e-15, "x={x}");
+        }
+    }
+
+    #[test]
+    fn ulp_metric() {
+        assert_eq!(ulp_f32(1.0), f64::from(f32::EPSILON));
+        assert_eq!(ulp_f32(0.75), f64::from(f32::EPSILON) / 2.0);
+        assert_eq!(ulp_f32(1e-40), 2f64.powi(-149));
+        assert_eq!(ulp_f32(0.0), 2f64.powi(-149));
+        assert_eq!(ulp_error(1.0, 1.0), 0.0);
+        let next = f32::from_bits(1.0f32.to_bits() + 1);
+        assert_eq!(ulp_error(next, 1.0), 1.0);
+        assert_eq!(ulp_error(f32::NAN, f64::NAN), 0.0);
+        assert_eq!(ulp_error(0.5, f64::NAN), f64::INFINITY);
+        assert_eq!(ulp_error(f32::INFINITY, f64::INFINITY), 0.0);
+        assert_eq!(ulp_error(1.0, f64::INFINITY), f64::INFINITY);
+        // subnormal spacing: 2^-149 off is one ULP
+        assert_eq!(ulp_error(f32::from_bits(3), f64::from(f32::from_bits(2))), 1.0);
+    }
+
+    #[test]
+    fn backward_reference() {
+        assert_eq!(sigmoid_backward(0.5, 1.0), 0.25);
+        assert_eq!(sigmoid_backward(1.0, 7.0), 0.0);
+        assert!(sigmoid_backward(0.5, f32::NAN).is_nan());
+        assert!(sigmoid_backward(f32::NAN, 1.0).is_nan());
+    }
+}
