@@ -98,6 +98,16 @@ impl Lanes for Avx2 {
         })
     }
     #[inline(always)]
+    fn neg_abs(self) -> Self {
+        // SAFETY: AVX is enabled in every caller.
+        Avx2(unsafe { _mm256_or_ps(self.0, _mm256_set1_ps(-0.0)) })
+    }
+    #[inline(always)]
+    fn shl_exponent(self) -> Self {
+        // SAFETY: AVX2 is enabled in every caller.
+        Avx2(unsafe { _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_castps_si256(self.0))) })
+    }
+    #[inline(always)]
     fn select_sign(self, neg: Self, pos: Self) -> Self {
         // SAFETY: AVX is enabled in every caller. blendv reads the sign bit.
         Avx2(unsafe { _mm256_blendv_ps(pos.0, neg.0, self.0) })

@@ -48,6 +48,11 @@ pub(crate) trait Lanes:
     /// 2^k for lanes holding an integral `k` in [−126, 128] (128 gives +∞).
     /// Other lanes give unspecified (but defined) values.
     fn pow2i(self) -> Self;
+    /// −|self| (sets the sign bit).
+    fn neg_abs(self) -> Self;
+    /// Reinterprets each lane's bits shifted left by 23 as an `f32`: moves the
+    /// low 9 bits into the sign and exponent fields.
+    fn shl_exponent(self) -> Self;
     /// Lane-wise `if sign_bit(self) { neg } else { pos }`.
     fn select_sign(self, neg: Self, pos: Self) -> Self;
     /// Lane-wise `if self is NaN { self + self } else { r }` (a quiet NaN with
@@ -134,6 +139,14 @@ impl Lanes for Scalar {
     fn pow2i(self) -> Self {
         // `as` saturates (NaN → 0), so no lane can overflow the shift.
         Scalar(f32::from_bits(((self.0 as i32).wrapping_add(127) as u32) << 23))
+    }
+    #[inline(always)]
+    fn neg_abs(self) -> Self {
+        Scalar(f32::from_bits(self.0.to_bits() | 0x8000_0000))
+    }
+    #[inline(always)]
+    fn shl_exponent(self) -> Self {
+        Scalar(f32::from_bits(self.0.to_bits() << 23))
     }
     #[inline(always)]
     fn select_sign(self, neg: Self, pos: Self) -> Self {

@@ -28,55 +28,110 @@ const P: [f32; 6] = [
     0.000_199_075_88,
 ];
 
+/// 1.5·2^23 + 191: adding it to a value in [−150, 0] rounds to an integer k
+/// and leaves k + 191 in the low mantissa bits, which shifted into the
+/// exponent field give 2^(k+64) (see [`Lanes::shl_exponent`]).
+const SHIFTER: f32 = 12_582_912.0 + 191.0;
+/// 2^−64: undoes the +64 bias of the scale factor with one rounding.
+const TWO_M64: f32 = 5.421_010_9e-20;
+
 /// Exact tier, one vector: σ(x) with ≤ 1 ULP error for every f32 `x`.
 ///
 /// With a = |x| and e = e^−a, t = e/(1+e) = σ(−a); the result is t for x < 0
 /// and 1 − t for x ≥ 0, so e^(large positive) is never formed.
-/// 1. z = max(−a, −104); k = round(z·log2 e); r = z − k·ln2 (Cody–Waite,
-///    r₁ exact, the low part kept separately).
-/// 2. N = e^r = 1 + r + r²P(r) as an unevaluated pair n_hi + n_lo
-///    (two Fast2Sums), so e = 2^k·N without rounding N.
-/// 3. D = 1 + 2^k·N as a pair (2^k applied as two exact power-of-two factors
-///    E1·E2, so subnormal results are rounded exactly once at the end).
+/// 1. z = max(−a, −104); k = round(z·log2 e) by the shifter trick, which also
+///    gives S = 2^(k+64); r = z − k·ln2 (Cody–Waite: r₁ exact, the low part
+///    kept separately).
+/// 2. N = e^r = 1 + r + r²P(r) as an unevaluated pair n_hi + n_lo (two
+///    Fast2Sums), so e = 2^k·N without rounding N.
+/// 3. D = 1 + 2^k·N as a pair.
 /// 4. y = N/D: one division for a first quotient, then the residual
 ///    N − y₀·D with a fused multiply-subtract and one correction step.
-/// 5. x < 0: (y·E1)·E2, rounded once (also into the subnormal range);
-///    x ≥ 0: 1 − (y·E1)·E2 with one fused step. NaN lanes are restored last.
+/// 5. t = y·S is exact (always normal); x < 0: t·2^−64, rounded once, also
+///    into the subnormal range; x ≥ 0: 1 − t·2^−64 in one fused step.
+///    NaN lanes are restored last.
 #[inline(always)]
 pub(crate) fn exact_lanes<L: Lanes>(x: L) -> L {
+    let (n_hi, n_lo, s) = exact_stage1(x);
+    exact_stage2(x, n_hi, n_lo, s)
+}
+
+/// Steps 1–2 of [`exact_lanes`]: returns (n_hi, n_lo, S).
+#[inline(always)]
+fn exact_stage1<L: Lanes>(x: L) -> (L, L, L) {
     let one = L::splat(1.0);
-    let z = (-(x.max(-x))).max(L::splat(EXACT_CLAMP)); // −|x|, clamped
-    let k = z.mul_add(L::splat(LOG2E), L::splat(0.5)).floor();
-    let r1 = z - k * L::splat(LN2_HI); // exact
-    let r_lo = -(k * L::splat(LN2_LO));
+    let z = x.neg_abs().max(L::splat(EXACT_CLAMP));
+    let kf = z.mul_add(L::splat(LOG2E), L::splat(SHIFTER));
+    let k = kf - L::splat(SHIFTER); // exact
+    let s = kf.shl_exponent(); // 2^(k+64)
+    let r1 = k.mul_add(L::splat(-LN2_HI), z); // exact, fused or not
+    let r_lo = k * L::splat(-LN2_LO);
     let r = r1 + r_lo;
-    let mut p = L::splat(P[5]);
-    p = p.mul_add(r, L::splat(P[4]));
-    p = p.mul_add(r, L::splat(P[3]));
-    p = p.mul_add(r, L::splat(P[2]));
-    p = p.mul_add(r, L::splat(P[1]));
-    p = p.mul_add(r, L::splat(P[0]));
-    let tail = (r * r).mul_add(p, r_lo);
+    // P(r) by Estrin's scheme: three short chains instead of one long one.
+    let r2 = r * r;
+    let p01 = r.mul_add(L::splat(P[1]), L::splat(P[0]));
+    let p23 = r.mul_add(L::splat(P[3]), L::splat(P[2]));
+    let p45 = r.mul_add(L::splat(P[5]), L::splat(P[4]));
+    let p = r2.mul_add(r2.mul_add(p45, p23), p01);
+    let tail = r2.mul_add(p, r_lo);
     let q = r1 + tail; // |tail| < |r1| except near r1 = 0, where both are tiny
     let q_err = (r1 - q) + tail;
     let n_hi = one + q;
     let n_lo = ((one - n_hi) + q) + q_err;
-    // 2^k = E1·E2 with both factors normal.
-    let kh = (k * L::splat(0.5)).floor();
-    let e1 = kh.pow2i();
-    let e2 = (k - kh).pow2i();
-    let m = e1 * e2; // may underflow for k < −126, where it no longer matters
+    (n_hi, n_lo, s)
+}
+
+/// Steps 3–5 of [`exact_lanes`].
+#[inline(always)]
+fn exact_stage2<L: Lanes>(x: L, n_hi: L, n_lo: L, s: L) -> L {
+    let one = L::splat(1.0);
+    let m = s * L::splat(TWO_M64); // 2^k; subnormal or 0 for k < −126, where it no longer matters
     let eh = n_hi * m;
     let d_hi = one + eh;
-    let d_lo = ((one - d_hi) + eh) + n_lo * m;
+    let d_lo = n_lo.mul_add(m, (one - d_hi) + eh);
     let rinv = one / d_hi;
     let y0 = n_hi * rinv;
     let rho = y0.mul_sub_exact(d_hi, n_hi) + (-y0).mul_add(d_lo, n_lo);
     let y = rho.mul_add(rinv, y0);
-    let t = y * e1;
-    let neg = t * e2;
-    let pos = (-t).mul_add(e2, one);
+    let t = y * s;
+    let neg = t * L::splat(TWO_M64);
+    let pos = (-t).mul_add(L::splat(TWO_M64), one);
     x.nan_or(x.select_sign(neg, pos))
+}
+
+/// The exact tier over slices, in blocks of `VECS` vectors and two passes per
+/// block ([`exact_stage1`] for all vectors, then [`exact_stage2`]): each pass
+/// is a dependency chain half as long as the whole kernel, so the CPU's
+/// out-of-order window overlaps twice as many vectors. Remainders go through
+/// [`map1`], bit-identical per element.
+#[inline(always)]
+fn exact_blocks<L: Lanes>(src: Option<&[f32]>, dst: &mut [f32]) {
+    const VECS: usize = 16;
+    let w = L::WIDTH;
+    let blk = VECS * w;
+    let n = dst.len();
+    let body = n - n % blk;
+    let zero = L::splat(0.0);
+    let (mut nh, mut nl, mut sc) = ([zero; VECS], [zero; VECS], [zero; VECS]);
+    for b in (0..body).step_by(blk) {
+        for v in 0..VECS {
+            let i = b + v * w;
+            let x = L::load(match src {
+                Some(s) => &s[i..i + w],
+                None => &dst[i..i + w],
+            });
+            (nh[v], nl[v], sc[v]) = exact_stage1(x);
+        }
+        for v in 0..VECS {
+            let i = b + v * w;
+            let x = L::load(match src {
+                Some(s) => &s[i..i + w],
+                None => &dst[i..i + w],
+            });
+            exact_stage2(x, nh[v], nl[v], sc[v]).store(&mut dst[i..i + w]);
+        }
+    }
+    map1::<L, ExactK>(src.map(|s| &s[body..]), &mut dst[body..]);
 }
 
 /// log2(e) and the clamp range of the fast tier's exponent.
@@ -227,7 +282,7 @@ pub(crate) enum Unary {
 #[inline(always)]
 pub(crate) fn unary<L: Lanes>(op: Unary, src: Option<&[f32]>, dst: &mut [f32]) {
     match op {
-        Unary::Exact => map1::<L, ExactK>(src, dst),
+        Unary::Exact => exact_blocks::<L>(src, dst),
         Unary::Fast => map1::<L, FastK>(src, dst),
     }
 }

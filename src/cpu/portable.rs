@@ -55,6 +55,14 @@ impl Lanes for f32x8 {
         bytemuck::cast(k << 23u32)
     }
     #[inline(always)]
+    fn neg_abs(self) -> Self {
+        self | f32x8::splat(-0.0)
+    }
+    #[inline(always)]
+    fn shl_exponent(self) -> Self {
+        bytemuck::cast(bytemuck::cast::<f32x8, i32x8>(self) << 23u32)
+    }
+    #[inline(always)]
     fn select_sign(self, neg: Self, pos: Self) -> Self {
         self.is_sign_negative().select(neg, pos)
     }

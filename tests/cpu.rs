@@ -1,0 +1,315 @@
+//! Every CPU backend of every f32 kernel through one shared check per
+//! kernel, against the f64 oracle.
+
+mod support;
+
+use sigmoid_kernels::{cpu::PAR_CHUNK, reference, Backend};
+use support::*;
+
+const EXACT: Bound = Bound::Ulp(1.0);
+const FAST: Bound = Bound::Rel(1e-4);
+const BACKWARD_ULP: f64 = 2.0;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Tier {
+    Exact,
+    Fast,
+}
+
+impl Tier {
+    fn bound(self) -> Bound {
+        match self {
+            Tier::Exact => EXACT,
+            Tier::Fast => FAST,
+        }
+    }
+    fn run(self, b: Backend, x: &[f32], y: &mut [f32]) {
+        match self {
+            Tier::Exact => b.sigmoid(x, y),
+            Tier::Fast => b.sigmoid_fast(x, y),
+        }
+    }
+    fn run_inplace(self, b: Backend, x: &mut [f32]) {
+        match self {
+            Tier::Exact => b.sigmoid_inplace(x),
+            Tier::Fast => b.sigmoid_fast_inplace(x),
+        }
+    }
+}
+
+/// Runs `tier` on `b` over `xs` and checks every value; also checks that the
+/// in-place form gives the same bits. Returns the worst case.
+fn run_and_check(b: Backend, tier: Tier, what: &str, xs: &[f32]) -> Worst {
+    let mut ys = vec![f32::NAN; xs.len()];
+    tier.run(b, xs, &mut ys);
+    let w = check_sigmoid_values(&format!("{b} {tier:?} {what}"), tier.bound(), xs, &ys);
+    let mut inplace = xs.to_vec();
+    tier.run_inplace(b, &mut inplace);
+    for (i, (a, c)) in ys.iter().zip(&inplace).enumerate() {
+        assert!(
+            a.to_bits() == c.to_bits() || (a.is_nan() && c.is_nan()),
+            "{b} {tier:?} {what}: in-place differs at {i}: {a:e} vs {c:e}"
+        );
+    }
+    w
+}
+
+/// The shared check for a forward tier on one backend.
+fn check_forward(b: Backend, tier: Tier) {
+    if !b.is_available() {
+        println!("skipping {b}: not available on this CPU");
+        return;
+    }
+    let around: &[usize] = if b == Backend::Parallel { &[PAR_CHUNK] } else { &[] };
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    // Lengths 0–70, vector widths ±1, chunk sizes ±1; unaligned sub-slices.
+    for n in lengths(around) {
+        for offset in [0usize, 1, 3, 7] {
+            let buf: Vec<f32> = (0..n + offset).map(|_| rng.uniform(-120.0, 120.0)).collect();
+            run_and_check(b, tier, &format!("len {n} offset {offset}"), &buf[offset..]);
+        }
+    }
+    // Output sub-slice at an odd offset too.
+    let xs: Vec<f32> = (0..1000).map(|_| rng.uniform(-30.0, 30.0)).collect();
+    let mut out = vec![0.0f32; 1003];
+    tier.run(b, &xs, &mut out[3..]);
+    check_sigmoid_values(&format!("{b} {tier:?} unaligned output"), tier.bound(), &xs, &out[3..]);
+    // Special values, alone and inside vectors at every lane position.
+    let sp = special_inputs();
+    run_and_check(b, tier, "special values", &sp);
+    for lane in 0..17 {
+        let mut v = vec![0.25f32; 17];
+        v[lane] = f32::NAN;
+        run_and_check(b, tier, "NaN lane", &v);
+    }
+    // Strided sweep of the whole bit space (16.9M inputs).
+    let sweep = strided(251, 7);
+    let w = run_and_check(b, tier, "strided sweep", &sweep);
+    println!("{b} {tier:?}: worst over the strided sweep {w:?}");
+    // Exact special results.
+    let mut y = [0.0f32; 6];
+    tier.run(b, &[0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::MAX, -f32::MAX], &mut y);
+    assert_eq!(y[0], 0.5, "{b} {tier:?}: σ(+0)");
+    assert_eq!(y[1], 0.5, "{b} {tier:?}: σ(−0)");
+    assert_eq!(y[2], 1.0, "{b} {tier:?}: σ(+∞)");
+    assert_eq!(y[3].to_bits(), 0, "{b} {tier:?}: σ(−∞) must be +0");
+    assert_eq!(y[4], 1.0, "{b} {tier:?}: σ(FLT_MAX)");
+    assert_eq!(y[5].to_bits(), 0, "{b} {tier:?}: σ(−FLT_MAX) must be +0");
+}
+
+/// Monotone non-decreasing: dense runs of consecutive f32 around every edge,
+/// and a strided ascending walk of all finite f32.
+fn check_monotonicity(b: Backend, tier: Tier) {
+    if !b.is_available() {
+        println!("skipping {b}: not available on this CPU");
+        return;
+    }
+    let mut xs = Vec::new();
+    for &c in &[
+        0.0f32, 0.346_573_6, -0.346_573_6, 1.0, -1.0, 16.6, 17.33, -87.34, -88.72, -103.97, -20.0,
+        5.0, -5.0,
+    ] {
+        let lo = f32::from_bits(c.to_bits().wrapping_sub(20_000));
+        let hi = f32::from_bits(c.to_bits().wrapping_add(20_000));
+        let (lo, hi) = if lo <= hi { (lo, hi) } else { (hi, lo) };
+        xs.extend(ascending(lo.min(c), hi.max(c)));
+    }
+    xs.sort_by(f32::total_cmp);
+    xs.dedup_by(|a, b| a.to_bits() == b.to_bits());
+    // treat −0 and +0 as equal inputs: total_cmp puts −0 first, fine.
+    let mut ys = vec![0.0; xs.len()];
+    tier.run(b, &xs, &mut ys);
+    check_monotone(&format!("{b} {tier:?} dense"), &xs, &ys);
+    let mut walk: Vec<f32> = strided(97, 0).into_iter().filter(|x| !x.is_nan()).collect();
+    walk.sort_by(f32::total_cmp);
+    let mut ys = vec![0.0; walk.len()];
+    tier.run(b, &walk, &mut ys);
+    check_monotone(&format!("{b} {tier:?} walk"), &walk, &ys);
+}
+
+/// The shared check for backward on one backend.
+fn check_backward(b: Backend) {
+    if !b.is_available() {
+        println!("skipping {b}: not available on this CPU");
+        return;
+    }
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let check = |what: &str, y: &[f32], dy: &[f32]| {
+        let mut dx = vec![f32::NAN; y.len()];
+        b.sigmoid_backward(y, dy, &mut dx);
+        let mut inplace = dy.to_vec();
+        b.sigmoid_backward_inplace(y, &mut inplace);
+        let mut worst = Worst::default();
+        for i in 0..y.len() {
+            let want = reference::sigmoid_backward_f64(y[i], dy[i]);
+            let e = reference::ulp_error(dx[i], want);
+            assert!(
+                e <= BACKWARD_ULP,
+                "{b} backward {what}: index {i}: y = {:e}, dy = {:e}: got {:e}, want {want:e}: {e} ULP",
+                y[i],
+                dy[i],
+                dx[i]
+            );
+            assert!(
+                dx[i].to_bits() == inplace[i].to_bits() || (dx[i].is_nan() && inplace[i].is_nan()),
+                "{b} backward {what}: in-place differs at {i}"
+            );
+            worst.update(e, y[i], dx[i], want);
+        }
+        worst
+    };
+    let around: &[usize] = if b == Backend::Parallel { &[PAR_CHUNK] } else { &[] };
+    for n in lengths(around) {
+        for offset in [0usize, 1, 5] {
+            let y: Vec<f32> = (0..n + offset).map(|_| rng.uniform(0.0, 1.0)).collect();
+            let dy: Vec<f32> = (0..n + offset).map(|_| rng.uniform(-4.0, 4.0)).collect();
+            check(&format!("len {n} offset {offset}"), &y[offset..], &dy[..n]);
+        }
+    }
+    // Saved outputs from a sweep of x, against gradients from a sweep of bit
+    // patterns (all magnitudes, ±∞, NaN, subnormals).
+    let xs = strided(251, 3);
+    let mut ys = vec![0.0; xs.len()];
+    b.sigmoid(&xs, &mut ys);
+    let mut dys = strided(251, 11);
+    dys.truncate(ys.len());
+    ys.truncate(dys.len());
+    let w = check("sweep", &ys, &dys);
+    println!("{b} backward: worst {w:?}");
+    let sp = special_inputs();
+    let yv: Vec<f32> = sp.iter().map(|&v| v.clamp(0.0, 1.0)).collect();
+    check("special y", &yv, &sp);
+    check("special dy", &vec![0.5; sp.len()], &sp);
+    let mut dx = [0.0f32; 3];
+    b.sigmoid_backward(&[f32::NAN, 0.5, 0.0], &[1.0, f32::NAN, f32::INFINITY], &mut dx);
+    assert!(dx.iter().all(|v| v.is_nan()), "{b}: NaN must propagate: {dx:?}");
+}
+
+macro_rules! backend_tests {
+    ($($m:ident => $b:expr;)*) => {$(
+        mod $m {
+            use super::*;
+            #[test]
+            fn exact() { check_forward($b, Tier::Exact) }
+            #[test]
+            fn fast() { check_forward($b, Tier::Fast) }
+            #[test]
+            fn exact_monotone() { check_monotonicity($b, Tier::Exact) }
+            #[test]
+            fn fast_monotone() { check_monotonicity($b, Tier::Fast) }
+            #[test]
+            fn backward() { check_backward($b) }
+        }
+    )*};
+}
+
+backend_tests! {
+    scalar => Backend::Scalar;
+    portable => Backend::Portable;
+    avx2_fma => Backend::Avx2Fma;
+    parallel => Backend::Parallel;
+}
+
+#[test]
+fn dispatch_api_matches_its_backend() {
+    let xs = strided(4099, 1);
+    let mut a = vec![0.0; xs.len()];
+    let mut b = vec![0.0; xs.len()];
+    sigmoid_kernels::sigmoid(&xs, &mut a);
+    Backend::best_simd().sigmoid(&xs, &mut b);
+    assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan())));
+    check_sigmoid_values("crate::sigmoid", EXACT, &xs, &a);
+    sigmoid_kernels::sigmoid_fast(&xs, &mut a);
+    check_sigmoid_values("crate::sigmoid_fast", FAST, &xs, &a);
+    let mut c = xs.clone();
+    sigmoid_kernels::sigmoid_inplace(&mut c);
+    assert!(b.iter().zip(&c).all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan())));
+}
+
+#[test]
+fn backends_are_values() {
+    let avail = Backend::available();
+    for b in [Backend::Scalar, Backend::Portable, Backend::Parallel] {
+        assert!(avail.contains(&b), "{b} must always be available");
+    }
+    assert!(avail.contains(&Backend::best_simd()));
+    for b in Backend::ALL {
+        assert_eq!(Backend::from_name(b.name()), b.is_available().then_some(b));
+        assert!(!b.isa().is_empty());
+    }
+    assert_eq!(Backend::from_name("no-such-backend"), None);
+    assert_eq!(
+        Backend::Avx2Fma.is_available(),
+        cfg!(target_arch = "x86_64")
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+    );
+}
+
+#[test]
+#[should_panic(expected = "sigmoid: length mismatch: x.len() = 5, y.len() = 4")]
+fn mismatched_lengths_name_both() {
+    sigmoid_kernels::sigmoid(&[0.0; 5], &mut [0.0; 4]);
+}
+
+#[test]
+#[should_panic(expected = "sigmoid_fast: length mismatch: x.len() = 3, y.len() = 8")]
+fn mismatched_lengths_fast() {
+    sigmoid_kernels::sigmoid_fast(&[0.0; 3], &mut [0.0; 8]);
+}
+
+#[test]
+#[should_panic(expected = "sigmoid_backward: length mismatch: y.len() = 2, dy.len() = 3")]
+fn mismatched_lengths_backward() {
+    sigmoid_kernels::sigmoid_backward(&[0.0; 2], &[0.0; 3], &mut [0.0; 2]);
+}
+
+#[test]
+#[should_panic(expected = "sigmoid_backward: length mismatch: y.len() = 2, dx.len() = 1")]
+fn mismatched_lengths_backward_out() {
+    sigmoid_kernels::sigmoid_backward(&[0.0; 2], &[0.0; 2], &mut [0.0; 1]);
+}
+
+#[test]
+#[should_panic(expected = "sigmoid_backward_inplace: length mismatch: y.len() = 4, dy.len() = 9")]
+fn mismatched_lengths_backward_inplace() {
+    sigmoid_kernels::sigmoid_backward_inplace(&[0.0; 4], &mut [0.0; 9]);
+}
+
+#[test]
+fn parallel_threshold_is_visible_and_overridable() {
+    let before = sigmoid_kernels::parallel_threshold();
+    assert_eq!(before, sigmoid_kernels::cpu::DEFAULT_PARALLEL_THRESHOLD);
+    sigmoid_kernels::set_parallel_threshold(before);
+    assert_eq!(sigmoid_kernels::parallel_threshold(), before);
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn any_bits_meet_the_contract(bits in proptest::collection::vec(any::<u32>(), 0..200)) {
+            let xs: Vec<f32> = bits.into_iter().map(f32::from_bits).collect();
+            let mut ys = vec![0.0; xs.len()];
+            sigmoid_kernels::sigmoid(&xs, &mut ys);
+            check_sigmoid_values("proptest exact", EXACT, &xs, &ys);
+            sigmoid_kernels::sigmoid_fast(&xs, &mut ys);
+            check_sigmoid_values("proptest fast", FAST, &xs, &ys);
+        }
+
+        #[test]
+        fn backward_any_gradient(pairs in proptest::collection::vec((0.0f32..=1.0, any::<u32>()), 0..200)) {
+            let y: Vec<f32> = pairs.iter().map(|p| p.0).collect();
+            let dy: Vec<f32> = pairs.iter().map(|p| f32::from_bits(p.1)).collect();
+            let mut dx = vec![0.0; y.len()];
+            sigmoid_kernels::sigmoid_backward(&y, &dy, &mut dx);
+            for i in 0..y.len() {
+                let e = reference::ulp_error(dx[i], reference::sigmoid_backward_f64(y[i], dy[i]));
+                prop_assert!(e <= BACKWARD_ULP, "y={} dy={} dx={} err={}", y[i], dy[i], dx[i], e);
+            }
+        }
+    }
+}
