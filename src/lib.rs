@@ -1,7 +1,62 @@
 //! Logistic Sigmoid σ(x) = 1/(1+e^−x) and its gradient over `f32` batches,
 //! with a written, tested accuracy contract.
 //!
-//! ACCURACY_DOC
+//! ```
+//! let x = vec![-2.0f32, 0.0, 3.0];
+//! let mut y = vec![0.0f32; 3];
+//! sigmoid_kernels::sigmoid(&x, &mut y); // exact tier, ≤ 1 ULP
+//! assert_eq!(y[1], 0.5);
+//! ```
+//!
+//! # Kernels
+//!
+//! | function | formula | accuracy (contract) | measured over all 2^32 inputs |
+//! |---|---|---|---|
+//! | [`sigmoid`], [`sigmoid_inplace`] | 1/(1+e^−x) | ≤ 1 ULP everywhere, subnormal results included | EXACT_MEASURED |
+//! | [`sigmoid_fast`], [`sigmoid_fast_inplace`] | 1/(1+2^(−x·log2 e)), polynomial 2^f | relative ≤ 1e−4 where σ(x) ≥ 2^−126; may flush below | FAST_MEASURED |
+//! | [`sigmoid_backward`], [`sigmoid_backward_inplace`] | dx = dy·y·(1−y) | ≤ 2 ULP of the `f64` value of the same product | ≤ 1.5 ULP by construction (three roundings); BACKWARD_MEASURED |
+//!
+//! Errors are measured against [`reference`], the oracle: σ in `f64` with
+//! the stable formula, rounded once. The unit is [`reference::ulp_error`]:
+//! |y − r| / ulp(r) with r the unrounded `f64` value and ulp(r) the spacing
+//! of `f32` at r (2^−149 in the subnormal range), so correct rounding is
+//! ≤ 0.5 ULP. `cargo test --release --test exhaustive -- --ignored` checks
+//! every `f32` input; the normal test run checks every 251st bit pattern on
+//! every backend.
+//!
+//! For comparison (measured on this crate's development machine with the
+//! scripts in `shared/anchors`): XNNPACK's AVX2 kernel 4.7 ULP, glibc
+//! `1/(1+expf(−x))` 2.5 ULP, numpy's `1/(1+np.exp(-x))` 3 ULP in the normal
+//! range and ~2·10^6 ULP in the subnormal tail, ONNX Runtime ~8.7·10^8 ULP
+//! (it returns 0 below x ≈ −15.8) and not monotone.
+//!
+//! # Special values (both tiers)
+//!
+//! NaN → NaN; +∞ → 1; −∞ → +0; ±0 → 0.5; every output is in [0, 1]; the
+//! output is monotone non-decreasing over all finite inputs; huge |x| never
+//! overflows (e^x is only formed for x ≤ 0). The exact tier returns
+//! subnormal results down to the true underflow (σ(x) > 0 for
+//! x > −103.98); it returns exactly 1 from x ≈ 16.64 (the first `f32` whose
+//! σ rounds to 1) on. The fast tier returns 0 for x ≤ −88.73.
+//!
+//! # Backends and threads
+//!
+//! The crate-level functions run the fastest instruction set of the running
+//! CPU, found once at run time with no build flags needed (AVX2+FMA on
+//! x86-64 when present, else the portable `wide` code), and split the work
+//! over rayon's threads from [`parallel_threshold`] elements up (below that,
+//! threads cost more than they save). [`Backend`] lists and runs each way
+//! explicitly, for benchmarks and tests: see [`cpu`].
+//!
+//! # Panics
+//!
+//! Only for mismatched slice lengths (the message names both lengths), and
+//! when a [`Backend`] that the CPU lacks is called explicitly.
+//!
+//! # Features
+//!
+//! `std` (default): everything on this page. Without it the crate is
+//! `no_std` and keeps [`reference`].
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 

@@ -56,7 +56,7 @@ pub fn sigmoid_backward(y: f32, dy: f32) -> f32 {
 #[must_use]
 pub fn ulp_f32(r: f64) -> f64 {
     let a = r.abs();
-    if !(a >= f64::from(f32::MIN_POSITIVE)) {
+    if a.is_nan() || a < f64::from(f32::MIN_POSITIVE) {
         return f64::from(f32::from_bits(1)); // 2^-149 (also for NaN input)
     }
     let e = ((a.to_bits() >> 52) & 0x7ff) as i32 - 1023;
@@ -123,7 +123,10 @@ mod tests {
         assert_eq!(ulp_error(f32::INFINITY, f64::INFINITY), 0.0);
         assert_eq!(ulp_error(1.0, f64::INFINITY), f64::INFINITY);
         // subnormal spacing: 2^-149 off is one ULP
-        assert_eq!(ulp_error(f32::from_bits(3), f64::from(f32::from_bits(2))), 1.0);
+        assert_eq!(
+            ulp_error(f32::from_bits(3), f64::from(f32::from_bits(2))),
+            1.0
+        );
     }
 
     #[test]

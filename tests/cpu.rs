@@ -60,12 +60,18 @@ fn check_forward(b: Backend, tier: Tier) {
         println!("skipping {b}: not available on this CPU");
         return;
     }
-    let around: &[usize] = if b == Backend::Parallel { &[PAR_CHUNK] } else { &[] };
+    let around: &[usize] = if b == Backend::Parallel {
+        &[PAR_CHUNK]
+    } else {
+        &[]
+    };
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     // Lengths 0–70, vector widths ±1, chunk sizes ±1; unaligned sub-slices.
     for n in lengths(around) {
         for offset in [0usize, 1, 3, 7] {
-            let buf: Vec<f32> = (0..n + offset).map(|_| rng.uniform(-120.0, 120.0)).collect();
+            let buf: Vec<f32> = (0..n + offset)
+                .map(|_| rng.uniform(-120.0, 120.0))
+                .collect();
             run_and_check(b, tier, &format!("len {n} offset {offset}"), &buf[offset..]);
         }
     }
@@ -73,7 +79,12 @@ fn check_forward(b: Backend, tier: Tier) {
     let xs: Vec<f32> = (0..1000).map(|_| rng.uniform(-30.0, 30.0)).collect();
     let mut out = vec![0.0f32; 1003];
     tier.run(b, &xs, &mut out[3..]);
-    check_sigmoid_values(&format!("{b} {tier:?} unaligned output"), tier.bound(), &xs, &out[3..]);
+    check_sigmoid_values(
+        &format!("{b} {tier:?} unaligned output"),
+        tier.bound(),
+        &xs,
+        &out[3..],
+    );
     // Special values, alone and inside vectors at every lane position.
     let sp = special_inputs();
     run_and_check(b, tier, "special values", &sp);
@@ -88,7 +99,18 @@ fn check_forward(b: Backend, tier: Tier) {
     println!("{b} {tier:?}: worst over the strided sweep {w:?}");
     // Exact special results.
     let mut y = [0.0f32; 6];
-    tier.run(b, &[0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::MAX, -f32::MAX], &mut y);
+    tier.run(
+        b,
+        &[
+            0.0,
+            -0.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::MAX,
+            -f32::MAX,
+        ],
+        &mut y,
+    );
     assert_eq!(y[0], 0.5, "{b} {tier:?}: σ(+0)");
     assert_eq!(y[1], 0.5, "{b} {tier:?}: σ(−0)");
     assert_eq!(y[2], 1.0, "{b} {tier:?}: σ(+∞)");
@@ -106,8 +128,19 @@ fn check_monotonicity(b: Backend, tier: Tier) {
     }
     let mut xs = Vec::new();
     for &c in &[
-        0.0f32, 0.346_573_6, -0.346_573_6, 1.0, -1.0, 16.6, 17.33, -87.34, -88.72, -103.97, -20.0,
-        5.0, -5.0,
+        0.0f32,
+        0.346_573_6,
+        -0.346_573_6,
+        1.0,
+        -1.0,
+        16.6,
+        17.33,
+        -87.34,
+        -88.72,
+        -103.97,
+        -20.0,
+        5.0,
+        -5.0,
     ] {
         let lo = f32::from_bits(c.to_bits().wrapping_sub(20_000));
         let hi = f32::from_bits(c.to_bits().wrapping_add(20_000));
@@ -158,7 +191,11 @@ fn check_backward(b: Backend) {
         }
         worst
     };
-    let around: &[usize] = if b == Backend::Parallel { &[PAR_CHUNK] } else { &[] };
+    let around: &[usize] = if b == Backend::Parallel {
+        &[PAR_CHUNK]
+    } else {
+        &[]
+    };
     for n in lengths(around) {
         for offset in [0usize, 1, 5] {
             let y: Vec<f32> = (0..n + offset).map(|_| rng.uniform(0.0, 1.0)).collect();
@@ -181,8 +218,15 @@ fn check_backward(b: Backend) {
     check("special y", &yv, &sp);
     check("special dy", &vec![0.5; sp.len()], &sp);
     let mut dx = [0.0f32; 3];
-    b.sigmoid_backward(&[f32::NAN, 0.5, 0.0], &[1.0, f32::NAN, f32::INFINITY], &mut dx);
-    assert!(dx.iter().all(|v| v.is_nan()), "{b}: NaN must propagate: {dx:?}");
+    b.sigmoid_backward(
+        &[f32::NAN, 0.5, 0.0],
+        &[1.0, f32::NAN, f32::INFINITY],
+        &mut dx,
+    );
+    assert!(
+        dx.iter().all(|v| v.is_nan()),
+        "{b}: NaN must propagate: {dx:?}"
+    );
 }
 
 macro_rules! backend_tests {
@@ -217,13 +261,19 @@ fn dispatch_api_matches_its_backend() {
     let mut b = vec![0.0; xs.len()];
     sigmoid_kernels::sigmoid(&xs, &mut a);
     Backend::best_simd().sigmoid(&xs, &mut b);
-    assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan())));
+    assert!(a
+        .iter()
+        .zip(&b)
+        .all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan())));
     check_sigmoid_values("crate::sigmoid", EXACT, &xs, &a);
     sigmoid_kernels::sigmoid_fast(&xs, &mut a);
     check_sigmoid_values("crate::sigmoid_fast", FAST, &xs, &a);
     let mut c = xs.clone();
     sigmoid_kernels::sigmoid_inplace(&mut c);
-    assert!(b.iter().zip(&c).all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan())));
+    assert!(b
+        .iter()
+        .zip(&c)
+        .all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan())));
 }
 
 #[test]
@@ -310,6 +360,40 @@ mod props {
                 let e = reference::ulp_error(dx[i], reference::sigmoid_backward_f64(y[i], dy[i]));
                 prop_assert!(e <= BACKWARD_ULP, "y={} dy={} dx={} err={}", y[i], dy[i], dx[i], e);
             }
+        }
+    }
+}
+
+/// In a build where `wide` itself uses AVX2+FMA (`-C target-cpu=native` on
+/// an AVX2 machine) the portable backend runs the same instructions as the
+/// runtime-detected one, so both must agree bit for bit. `.ci/run` runs this
+/// file in such a build too.
+#[test]
+fn portable_and_avx2_agree_in_a_native_build() {
+    if !(cfg!(all(target_feature = "avx2", target_feature = "fma"))
+        && Backend::Avx2Fma.is_available())
+    {
+        println!("skipping: this build's `wide` does not use AVX2+FMA (not a -C target-cpu=native build)");
+        return;
+    }
+    let xs = strided(61, 5);
+    let (mut a, mut b) = (vec![0.0; xs.len()], vec![0.0; xs.len()]);
+    type Kernel = fn(Backend, &[f32], &mut [f32]);
+    let kernels: [(&str, Kernel); 2] = [
+        ("exact", |b, x, y| b.sigmoid(x, y)),
+        ("fast", |b, x, y| b.sigmoid_fast(x, y)),
+    ];
+    for (name, f) in kernels {
+        f(Backend::Portable, &xs, &mut a);
+        f(Backend::Avx2Fma, &xs, &mut b);
+        for i in 0..xs.len() {
+            assert!(
+                a[i].to_bits() == b[i].to_bits() || (a[i].is_nan() && b[i].is_nan()),
+                "{name}: portable {:e} != avx2 {:e} at x = {:e}",
+                a[i],
+                b[i],
+                xs[i]
+            );
         }
     }
 }

@@ -1,4 +1,4 @@
-//! All 2^32 f32 inputs for each float tier on the best backend. Ignored by
+//! All 2^32 f32 inputs for each float tier on each single-thread backend. Ignored by
 //! default (minutes on 2 cores); run with
 //! `cargo test --release --test exhaustive -- --ignored --nocapture`.
 //! The figures in the crate docs come from this test.
@@ -9,12 +9,17 @@ use rayon::prelude::*;
 use sigmoid_kernels::{reference, Backend};
 use support::{error, Bound, Worst};
 
-fn sweep(b: Backend, bound: Bound, f: fn(Backend, &[f32], &mut [f32])) -> (Worst, u64) {
+/// A kernel on a backend, as a plain function.
+type Kernel = fn(Backend, &[f32], &mut [f32]);
+
+fn sweep(b: Backend, bound: Bound, f: Kernel) -> (Worst, u64) {
     const CHUNK: u64 = 1 << 22;
     let results: Vec<(Worst, u64)> = (0..(1u64 << 32) / CHUNK)
         .into_par_iter()
         .map(|c| {
-            let xs: Vec<f32> = (c * CHUNK..(c + 1) * CHUNK).map(|i| f32::from_bits(i as u32)).collect();
+            let xs: Vec<f32> = (c * CHUNK..(c + 1) * CHUNK)
+                .map(|i| f32::from_bits(i as u32))
+                .collect();
             let mut ys = vec![0.0f32; xs.len()];
             f(b, &xs, &mut ys);
             let mut w = Worst::default();
@@ -39,37 +44,56 @@ fn sweep(b: Backend, bound: Bound, f: fn(Backend, &[f32], &mut [f32])) -> (Worst
     (worst, bad)
 }
 
-/// Monotonicity over every finite f32 in ascending order.
-fn monotone_violations(b: Backend, f: fn(Backend, &[f32], &mut [f32])) -> u64 {
-    let run = |lo: u32, hi: u32, descending: bool| -> Vec<f32> {
-        let xs: Vec<f32> = if descending {
-            (lo..=hi).rev().map(f32::from_bits).collect()
+/// Monotonicity over every finite f32 in ascending order (−FLT_MAX … −0,
+/// +0 … FLT_MAX), in parallel chunks whose boundaries are compared after.
+fn monotone_violations(b: Backend, f: Kernel) -> u64 {
+    const CHUNK: u32 = 1 << 22;
+    // Position p in 0..2^32−2^24 ↦ the p-th finite f32 in ascending order.
+    let finite_half = 0x7f80_0000u32; // bit patterns 0 ..= 0x7f7f_ffff
+    let at = |p: u32| -> f32 {
+        if p < finite_half {
+            f32::from_bits(0x8000_0000 | (finite_half - 1 - p)) // −FLT_MAX … −0
         } else {
-            (lo..=hi).map(f32::from_bits).collect()
-        };
-        let mut ys = vec![0.0; xs.len()];
-        f(b, &xs, &mut ys);
-        ys
+            f32::from_bits(p - finite_half) // +0 … FLT_MAX
+        }
     };
-    let neg = run(0x8000_0000, 0xff7f_ffff, true); // −FLT_MAX .. −0 ascending
-    let pos = run(0, 0x7f7f_ffff, false); // +0 .. FLT_MAX
-    let count = |v: &[f32]| v.windows(2).filter(|w| w[1] < w[0]).count() as u64;
-    count(&neg) + count(&pos) + u64::from(pos[0] < neg[neg.len() - 1])
+    let total = 2 * finite_half;
+    let parts: Vec<(f32, f32, u64)> = (0..total.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let lo = c * CHUNK;
+            let hi = (lo + CHUNK).min(total);
+            let xs: Vec<f32> = (lo..hi).map(at).collect();
+            let mut ys = vec![0.0; xs.len()];
+            f(b, &xs, &mut ys);
+            let bad = ys.windows(2).filter(|w| w[1] < w[0]).count() as u64;
+            (ys[0], ys[ys.len() - 1], bad)
+        })
+        .collect();
+    let mut bad: u64 = parts.iter().map(|p| p.2).sum();
+    bad += parts.windows(2).filter(|w| w[1].0 < w[0].1).count() as u64;
+    bad
 }
 
 #[test]
 #[ignore = "all 2^32 inputs: minutes; run explicitly"]
 fn exhaustive_float_tiers() {
-    let b = Backend::best_simd();
-    let tiers: [(&str, Bound, fn(Backend, &[f32], &mut [f32])); 2] = [
+    let tiers: [(&str, Bound, Kernel); 2] = [
         ("exact", Bound::Ulp(1.0), |b, x, y| b.sigmoid(x, y)),
         ("fast", Bound::Rel(1e-4), |b, x, y| b.sigmoid_fast(x, y)),
     ];
-    for (name, bound, f) in tiers {
+    let backends: Vec<Backend> = Backend::available()
+        .into_iter()
+        .filter(|&b| b != Backend::Parallel)
+        .collect();
+    for (b, (name, bound, f)) in backends
+        .iter()
+        .flat_map(|&b| tiers.iter().map(move |&t| (b, t)))
+    {
         let (w, outside) = sweep(b, bound, f);
         let nonmono = monotone_violations(b, f);
         println!(
-            "{name} on {}: max error {:.4} ({bound:?}) at x = {:e} (got {:e}, want {:e}); outside [0,1]: {outside}; monotonicity violations: {nonmono}",
+            "{name} on {}: max error {:.4e} ({bound:?}) at x = {:e} (got {:e}, want {:e}); outside [0,1]: {outside}; monotonicity violations: {nonmono}",
             b.isa(),
             w.err,
             w.x,

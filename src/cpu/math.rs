@@ -12,7 +12,7 @@ use super::lanes::Lanes;
 const LOG2E: f32 = core::f32::consts::LOG2_E;
 /// ln 2 split for Cody–Waite reduction: `LN2_HI` has 9 significant bits, so
 /// k·LN2_HI is exact for |k| ≤ 2^15 and z − k·LN2_HI is exact (Sterbenz).
-const LN2_HI: f32 = 0.693_359_375;
+const LN2_HI: f32 = f32::from_bits(0x3f31_8000); // 0.693359375 = 355/512
 const LN2_LO: f32 = -2.121_944_4e-4;
 /// Inputs below −104 give σ < 2^−150, which rounds to +0. Clamping there keeps
 /// the exponent k in [−150, 0].
@@ -33,7 +33,7 @@ const P: [f32; 6] = [
 /// exponent field give 2^(k+64) (see [`Lanes::shl_exponent`]).
 const SHIFTER: f32 = 12_582_912.0 + 191.0;
 /// 2^−64: undoes the +64 bias of the scale factor with one rounding.
-const TWO_M64: f32 = 5.421_010_9e-20;
+const TWO_M64: f32 = f32::from_bits(0x1f80_0000);
 
 /// Exact tier, one vector: σ(x) with ≤ 1 ULP error for every f32 `x`.
 ///
@@ -208,7 +208,10 @@ fn map1<L: Lanes, K: Kernel1>(src: Option<&[f32]>, dst: &mut [f32]) {
     let body = n - n % w;
     match src {
         Some(src) => {
-            for (s, d) in src[..body].chunks_exact(w).zip(dst[..body].chunks_exact_mut(w)) {
+            for (s, d) in src[..body]
+                .chunks_exact(w)
+                .zip(dst[..body].chunks_exact_mut(w))
+            {
                 f(L::load(s)).store(d);
             }
         }
@@ -249,7 +252,10 @@ fn map2<L: Lanes, K: Kernel2>(a: &[f32], b: Option<&[f32]>, dst: &mut [f32]) {
             }
         }
         None => {
-            for (sa, d) in a[..body].chunks_exact(w).zip(dst[..body].chunks_exact_mut(w)) {
+            for (sa, d) in a[..body]
+                .chunks_exact(w)
+                .zip(dst[..body].chunks_exact_mut(w))
+            {
                 f(L::load(sa), L::load(d)).store(d);
             }
         }
