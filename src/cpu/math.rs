@@ -105,33 +105,25 @@ fn exact_stage2<L: Lanes>(x: L, n_hi: L, n_lo: L, s: L) -> L {
 /// out-of-order window overlaps twice as many vectors. Remainders go through
 /// [`map1`], bit-identical per element.
 #[inline(always)]
-fn exact_blocks<L: Lanes>(src: Option<&[f32]>, dst: &mut [f32]) {
+fn exact_blocks<L: Lanes, I: Input>(src: I, dst: &mut [f32]) {
     const VECS: usize = 16;
     let w = L::WIDTH;
     let blk = VECS * w;
-    let n = dst.len();
-    let body = n - n % blk;
+    let body = dst.len() - dst.len() % blk;
     let zero = L::splat(0.0);
     let (mut nh, mut nl, mut sc) = ([zero; VECS], [zero; VECS], [zero; VECS]);
     for b in (0..body).step_by(blk) {
         for v in 0..VECS {
             let i = b + v * w;
-            let x = L::load(match src {
-                Some(s) => &s[i..i + w],
-                None => &dst[i..i + w],
-            });
-            (nh[v], nl[v], sc[v]) = exact_stage1(x);
+            (nh[v], nl[v], sc[v]) = exact_stage1(L::load(src.get(dst, i, w)));
         }
         for v in 0..VECS {
             let i = b + v * w;
-            let x = L::load(match src {
-                Some(s) => &s[i..i + w],
-                None => &dst[i..i + w],
-            });
+            let x = L::load(src.get(dst, i, w));
             exact_stage2(x, nh[v], nl[v], sc[v]).store(&mut dst[i..i + w]);
         }
     }
-    map1::<L, ExactK>(src.map(|s| &s[body..]), &mut dst[body..]);
+    map1::<L, ExactK, I>(src.skip(body), &mut dst[body..]);
 }
 
 /// log2(e) and the clamp range of the fast tier's exponent.
@@ -200,80 +192,84 @@ kernel!(ExactK: Kernel1, exact_lanes(x));
 kernel!(FastK: Kernel1, fast_lanes(x));
 kernel!(BackwardK: Kernel2, backward_lanes(y, dy));
 
-/// Applies `K` to `src` (or to `dst` in place when `src` is `None`) vector by
-/// vector; the tail goes through a zero-padded copy.
-#[inline(always)]
-fn map1<L: Lanes, K: Kernel1>(src: Option<&[f32]>, dst: &mut [f32]) {
-    let f = |v: L| K::apply(v);
-    const MAX_WIDTH: usize = 16;
-    let w = L::WIDTH;
-    let n = dst.len();
-    let body = n - n % w;
-    match src {
-        Some(src) => {
-            for (s, d) in src[..body]
-                .chunks_exact(w)
-                .zip(dst[..body].chunks_exact_mut(w))
-            {
-                f(L::load(s)).store(d);
-            }
-        }
-        None => {
-            for d in dst[..body].chunks_exact_mut(w) {
-                f(L::load(d)).store(d);
-            }
-        }
+/// Where a kernel reads an input: a slice of its own ([`Slice`]), or the
+/// output slice itself ([`InPlace`]). A type parameter, not an `Option`, so
+/// the choice is made once per call instead of once per vector.
+pub(crate) trait Input: Copy {
+    /// `len` input elements from index `i`; `dst` is the output slice.
+    fn get<'a>(&'a self, dst: &'a [f32], i: usize, len: usize) -> &'a [f32];
+    /// The same input without its first `n` elements.
+    fn skip(self, n: usize) -> Self;
+}
+
+/// Input from a separate slice.
+#[derive(Clone, Copy)]
+pub(crate) struct Slice<'s>(pub(crate) &'s [f32]);
+
+/// Input read from the output slice (in-place kernels).
+#[derive(Clone, Copy)]
+pub(crate) struct InPlace;
+
+impl Input for Slice<'_> {
+    #[inline(always)]
+    fn get<'a>(&'a self, _dst: &'a [f32], i: usize, len: usize) -> &'a [f32] {
+        &self.0[i..i + len]
     }
-    if body < n {
-        let mut buf = [0.0f32; MAX_WIDTH];
-        let tail = n - body;
-        buf[..tail].copy_from_slice(match src {
-            Some(s) => &s[body..],
-            None => &dst[body..],
-        });
-        f(L::load(&buf)).store(&mut buf);
-        dst[body..].copy_from_slice(&buf[..tail]);
+    #[inline(always)]
+    fn skip(self, n: usize) -> Self {
+        Slice(&self.0[n..])
     }
 }
 
-/// Two-input version of [`map1`]: `out[i] = K(a[i], b_or_out[i])`.
+impl Input for InPlace {
+    #[inline(always)]
+    fn get<'a>(&'a self, dst: &'a [f32], i: usize, len: usize) -> &'a [f32] {
+        &dst[i..i + len]
+    }
+    #[inline(always)]
+    fn skip(self, _n: usize) -> Self {
+        InPlace
+    }
+}
+
+/// Largest vector width of any backend: the size of the tail buffers.
+const MAX_WIDTH: usize = 16;
+
+/// `dst[i] = K(src[i])` vector by vector; the tail goes through a
+/// zero-padded copy.
 #[inline(always)]
-fn map2<L: Lanes, K: Kernel2>(a: &[f32], b: Option<&[f32]>, dst: &mut [f32]) {
-    let f = |u: L, v: L| K::apply(u, v);
-    const MAX_WIDTH: usize = 16;
+fn map1<L: Lanes, K: Kernel1, I: Input>(src: I, dst: &mut [f32]) {
     let w = L::WIDTH;
     let n = dst.len();
     let body = n - n % w;
-    match b {
-        Some(b) => {
-            for ((sa, sb), d) in a[..body]
-                .chunks_exact(w)
-                .zip(b[..body].chunks_exact(w))
-                .zip(dst[..body].chunks_exact_mut(w))
-            {
-                f(L::load(sa), L::load(sb)).store(d);
-            }
-        }
-        None => {
-            for (sa, d) in a[..body]
-                .chunks_exact(w)
-                .zip(dst[..body].chunks_exact_mut(w))
-            {
-                f(L::load(sa), L::load(d)).store(d);
-            }
-        }
+    for i in (0..body).step_by(w) {
+        K::apply(L::load(src.get(dst, i, w))).store(&mut dst[i..i + w]);
     }
     if body < n {
-        let tail = n - body;
+        let mut buf = [0.0f32; MAX_WIDTH];
+        buf[..n - body].copy_from_slice(src.get(dst, body, n - body));
+        K::apply(L::load(&buf)).store(&mut buf);
+        dst[body..].copy_from_slice(&buf[..n - body]);
+    }
+}
+
+/// `dst[i] = K(a[i], b[i])`, where `b` may be `dst` itself.
+#[inline(always)]
+fn map2<L: Lanes, K: Kernel2, I: Input>(a: &[f32], b: I, dst: &mut [f32]) {
+    let w = L::WIDTH;
+    let n = dst.len();
+    let body = n - n % w;
+    for i in (0..body).step_by(w) {
+        let (va, vb) = (L::load(&a[i..i + w]), L::load(b.get(dst, i, w)));
+        K::apply(va, vb).store(&mut dst[i..i + w]);
+    }
+    if body < n {
         let mut ba = [0.0f32; MAX_WIDTH];
         let mut bb = [0.0f32; MAX_WIDTH];
-        ba[..tail].copy_from_slice(&a[body..]);
-        bb[..tail].copy_from_slice(match b {
-            Some(b) => &b[body..],
-            None => &dst[body..],
-        });
-        f(L::load(&ba), L::load(&bb)).store(&mut ba);
-        dst[body..].copy_from_slice(&ba[..tail]);
+        ba[..n - body].copy_from_slice(&a[body..]);
+        bb[..n - body].copy_from_slice(b.get(dst, body, n - body));
+        K::apply(L::load(&ba), L::load(&bb)).store(&mut ba);
+        dst[body..].copy_from_slice(&ba[..n - body]);
     }
 }
 
@@ -290,14 +286,19 @@ pub(crate) enum Unary {
 /// `None`. Lengths were checked by the caller.
 #[inline(always)]
 pub(crate) fn unary<L: Lanes>(op: Unary, src: Option<&[f32]>, dst: &mut [f32]) {
-    match op {
-        Unary::Exact => exact_blocks::<L>(src, dst),
-        Unary::Fast => map1::<L, FastK>(src, dst),
+    match (op, src) {
+        (Unary::Exact, Some(s)) => exact_blocks::<L, _>(Slice(s), dst),
+        (Unary::Exact, None) => exact_blocks::<L, _>(InPlace, dst),
+        (Unary::Fast, Some(s)) => map1::<L, FastK, _>(Slice(s), dst),
+        (Unary::Fast, None) => map1::<L, FastK, _>(InPlace, dst),
     }
 }
 
 /// dx = dy·y·(1−y) over slices; `dy == None` means dy lives in `dx` (in place).
 #[inline(always)]
 pub(crate) fn backward<L: Lanes>(y: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
-    map2::<L, BackwardK>(y, dy, dx)
+    match dy {
+        Some(dy) => map2::<L, BackwardK, _>(y, Slice(dy), dx),
+        None => map2::<L, BackwardK, _>(y, InPlace, dx),
+    }
 }
