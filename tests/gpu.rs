@@ -63,7 +63,12 @@ fn check_one(what: &str, i: usize, x: f32, got: f32, want: f64, bound: f64, wors
         got.to_bits()
     );
     if want.abs() >= MIN_NORMAL && e > worst.ulp {
-        *worst = Worst { ulp: e, x, got, want };
+        *worst = Worst {
+            ulp: e,
+            x,
+            got,
+            want,
+        };
     }
 }
 
@@ -77,7 +82,15 @@ fn check_forward(what: &str, xs: &[f32], ys: &[f32], idx: impl Iterator<Item = u
             (0.0..=1.0).contains(&y) || (x.is_nan() && y.is_nan()),
             "{what}: index {i}: σ({x:e}) = {y:e}"
         );
-        check_one(what, i, x, y, reference::sigmoid_f64(f64::from(x)), FORWARD_ULP, &mut worst);
+        check_one(
+            what,
+            i,
+            x,
+            y,
+            reference::sigmoid_f64(f64::from(x)),
+            FORWARD_ULP,
+            &mut worst,
+        );
     }
     worst
 }
@@ -145,7 +158,12 @@ fn forward_special_values() {
     for ((x, want), got) in exact.iter().zip(&ys) {
         assert_eq!(*got, *want, "σ({x:e})");
     }
-    let nans = [f32::NAN, -f32::NAN, f32::from_bits(0x7f80_0001), f32::from_bits(0xffc0_1234)];
+    let nans = [
+        f32::NAN,
+        -f32::NAN,
+        f32::from_bits(0x7f80_0001),
+        f32::from_bits(0xffc0_1234),
+    ];
     for (x, y) in nans.iter().zip(ctx.sigmoid(&nans).unwrap()) {
         assert!(y.is_nan(), "σ(NaN {:#x}) = {y}", x.to_bits());
     }
@@ -185,9 +203,15 @@ fn forward_two_dimensional_dispatch() {
 fn forward_over_binding_limit() {
     let ctx = gpu_or_skip!();
     let len = 40_000_000usize.max(ctx.max_chunk_len() as usize + 1000);
-    let x: Vec<f32> = (0..len).map(|i| (i % 10007) as f32 * 0.008 - 40.0).collect();
+    let x: Vec<f32> = (0..len)
+        .map(|i| (i % 10007) as f32 * 0.008 - 40.0)
+        .collect();
     let y = ctx.sigmoid(&x).unwrap();
     let chunk = ctx.max_chunk_len() as usize;
+    eprintln!(
+        "{len} elements in {} chunks of ≤ {chunk}",
+        len.div_ceil(chunk)
+    );
     let mut idx: Vec<usize> = (0..len).step_by(13).collect();
     for b in (chunk..len).step_by(chunk) {
         idx.extend(b - 300..(b + 300).min(len));
@@ -203,7 +227,14 @@ fn backward_values() {
     let mut dy = random(100_000, -10.0, 10.0, 12);
     y.extend(reference_outputs());
     dy.extend(std::iter::repeat_n(1.5, y.len() - dy.len()));
-    for &s in &[0.0f32, 1.0, 0.5, f32::MIN_POSITIVE, 1e-30, 1.0 - f32::EPSILON / 2.0] {
+    for &s in &[
+        0.0f32,
+        1.0,
+        0.5,
+        f32::MIN_POSITIVE,
+        1e-30,
+        1.0 - f32::EPSILON / 2.0,
+    ] {
         for &d in &[0.0f32, -0.0, 1.0, -3.0, f32::MAX, 1e-30] {
             y.push(s);
             dy.push(d);
@@ -221,12 +252,17 @@ fn backward_values() {
     );
     let mut into = vec![0.0; y.len()];
     ctx.sigmoid_backward_into(&y, &dy, &mut into).unwrap();
-    assert!(dx.iter().zip(&into).all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert!(dx
+        .iter()
+        .zip(&into)
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
 }
 
 /// σ over a spread of inputs, as the forward pass would save them.
 fn reference_outputs() -> Vec<f32> {
-    (0..20_000).map(|i| reference::sigmoid(i as f32 * 0.01 - 100.0)).collect()
+    (0..20_000)
+        .map(|i| reference::sigmoid(i as f32 * 0.01 - 100.0))
+        .collect()
 }
 
 #[test]
@@ -236,7 +272,13 @@ fn backward_nan_inputs_give_nan() {
     let dy = [1.0, f32::NAN, 2.0, f32::from_bits(0x7f80_0001)];
     let dx = ctx.sigmoid_backward(&y, &dy).unwrap();
     for i in 0..4 {
-        assert!(dx[i].is_nan(), "index {i}: y = {}, dy = {}: dx = {}", y[i], dy[i], dx[i]);
+        assert!(
+            dx[i].is_nan(),
+            "index {i}: y = {}, dy = {}: dx = {}",
+            y[i],
+            dy[i],
+            dx[i]
+        );
     }
 }
 
@@ -254,7 +296,10 @@ fn length_mismatch_is_an_error() {
         }
     );
     let e = ctx.sigmoid_backward(&[1.0; 4], &[1.0; 5]).unwrap_err();
-    assert!(matches!(e, GpuError::LengthMismatch { what: "dy", .. }), "{e}");
+    assert!(
+        matches!(e, GpuError::LengthMismatch { what: "dy", .. }),
+        "{e}"
+    );
     assert_eq!(e.to_string(), "`dy` has length 5, expected 4");
 }
 
@@ -311,7 +356,9 @@ fn read(ctx: &GpuContext, buffer: &wgpu::Buffer, offset: u64, len: u64) -> Vec<f
     ctx.queue().submit([encoder.finish()]);
     let (tx, rx) = std::sync::mpsc::channel();
     staging.map_async(wgpu::MapMode::Read, .., move |r| tx.send(r).unwrap());
-    ctx.device().poll(wgpu::PollType::wait_indefinitely()).unwrap();
+    ctx.device()
+        .poll(wgpu::PollType::wait_indefinitely())
+        .unwrap();
     rx.recv().unwrap().unwrap();
     let view = staging.get_mapped_range(..).unwrap();
     view.chunks_exact(4)
@@ -335,11 +382,14 @@ fn resident_forward_then_backward() {
         storage(ctx, "dy", total),
         storage(ctx, "dx", total),
     );
-    ctx.queue().write_buffer(&xb, off * 4, bytemuck::cast_slice(&x));
-    ctx.queue().write_buffer(&dyb, off * 4, bytemuck::cast_slice(&dy));
+    ctx.queue()
+        .write_buffer(&xb, off * 4, bytemuck::cast_slice(&x));
+    ctx.queue()
+        .write_buffer(&dyb, off * 4, bytemuck::cast_slice(&dy));
     let mut encoder = ctx.device().create_command_encoder(&Default::default());
     let at = |b| F32Buffer::at(b, off);
-    ctx.encode_sigmoid(&mut encoder, at(&xb), at(&yb), len).unwrap();
+    ctx.encode_sigmoid(&mut encoder, at(&xb), at(&yb), len)
+        .unwrap();
     ctx.encode_sigmoid_backward(&mut encoder, at(&yb), at(&dyb), at(&dxb), len)
         .unwrap();
     ctx.queue().submit([encoder.finish()]);
@@ -349,8 +399,14 @@ fn resident_forward_then_backward() {
     check_backward("resident backward", &y, &dy, &dx);
     // Nothing written outside [off, off + len).
     let all = read(ctx, &yb, 0, total);
-    assert!(all[..off as usize].iter().all(|&v| v == 0.0), "written before the offset");
-    assert!(all[(off + len) as usize..].iter().all(|&v| v == 0.0), "written past the end");
+    assert!(
+        all[..off as usize].iter().all(|&v| v == 0.0),
+        "written before the offset"
+    );
+    assert!(
+        all[(off + len) as usize..].iter().all(|&v| v == 0.0),
+        "written past the end"
+    );
 }
 
 /// A range longer than the binding limit is split into several bindings.
@@ -361,10 +417,16 @@ fn resident_over_binding_limit() {
     let len = ctx.max_chunk_len() + 1001;
     let x: Vec<f32> = (0..len).map(|i| (i % 9973) as f32 * 0.009 - 45.0).collect();
     let (xb, yb) = (storage(ctx, "x", off + len), storage(ctx, "y", off + len));
-    ctx.queue().write_buffer(&xb, off * 4, bytemuck::cast_slice(&x));
+    ctx.queue()
+        .write_buffer(&xb, off * 4, bytemuck::cast_slice(&x));
     let mut encoder = ctx.device().create_command_encoder(&Default::default());
-    ctx.encode_sigmoid(&mut encoder, F32Buffer::at(&xb, off), F32Buffer::at(&yb, off), len)
-        .unwrap();
+    ctx.encode_sigmoid(
+        &mut encoder,
+        F32Buffer::at(&xb, off),
+        F32Buffer::at(&yb, off),
+        len,
+    )
+    .unwrap();
     ctx.queue().submit([encoder.finish()]);
     let y = read(ctx, &yb, off, len);
     let chunk = ctx.max_chunk_len() as usize;
@@ -389,7 +451,12 @@ fn resident_bad_buffers_are_errors() {
     });
     let mut encoder = ctx.device().create_command_encoder(&Default::default());
     let e = ctx
-        .encode_sigmoid(&mut encoder, F32Buffer::new(&big), F32Buffer::new(&small), 200)
+        .encode_sigmoid(
+            &mut encoder,
+            F32Buffer::new(&big),
+            F32Buffer::new(&small),
+            200,
+        )
         .unwrap_err();
     assert_eq!(
         e,
@@ -399,16 +466,49 @@ fn resident_bad_buffers_are_errors() {
             size: 400
         }
     );
-    assert_eq!(e.to_string(), "buffer `y` is too small: 800 bytes needed, it has 400");
+    assert_eq!(
+        e.to_string(),
+        "buffer `y` is too small: 800 bytes needed, it has 400"
+    );
     let e = ctx
-        .encode_sigmoid(&mut encoder, F32Buffer::at(&small, 64), F32Buffer::new(&big), 64)
+        .encode_sigmoid(
+            &mut encoder,
+            F32Buffer::at(&small, 64),
+            F32Buffer::new(&big),
+            64,
+        )
         .unwrap_err();
-    assert!(matches!(e, GpuError::BufferTooSmall { what: "x", needed: 512, size: 400 }), "{e}");
+    assert!(
+        matches!(
+            e,
+            GpuError::BufferTooSmall {
+                what: "x",
+                needed: 512,
+                size: 400
+            }
+        ),
+        "{e}"
+    );
     if ctx.offset_alignment() > 1 {
         let e = ctx
-            .encode_sigmoid(&mut encoder, F32Buffer::at(&big, 1), F32Buffer::new(&small), 10)
+            .encode_sigmoid(
+                &mut encoder,
+                F32Buffer::at(&big, 1),
+                F32Buffer::new(&small),
+                10,
+            )
             .unwrap_err();
-        assert!(matches!(e, GpuError::Misaligned { what: "x", offset: 4, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                GpuError::Misaligned {
+                    what: "x",
+                    offset: 4,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
     let e = ctx
         .encode_sigmoid(&mut encoder, F32Buffer::new(&map), F32Buffer::new(&big), 10)
@@ -429,12 +529,27 @@ fn resident_bad_buffers_are_errors() {
         .unwrap_err();
     assert_eq!(e, GpuError::Aliased { what: "dy" });
     // Length 0 records nothing, but the buffers are still checked.
-    ctx.encode_sigmoid(&mut encoder, F32Buffer::new(&big), F32Buffer::new(&small), 0)
-        .unwrap();
+    ctx.encode_sigmoid(
+        &mut encoder,
+        F32Buffer::new(&big),
+        F32Buffer::new(&small),
+        0,
+    )
+    .unwrap();
     let e = ctx
-        .encode_sigmoid(&mut encoder, F32Buffer::new(&big), F32Buffer::at(&small, 1 << 20), 0)
+        .encode_sigmoid(
+            &mut encoder,
+            F32Buffer::new(&big),
+            F32Buffer::at(&small, 1 << 20),
+            0,
+        )
         .unwrap_err();
-    assert!(matches!(e, GpuError::BufferTooSmall { what: "y", .. }), "{e}");
+    assert!(
+        matches!(e, GpuError::BufferTooSmall { what: "y", .. }),
+        "{e}"
+    );
     ctx.queue().submit([encoder.finish()]);
-    ctx.device().poll(wgpu::PollType::wait_indefinitely()).unwrap();
+    ctx.device()
+        .poll(wgpu::PollType::wait_indefinitely())
+        .unwrap();
 }

@@ -29,17 +29,32 @@ fn every_shader_file_validates() {
             count += 1;
         }
     }
-    assert!(count >= 2, "expected at least the forward and backward shaders, found {count}");
+    assert!(
+        count >= 2,
+        "expected at least the forward and backward shaders, found {count}"
+    );
 }
 
 #[test]
 fn embedded_shaders_have_their_entry_points() {
     for (name, source, entry) in [
-        ("forward", sigmoid_kernels::gpu::FORWARD_WGSL, "sigmoid_forward"),
-        ("backward", sigmoid_kernels::gpu::BACKWARD_WGSL, "sigmoid_backward"),
+        (
+            "forward",
+            sigmoid_kernels::gpu::FORWARD_WGSL,
+            "sigmoid_forward",
+        ),
+        (
+            "backward",
+            sigmoid_kernels::gpu::BACKWARD_WGSL,
+            "sigmoid_backward",
+        ),
     ] {
         let module = validate(name, source);
-        let points: Vec<_> = module.entry_points.iter().map(|e| e.name.as_str()).collect();
+        let points: Vec<_> = module
+            .entry_points
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
         assert_eq!(points, [entry], "{name}: entry points");
         assert_eq!(module.entry_points[0].workgroup_size, [256, 1, 1], "{name}");
     }

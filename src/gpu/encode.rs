@@ -155,7 +155,7 @@ impl GpuContext {
         }
         let alignment = self.limits.min_storage_buffer_offset_alignment;
         let offset = b.offset.saturating_mul(4);
-        if offset % u64::from(alignment) != 0 {
+        if !offset.is_multiple_of(u64::from(alignment)) {
             return Err(GpuError::Misaligned {
                 what,
                 offset,
@@ -253,7 +253,10 @@ mod tests {
         ] {
             let (x, y) = dispatch_size(len, max);
             assert!(x <= max && y <= max, "{len}: {x}×{y}");
-            assert!(u64::from(x) * u64::from(y) * WORKGROUP >= len, "{len}: {x}×{y}");
+            assert!(
+                u64::from(x) * u64::from(y) * WORKGROUP >= len,
+                "{len}: {x}×{y}"
+            );
             assert!(
                 (u64::from(x) * (u64::from(y) - 1)) * WORKGROUP < len,
                 "{len}: a whole row of {x}×{y} is idle"

@@ -83,7 +83,10 @@ impl fmt::Display for GpuError {
                  storage offset alignment ({alignment} bytes)"
             ),
             Self::NotStorage { what } => {
-                write!(f, "buffer `{what}` was not created with BufferUsages::STORAGE")
+                write!(
+                    f,
+                    "buffer `{what}` was not created with BufferUsages::STORAGE"
+                )
             }
             Self::Aliased { what } => {
                 write!(f, "the output buffer is the same buffer as input `{what}`")
