@@ -553,3 +553,55 @@ fn resident_bad_buffers_are_errors() {
         .poll(wgpu::PollType::wait_indefinitely())
         .unwrap();
 }
+
+/// A context built on the caller's own device works like one from `new`.
+#[test]
+fn from_device_shares_a_device() {
+    let ctx = gpu_or_skip!();
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    let name = &ctx.adapter_info().name;
+    let adapter = adapters
+        .into_iter()
+        .find(|a| &a.get_info().name == name)
+        .expect("the adapter `new` found");
+    let (device, queue) =
+        pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor::default())).unwrap();
+    let own = GpuContext::from_device(device, queue).unwrap();
+    assert_eq!(&own.adapter_info().name, name);
+    let x = random(70_000, -50.0, 50.0, 31);
+    let y = own.sigmoid(&x).unwrap();
+    check_forward("from_device", &x, &y, 0..x.len());
+    // Default limits: 128 MiB bindings.
+    assert!(own.max_chunk_len() <= (128 << 20) / 4);
+}
+
+/// A buffer over the device's size limit is an error value, not a panic, and
+/// the context keeps working afterwards.
+#[test]
+fn oversized_allocation_is_an_error() {
+    let ctx = gpu_or_skip!();
+    let too_big = ctx.device().limits().max_buffer_size / 4 + 1;
+    let e = sigmoid_kernels::gpu::bench::resident(ctx, too_big, 1).unwrap_err();
+    assert!(
+        matches!(e, GpuError::OutOfMemory(_) | GpuError::Wgpu(_)),
+        "unexpected error {e:?}"
+    );
+    eprintln!("oversized buffer: {e}");
+    assert_eq!(ctx.sigmoid(&[0.0]).unwrap(), [0.5]);
+}
+
+/// The timing helpers run and label the device.
+#[test]
+fn bench_helpers_run() {
+    use sigmoid_kernels::gpu::bench;
+    let ctx = gpu_or_skip!();
+    let label = bench::label(ctx);
+    assert!(label.contains(&ctx.adapter_info().name), "{label}");
+    assert_eq!(ctx.is_software(), label.contains("software"), "{label}");
+    let x = random(4096, -8.0, 8.0, 41);
+    assert!(bench::round_trip(ctx, &x, 2).unwrap().as_nanos() > 0);
+    assert!(bench::resident(ctx, 4096, 2).unwrap().as_nanos() > 0);
+    assert!(bench::copy(ctx, 4096, 2).unwrap().as_nanos() > 0);
+}
