@@ -605,6 +605,7 @@ fn bench_helpers_run() {
     use sigmoid_kernels::gpu::bench;
     let ctx = gpu_or_skip!();
     let label = bench::label(ctx);
+    eprintln!("adapter: {label}");
     assert!(label.contains(&ctx.adapter_info().name), "{label}");
     assert_eq!(ctx.is_software(), label.contains("software"), "{label}");
     let x = random(4096, -8.0, 8.0, 41);

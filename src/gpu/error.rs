@@ -109,10 +109,10 @@ impl GpuError {
     /// Converts an error caught by a wgpu error scope; `what` names the
     /// operation for out-of-memory messages.
     pub(crate) fn from_wgpu(e: wgpu::Error, what: &str) -> Self {
-        match e {
-            wgpu::Error::OutOfMemory { .. } => Self::OutOfMemory(what.to_owned()),
-            wgpu::Error::Validation { description, .. }
-            | wgpu::Error::Internal { description, .. } => Self::Wgpu(description),
+        if let wgpu::Error::OutOfMemory { .. } = e {
+            return Self::OutOfMemory(what.to_owned());
         }
+        // wgpu's Display carries the whole "Caused by" chain.
+        Self::Wgpu(format!("{what}: {e}"))
     }
 }
