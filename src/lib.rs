@@ -65,6 +65,9 @@ pub mod reference;
 #[cfg(feature = "std")]
 pub mod cpu;
 
+#[cfg(feature = "gpu")]
+pub mod gpu;
+
 #[cfg(feature = "std")]
 pub use cpu::{parallel_threshold, set_parallel_threshold, Backend};
 

@@ -1,0 +1,526 @@
+//! Sigmoid and its gradient as WGSL compute shaders, through wgpu (Vulkan,
+//! Metal, DX12, GL).
+//!
+//! [`GpuContext`] holds a device, its queue and the two compiled pipelines.
+//! It offers a host convenience API ([`GpuContext::sigmoid`],
+//! [`GpuContext::sigmoid_backward`] and their `_into` forms: upload, kernel,
+//! readback) and a device-resident API ([`GpuContext::encode_sigmoid`],
+//! [`GpuContext::encode_sigmoid_backward`]) that records the kernels into a
+//! caller's command encoder over caller-owned buffers. The shaders are in
+//! `shaders/` ([`FORWARD_WGSL`], [`BACKWARD_WGSL`]); timing helpers for the
+//! benches and the CLI are in [`mod@bench`].
+//!
+//! # Formula
+//! Forward: with e = e^−|x| ∈ (0, 1], σ(x) = 1/(1 + e) for x ≥ 0 and
+//! e/(1 + e) for x < 0, so e^(large positive) is never formed. The shader
+//! computes e itself (Cody–Waite reduction, the CPU exact tier's polynomial)
+//! instead of calling WGSL's `exp`, whose allowed error is 3 + 2|x| ULP, about
+//! 200 ULP near the underflow edge; what remains device-dependent is the
+//! division (WGSL allows 2.5 ULP).
+//! Backward: dx = (dy·y)·(1 − y) from the saved forward output.
+//!
+//! # Accuracy
+//! Measured on lavapipe (Mesa 22.3.6, adapter "llvmpipe (LLVM 15.0.6, 256
+//! bits)", Vulkan on the CPU) by `tests/gpu.rs`:
+//! - forward: ≤ 2.41 ULP against
+//!   [`reference::sigmoid_f64`](crate::reference::sigmoid_f64) wherever
+//!   σ(x) ≥ 2^−126, over every 61st f32 bit pattern (70.4 M inputs, run with
+//!   `SIGMOID_GPU_SWEEP_STRIDE=61`; worst at x ≈ −11.13); 2.39 ULP over the
+//!   default sweep (every 1021st pattern, 4.2 M inputs);
+//! - backward: ≤ 1.83 ULP against
+//!   [`reference::sigmoid_backward_f64`](crate::reference::sigmoid_backward_f64)
+//!   wherever the result is ≥ 2^−126 (120 k random and edge inputs).
+//!
+//! The tests enforce [`FORWARD_ULP`] and [`BACKWARD_ULP`] (4 ULP each), which
+//! leave room for another device's division. The bound is per device: WGSL
+//! only bounds each operation (division 2.5 ULP), and no other device has
+//! been measured yet. Results below 2^−126 (σ(x) for x < −87.3) may be
+//! flushed to zero: WGSL allows any device to flush subnormals.
+//!
+//! # Special values
+//! WGSL leaves NaN and ∞ results of arithmetic indeterminate, so the shaders
+//! do not rely on them: NaN inputs are detected on their bit pattern and
+//! returned unchanged (forward: σ(NaN) is that NaN; backward: the NaN of `y`,
+//! else that of `dy`), and |x| is clamped to 104 before the exponential, so
+//! σ(+∞) = 1 and σ(−∞) = 0 by construction; σ(±0) = 0.5 and σ(±f32::MAX) =
+//! 1/0 as well on lavapipe (tested). In the backward pass an infinite `dy`
+//! gives whatever the device's arithmetic gives (WGSL does not define ∞·0
+//! or overflow); the tests do not check infinite results.
+//!
+//! # Errors
+//! Every failure is a [`GpuError`], never a panic: no adapter, device request
+//! refused, out of memory, a caller buffer too small, misaligned, missing
+//! `STORAGE` or aliased, mismatched lengths, device lost, readback failed.
+//! wgpu errors are caught with error scopes around every call.
+//!
+//! # When the GPU pays off
+//! The host API moves 8 bytes per element over the bus (12 for backward) for
+//! a few flops, so on a discrete GPU it is bounded by transfer bandwidth and
+//! is not expected to beat the multithreaded CPU kernels
+//! ([`crate::sigmoid`]); it exists for convenience and testing. The
+//! device-resident API is the one that can pay: when the data already lives
+//! on the GPU (a training step), the kernel should run near the device's copy
+//! bandwidth with no transfer (`benches/gpu.rs` measures it against a
+//! buffer-to-buffer copy of the same size). No real GPU has been measured
+//! yet.
+//!
+//! On the software device both are far slower than the CPU kernels and only
+//! prove correctness. `cargo bench --bench gpu` on lavapipe, 2 shared cores,
+//! 1 M elements: CPU exact tier 3.6 ms, GPU round trip 38.5 ms,
+//! device-resident kernel 30.0 ms, device copy 0.36 ms.
+//!
+//! # Sizes
+//! Ranges longer than the device's `max_storage_buffer_binding_size` or
+//! `max_buffer_size` (128 MiB, 33.5 M elements, on lavapipe) are processed in
+//! chunks: the host API loops over reused scratch buffers, the encode API
+//! binds several sub-ranges at offsets that are multiples of
+//! `min_storage_buffer_offset_alignment`.
+//!
+//! ```
+//! use sigmoid_kernels::gpu::GpuContext;
+//! let Ok(ctx) = GpuContext::new() else { return Ok(()) }; // no adapter here
+//! let y = ctx.sigmoid(&[-1.0, 0.0, 2.5])?;
+//! assert_eq!(y[1], 0.5);
+//! let dx = ctx.sigmoid_backward(&y, &[1.0; 3])?;
+//! assert_eq!(dx[1], 0.25);
+//! # Ok::<(), sigmoid_kernels::gpu::GpuError>(())
+//! ```
+
+pub mod bench;
+mod encode;
+mod error;
+
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
+
+pub use encode::{F32Buffer, BACKWARD_WGSL, FORWARD_WGSL};
+pub use error::GpuError;
+
+use encode::{Kernel, WORKGROUP};
+
+/// Forward error bound (ULP, where σ(x) ≥ 2^−126) that `tests/gpu.rs`
+/// enforces on the device it runs on; 2.41 ULP measured on lavapipe.
+pub const FORWARD_ULP: f64 = 4.0;
+/// Backward error bound (ULP, where the result is ≥ 2^−126) that
+/// `tests/gpu.rs` enforces; 1.83 ULP measured on lavapipe.
+pub const BACKWARD_ULP: f64 = 4.0;
+
+/// A wgpu device and queue with the Sigmoid pipelines compiled once, and
+/// scratch buffers reused by the host API.
+///
+/// `Send + Sync`: share it with an `Arc` or by reference between threads.
+/// Host calls from several threads are serialised on the scratch buffers;
+/// encode calls run concurrently.
+#[derive(Debug)]
+pub struct GpuContext {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    limits: wgpu::Limits,
+    forward: Kernel,
+    backward: Kernel,
+    /// Elements per binding: the binding and buffer size limits, rounded
+    /// down to the offset alignment.
+    chunk: u64,
+    scratch: Mutex<Scratch>,
+    /// Set by the device-lost callback of devices this crate created.
+    lost: Arc<Mutex<Option<String>>>,
+}
+
+impl GpuContext {
+    /// Finds an adapter (any GPU wgpu reaches, or a software one such as
+    /// lavapipe when no other exists), creates a device with the adapter's
+    /// full limits and compiles the pipelines. Blocks; see [`new_async`].
+    /// Honours wgpu's `WGPU_BACKEND`, `WGPU_ADAPTER_NAME` and
+    /// `WGPU_POWER_PREF` environment variables.
+    ///
+    /// # Errors
+    /// [`GpuError::NoAdapter`], [`GpuError::RequestDevice`], or an error
+    /// compiling the shaders ([`GpuError::Wgpu`], a bug).
+    ///
+    /// [`new_async`]: GpuContext::new_async
+    pub fn new() -> Result<Self, GpuError> {
+        pollster::block_on(Self::new_async())
+    }
+
+    /// [`new`](GpuContext::new) without blocking.
+    ///
+    /// # Errors
+    /// As [`new`](GpuContext::new).
+    pub async fn new_async() -> Result<Self, GpuError> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let options = wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::from_env()
+                .unwrap_or(wgpu::PowerPreference::HighPerformance),
+            force_fallback_adapter: false,
+            compatible_surface: None,
+            ..Default::default()
+        };
+        let adapter = match instance.request_adapter(&options).await {
+            Ok(adapter) => adapter,
+            Err(e) => {
+                // Some wgpu versions skip CPU adapters here; take one anyway.
+                let mut all = instance.enumerate_adapters(wgpu::Backends::all()).await;
+                all.sort_by_key(|a| a.get_info().device_type == wgpu::DeviceType::Cpu);
+                all.into_iter()
+                    .next()
+                    .ok_or_else(|| GpuError::NoAdapter(e.to_string()))?
+            }
+        };
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("sigmoid-kernels"),
+                required_limits: adapter.limits(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| GpuError::RequestDevice(e.to_string()))?;
+        let lost = Arc::new(Mutex::new(None));
+        let flag = Arc::clone(&lost);
+        device.set_device_lost_callback(move |reason, message| {
+            *flag.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some(format!("{reason:?}: {message}"));
+        });
+        Self::build(device, queue, lost)
+    }
+
+    /// Uses a device the caller already has (sharing it with the caller's
+    /// own work) and compiles the pipelines on it. The caller's device-lost
+    /// callback is left in place, so a lost device shows up here as
+    /// [`GpuError::MapFailed`] or [`GpuError::Wgpu`] rather than
+    /// [`GpuError::DeviceLost`].
+    ///
+    /// # Errors
+    /// [`GpuError::Wgpu`] if the shaders do not compile on this device.
+    pub fn from_device(device: wgpu::Device, queue: wgpu::Queue) -> Result<Self, GpuError> {
+        Self::build(device, queue, Arc::new(Mutex::new(None)))
+    }
+
+    fn build(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        lost: Arc<Mutex<Option<String>>>,
+    ) -> Result<Self, GpuError> {
+        let limits = device.limits();
+        let info = device.adapter_info();
+        let align = u64::from(limits.min_storage_buffer_offset_alignment).max(4);
+        let max_dim = u64::from(limits.max_compute_workgroups_per_dimension);
+        let bytes = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size)
+            .min(max_dim * max_dim * WORKGROUP * 4);
+        let chunk = (bytes / align * align / 4).max(1);
+        let (forward, backward) = scoped(&device, "pipelines", || {
+            (
+                Kernel::new(&device, FORWARD_WGSL, "sigmoid_forward"),
+                Kernel::new(&device, BACKWARD_WGSL, "sigmoid_backward"),
+            )
+        })?;
+        Ok(Self {
+            device,
+            queue,
+            info,
+            limits,
+            forward,
+            backward,
+            chunk,
+            scratch: Mutex::new(Scratch::default()),
+            lost,
+        })
+    }
+
+    /// The device (to create buffers and encoders for the encode API).
+    #[must_use]
+    pub fn device(&self) -> &wgpu::Device {
+        &self.device
+    }
+
+    /// The queue the host API submits to.
+    #[must_use]
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.queue
+    }
+
+    /// The adapter's name, backend and type (for bench labels:
+    /// `info.name`, `info.backend`; `info.device_type` is
+    /// [`wgpu::DeviceType::Cpu`] for a software device such as lavapipe).
+    #[must_use]
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.info
+    }
+
+    /// True on a software device (lavapipe, WARP, SwiftShader), where
+    /// timings say nothing about GPUs.
+    #[must_use]
+    pub fn is_software(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// The most elements one binding (and one host round trip) covers.
+    #[must_use]
+    pub fn max_chunk_len(&self) -> u64 {
+        self.chunk
+    }
+
+    /// The alignment, in elements, that [`F32Buffer::offset`] must have on
+    /// this device.
+    #[must_use]
+    pub fn offset_alignment(&self) -> u64 {
+        (u64::from(self.limits.min_storage_buffer_offset_alignment) / 4).max(1)
+    }
+
+    /// `y[i] = σ(x[i])` on the GPU: upload, kernel, readback. Inputs longer
+    /// than [`max_chunk_len`](GpuContext::max_chunk_len) go in several round
+    /// trips. See the [module docs](self) for accuracy and special values.
+    ///
+    /// # Errors
+    /// [`GpuError::OutOfMemory`] for the scratch buffers,
+    /// [`GpuError::MapFailed`], [`GpuError::DeviceLost`].
+    pub fn sigmoid(&self, x: &[f32]) -> Result<Vec<f32>, GpuError> {
+        let mut y = vec![0.0; x.len()];
+        self.sigmoid_into(x, &mut y)?;
+        Ok(y)
+    }
+
+    /// [`sigmoid`](GpuContext::sigmoid) writing into `y`.
+    ///
+    /// # Errors
+    /// [`GpuError::LengthMismatch`] if `y.len() != x.len()`, else as
+    /// [`sigmoid`](GpuContext::sigmoid).
+    pub fn sigmoid_into(&self, x: &[f32], y: &mut [f32]) -> Result<(), GpuError> {
+        same_len("y", x.len(), y.len())?;
+        self.round_trip(&self.forward, &[x], y)
+    }
+
+    /// `dx[i] = dy[i]·y[i]·(1 − y[i])` on the GPU from the saved forward
+    /// output `y`.
+    ///
+    /// # Errors
+    /// [`GpuError::LengthMismatch`] if `dy.len() != y.len()`, else as
+    /// [`sigmoid`](GpuContext::sigmoid).
+    pub fn sigmoid_backward(&self, y: &[f32], dy: &[f32]) -> Result<Vec<f32>, GpuError> {
+        let mut dx = vec![0.0; y.len()];
+        self.sigmoid_backward_into(y, dy, &mut dx)?;
+        Ok(dx)
+    }
+
+    /// [`sigmoid_backward`](GpuContext::sigmoid_backward) writing into `dx`.
+    ///
+    /// # Errors
+    /// [`GpuError::LengthMismatch`] if the three lengths differ, else as
+    /// [`sigmoid`](GpuContext::sigmoid).
+    pub fn sigmoid_backward_into(
+        &self,
+        y: &[f32],
+        dy: &[f32],
+        dx: &mut [f32],
+    ) -> Result<(), GpuError> {
+        same_len("dy", y.len(), dy.len())?;
+        same_len("dx", y.len(), dx.len())?;
+        self.round_trip(&self.backward, &[y, dy], dx)
+    }
+
+    /// Uploads `inputs` chunk by chunk into the scratch buffers, runs
+    /// `kernel`, and reads the result back into `out`.
+    fn round_trip(
+        &self,
+        kernel: &Kernel,
+        inputs: &[&[f32]],
+        out: &mut [f32],
+    ) -> Result<(), GpuError> {
+        self.check_lost()?;
+        if out.is_empty() {
+            return Ok(());
+        }
+        let mut scratch = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
+        let chunk = usize::try_from(self.chunk).unwrap_or(usize::MAX);
+        let want = (out.len().min(chunk) as u64)
+            .next_power_of_two()
+            .min(self.chunk);
+        let storage = wgpu::BufferUsages::STORAGE;
+        let bufs = self.scoped("scratch buffers", || {
+            let ins: Vec<wgpu::Buffer> = (0..inputs.len())
+                .map(|i| {
+                    scratch.inputs[i]
+                        .get(
+                            &self.device,
+                            want,
+                            storage | wgpu::BufferUsages::COPY_DST,
+                            "sigmoid scratch input",
+                        )
+                        .clone()
+                })
+                .collect();
+            let output = scratch
+                .output
+                .get(
+                    &self.device,
+                    want,
+                    storage | wgpu::BufferUsages::COPY_SRC,
+                    "sigmoid scratch output",
+                )
+                .clone();
+            let staging = scratch
+                .staging
+                .get(
+                    &self.device,
+                    want,
+                    wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    "sigmoid staging",
+                )
+                .clone();
+            (ins, output, staging)
+        });
+        let (ins, output, staging) = match bufs {
+            Ok(b) => b,
+            Err(e) => {
+                // A failed allocation leaves invalid buffers behind: drop them.
+                *scratch = Scratch::default();
+                return Err(e);
+            }
+        };
+        for (start, out) in (0..).step_by(chunk).zip(out.chunks_mut(chunk)) {
+            let n = out.len();
+            let bytes = n as u64 * 4;
+            let mut encoder = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("sigmoid round trip"),
+                });
+            self.scoped("upload", || {
+                for (buf, input) in ins.iter().zip(inputs) {
+                    let part = &input[start..start + n];
+                    self.queue.write_buffer(buf, 0, bytemuck::cast_slice(part));
+                }
+            })?;
+            let binds: Vec<_> = ins.iter().map(|b| ("scratch", F32Buffer::new(b))).collect();
+            let out_buf = ("scratch", F32Buffer::new(&output));
+            self.encode(&mut encoder, kernel, &binds, out_buf, n as u64)?;
+            encoder.copy_buffer_to_buffer(&output, 0, &staging, 0, bytes);
+            self.scoped("submit", || self.queue.submit([encoder.finish()]))?;
+            self.read_back(&staging, bytes, out)?;
+        }
+        Ok(())
+    }
+
+    /// Maps the first `bytes` of `staging`, waits for the queue, copies them
+    /// into `out` and unmaps.
+    fn read_back(
+        &self,
+        staging: &wgpu::Buffer,
+        bytes: u64,
+        out: &mut [f32],
+    ) -> Result<(), GpuError> {
+        let slice = staging.slice(..bytes);
+        let (tx, rx) = mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            // The receiver only goes away if this function has returned early.
+            let _ = tx.send(r);
+        });
+        let waited = self.device.poll(wgpu::PollType::wait_indefinitely());
+        let mapped = match (waited, rx.recv()) {
+            (Ok(_), Ok(Ok(()))) => Ok(()),
+            (Err(e), _) => Err(e.to_string()),
+            (_, Ok(Err(e))) => Err(e.to_string()),
+            (_, Err(e)) => Err(e.to_string()),
+        };
+        if let Err(why) = mapped {
+            self.check_lost()?;
+            return Err(GpuError::MapFailed(why));
+        }
+        let copied = match slice.get_mapped_range() {
+            Ok(view) => {
+                for (o, b) in out.iter_mut().zip(view.chunks_exact(4)) {
+                    *o = f32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+                }
+                Ok(())
+            }
+            Err(e) => Err(GpuError::MapFailed(e.to_string())),
+        };
+        staging.unmap();
+        copied
+    }
+
+    /// Runs `f` inside out-of-memory and validation error scopes.
+    pub(crate) fn scoped<T>(&self, what: &str, f: impl FnOnce() -> T) -> Result<T, GpuError> {
+        scoped(&self.device, what, f)
+    }
+
+    /// [`GpuError::DeviceLost`] once the device-lost callback has fired.
+    pub(crate) fn check_lost(&self) -> Result<(), GpuError> {
+        match &*self.lost.lock().unwrap_or_else(PoisonError::into_inner) {
+            Some(why) => Err(GpuError::DeviceLost(why.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Runs `f` inside out-of-memory, validation and internal error scopes on
+/// `device` (scopes are per thread) and returns the first error caught.
+fn scoped<T>(device: &wgpu::Device, what: &str, f: impl FnOnce() -> T) -> Result<T, GpuError> {
+    let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);
+    let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let value = f();
+    let errors = [
+        pollster::block_on(validation.pop()),
+        pollster::block_on(internal.pop()),
+        pollster::block_on(oom.pop()),
+    ];
+    // Out of memory first: it explains the validation errors that follow it.
+    match errors {
+        [_, _, Some(e)] | [_, Some(e), None] | [Some(e), None, None] => {
+            Err(GpuError::from_wgpu(e, what))
+        }
+        [None, None, None] => Ok(value),
+    }
+}
+
+fn same_len(what: &'static str, expected: usize, got: usize) -> Result<(), GpuError> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(GpuError::LengthMismatch {
+            what,
+            expected,
+            got,
+        })
+    }
+}
+
+/// Grow-only scratch buffers for the host API (two inputs for backward).
+#[derive(Debug, Default)]
+struct Scratch {
+    inputs: [Grow; 2],
+    output: Grow,
+    staging: Grow,
+}
+
+/// A buffer that is reallocated only when a larger one is needed.
+#[derive(Debug, Default)]
+struct Grow(Option<(wgpu::Buffer, u64)>);
+
+impl Grow {
+    /// A buffer of at least `elems` `f32`s.
+    fn get(
+        &mut self,
+        device: &wgpu::Device,
+        elems: u64,
+        usage: wgpu::BufferUsages,
+        label: &str,
+    ) -> &wgpu::Buffer {
+        if self.0.as_ref().is_some_and(|(_, cap)| *cap < elems) {
+            self.0 = None;
+        }
+        let (buffer, _) = self.0.get_or_insert_with(|| {
+            let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: elems * 4,
+                usage,
+                mapped_at_creation: false,
+            });
+            (buffer, elems)
+        });
+        buffer
+    }
+}

@@ -1,0 +1,615 @@
+//! The GPU kernels on a real device, against the oracle in
+//! `sigmoid_kernels::reference`.
+//!
+//! Without an adapter every test prints why it skips and passes, unless
+//! `SIGMOID_REQUIRE_GPU=1`, where a missing adapter fails. CI runs these on
+//! lavapipe (Mesa's software Vulkan device).
+#![cfg(feature = "gpu")]
+
+mod support;
+
+use std::sync::OnceLock;
+
+use sigmoid_kernels::gpu::{F32Buffer, GpuContext, GpuError, BACKWARD_ULP, FORWARD_ULP};
+use sigmoid_kernels::reference;
+use support::Rng;
+
+/// The shared context, or `None` (after printing why) when no adapter exists.
+fn ctx() -> Option<&'static GpuContext> {
+    static CTX: OnceLock<Result<GpuContext, GpuError>> = OnceLock::new();
+    match CTX.get_or_init(GpuContext::new) {
+        Ok(ctx) => Some(ctx),
+        Err(e) if std::env::var("SIGMOID_REQUIRE_GPU").as_deref() == Ok("1") => {
+            panic!("SIGMOID_REQUIRE_GPU=1 but no GPU context: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipping GPU test: {e} (set SIGMOID_REQUIRE_GPU=1 to fail instead)");
+            None
+        }
+    }
+}
+
+macro_rules! gpu_or_skip {
+    () => {
+        match ctx() {
+            Some(ctx) => ctx,
+            None => return,
+        }
+    };
+}
+
+const MIN_NORMAL: f64 = f32::MIN_POSITIVE as f64;
+
+/// Worst ULP error seen where the reference is a normal number.
+#[derive(Default, Debug)]
+struct Worst {
+    ulp: f64,
+    x: f32,
+    got: f32,
+    want: f64,
+}
+
+/// Checks one value against the reference `want` (computed from `x`, shown
+/// in messages): NaN ↔ NaN, error ≤ `bound` ULP where |want| ≥ 2^−126, and
+/// below that either a flush to zero or ≤ `bound` ULP of the subnormal spacing.
+fn check_one(what: &str, i: usize, x: f32, got: f32, want: f64, bound: f64, worst: &mut Worst) {
+    let e = reference::ulp_error(got, want);
+    let flushed = want.abs() < MIN_NORMAL && got == 0.0;
+    assert!(
+        e <= bound || flushed,
+        "{what}: index {i}: input {x:e} ({:#010x}): got {got:e} ({:#010x}), want {want:e}: \
+         error {e} ULP > {bound}",
+        x.to_bits(),
+        got.to_bits()
+    );
+    if want.abs() >= MIN_NORMAL && e > worst.ulp {
+        *worst = Worst {
+            ulp: e,
+            x,
+            got,
+            want,
+        };
+    }
+}
+
+/// Forward check of `ys[i] = σ(xs[i])` for the indices `idx`.
+fn check_forward(what: &str, xs: &[f32], ys: &[f32], idx: impl Iterator<Item = usize>) -> Worst {
+    assert_eq!(xs.len(), ys.len(), "{what}: length");
+    let mut worst = Worst::default();
+    for i in idx {
+        let (x, y) = (xs[i], ys[i]);
+        assert!(
+            (0.0..=1.0).contains(&y) || (x.is_nan() && y.is_nan()),
+            "{what}: index {i}: σ({x:e}) = {y:e}"
+        );
+        check_one(
+            what,
+            i,
+            x,
+            y,
+            reference::sigmoid_f64(f64::from(x)),
+            FORWARD_ULP,
+            &mut worst,
+        );
+    }
+    worst
+}
+
+fn check_backward(what: &str, y: &[f32], dy: &[f32], dx: &[f32]) -> Worst {
+    assert_eq!(y.len(), dx.len(), "{what}: length");
+    let mut worst = Worst::default();
+    for i in 0..y.len() {
+        let want = reference::sigmoid_backward_f64(y[i], dy[i]);
+        if want.is_infinite() {
+            continue; // ∞ results are indeterminate in WGSL (see the module docs)
+        }
+        check_one(what, i, y[i], dx[i], want, BACKWARD_ULP, &mut worst);
+    }
+    worst
+}
+
+fn random(n: usize, lo: f32, hi: f32, seed: u64) -> Vec<f32> {
+    let mut rng = Rng(seed);
+    (0..n).map(|_| rng.uniform(lo, hi)).collect()
+}
+
+#[test]
+fn context_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<GpuContext>();
+    assert_send_sync::<GpuError>();
+}
+
+#[test]
+fn forward_small_lengths() {
+    let ctx = gpu_or_skip!();
+    for len in [0usize, 1, 2, 63, 64, 65, 255, 256, 257, 511, 513, 1000] {
+        let x = random(len, -30.0, 30.0, 1 + len as u64);
+        let y = ctx.sigmoid(&x).unwrap();
+        check_forward(&format!("len {len}"), &x, &y, 0..len);
+        let mut into = vec![f32::NAN; len];
+        ctx.sigmoid_into(&x, &mut into).unwrap();
+        assert_eq!(
+            y.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            into.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            "len {len}: sigmoid_into differs from sigmoid"
+        );
+    }
+}
+
+#[test]
+fn forward_special_values() {
+    let ctx = gpu_or_skip!();
+    let x = support::special_inputs();
+    let y = ctx.sigmoid(&x).unwrap();
+    check_forward("special", &x, &y, 0..x.len());
+    let exact = [
+        (0.0f32, 0.5f32),
+        (-0.0, 0.5),
+        (f32::INFINITY, 1.0),
+        (f32::NEG_INFINITY, 0.0),
+        (f32::MAX, 1.0),
+        (-f32::MAX, 0.0),
+        (200.0, 1.0),
+        (-200.0, 0.0),
+    ];
+    let xs: Vec<f32> = exact.iter().map(|p| p.0).collect();
+    let ys = ctx.sigmoid(&xs).unwrap();
+    for ((x, want), got) in exact.iter().zip(&ys) {
+        assert_eq!(*got, *want, "σ({x:e})");
+    }
+    let nans = [
+        f32::NAN,
+        -f32::NAN,
+        f32::from_bits(0x7f80_0001),
+        f32::from_bits(0xffc0_1234),
+    ];
+    for (x, y) in nans.iter().zip(ctx.sigmoid(&nans).unwrap()) {
+        assert!(y.is_nan(), "σ(NaN {:#x}) = {y}", x.to_bits());
+    }
+}
+
+/// Every 1021st f32 bit pattern (4.2 M inputs): the measured accuracy.
+/// `SIGMOID_GPU_SWEEP_STRIDE=n` sweeps every n-th pattern instead.
+#[test]
+fn forward_strided_sweep() {
+    let ctx = gpu_or_skip!();
+    let stride = std::env::var("SIGMOID_GPU_SWEEP_STRIDE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1021);
+    let x = support::strided(stride, 7);
+    let y = ctx.sigmoid(&x).unwrap();
+    let w = check_forward("sweep", &x, &y, 0..x.len());
+    eprintln!(
+        "{}: forward max error {:.3} ULP (bound {FORWARD_ULP}) over {} inputs at x = {:e}: \
+         got {:e}, want {:e}",
+        ctx.adapter_info().name,
+        w.ulp,
+        x.len(),
+        w.x,
+        w.got,
+        w.want
+    );
+}
+
+/// 65535·256 + 1 elements: needs a second row of workgroups.
+#[test]
+fn forward_two_dimensional_dispatch() {
+    let ctx = gpu_or_skip!();
+    let len = 65535 * 256 + 1;
+    let x: Vec<f32> = (0..len).map(|i| (i % 8191) as f32 * 0.01 - 40.0).collect();
+    let y = ctx.sigmoid(&x).unwrap();
+    check_forward("2-D dispatch", &x, &y, 0..len);
+}
+
+/// 40 M elements: over lavapipe's 128 MiB binding limit, so the host API
+/// processes several chunks. Checks every 13th element, each chunk boundary
+/// ±300 and the tail.
+#[test]
+fn forward_over_binding_limit() {
+    let ctx = gpu_or_skip!();
+    let len = 40_000_000usize.max(ctx.max_chunk_len() as usize + 1000);
+    let x: Vec<f32> = (0..len)
+        .map(|i| (i % 10007) as f32 * 0.008 - 40.0)
+        .collect();
+    let y = ctx.sigmoid(&x).unwrap();
+    let chunk = ctx.max_chunk_len() as usize;
+    eprintln!(
+        "{len} elements in {} chunks of ≤ {chunk}",
+        len.div_ceil(chunk)
+    );
+    let mut idx: Vec<usize> = (0..len).step_by(13).collect();
+    for b in (chunk..len).step_by(chunk) {
+        idx.extend(b - 300..(b + 300).min(len));
+    }
+    idx.extend(len - 300..len);
+    check_forward("40M", &x, &y, idx.into_iter());
+}
+
+#[test]
+fn backward_values() {
+    let ctx = gpu_or_skip!();
+    let mut y = random(100_000, 0.0, 1.0, 11);
+    let mut dy = random(100_000, -10.0, 10.0, 12);
+    y.extend(reference_outputs());
+    dy.extend(std::iter::repeat_n(1.5, y.len() - dy.len()));
+    for &s in &[
+        0.0f32,
+        1.0,
+        0.5,
+        f32::MIN_POSITIVE,
+        1e-30,
+        1.0 - f32::EPSILON / 2.0,
+    ] {
+        for &d in &[0.0f32, -0.0, 1.0, -3.0, f32::MAX, 1e-30] {
+            y.push(s);
+            dy.push(d);
+        }
+    }
+    let dx = ctx.sigmoid_backward(&y, &dy).unwrap();
+    let w = check_backward("backward", &y, &dy, &dx);
+    eprintln!(
+        "{}: backward max error {:.3} ULP (bound {BACKWARD_ULP}) at y = {:e}: got {:e}, want {:e}",
+        ctx.adapter_info().name,
+        w.ulp,
+        w.x,
+        w.got,
+        w.want
+    );
+    let mut into = vec![0.0; y.len()];
+    ctx.sigmoid_backward_into(&y, &dy, &mut into).unwrap();
+    assert!(dx
+        .iter()
+        .zip(&into)
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+}
+
+/// σ over a spread of inputs, as the forward pass would save them.
+fn reference_outputs() -> Vec<f32> {
+    (0..20_000)
+        .map(|i| reference::sigmoid(i as f32 * 0.01 - 100.0))
+        .collect()
+}
+
+#[test]
+fn backward_nan_inputs_give_nan() {
+    let ctx = gpu_or_skip!();
+    let y = [f32::NAN, 0.5, f32::from_bits(0xffc0_1234), 0.25];
+    let dy = [1.0, f32::NAN, 2.0, f32::from_bits(0x7f80_0001)];
+    let dx = ctx.sigmoid_backward(&y, &dy).unwrap();
+    for i in 0..4 {
+        assert!(
+            dx[i].is_nan(),
+            "index {i}: y = {}, dy = {}: dx = {}",
+            y[i],
+            dy[i],
+            dx[i]
+        );
+    }
+}
+
+#[test]
+fn length_mismatch_is_an_error() {
+    let ctx = gpu_or_skip!();
+    let mut out = [0.0; 3];
+    let e = ctx.sigmoid_into(&[1.0; 4], &mut out).unwrap_err();
+    assert_eq!(
+        e,
+        GpuError::LengthMismatch {
+            what: "y",
+            expected: 4,
+            got: 3
+        }
+    );
+    let e = ctx.sigmoid_backward(&[1.0; 4], &[1.0; 5]).unwrap_err();
+    assert!(
+        matches!(e, GpuError::LengthMismatch { what: "dy", .. }),
+        "{e}"
+    );
+    assert_eq!(e.to_string(), "`dy` has length 5, expected 4");
+}
+
+/// Four threads share one context, mixing host calls of different lengths;
+/// every result is bit-identical to the single-threaded one.
+#[test]
+fn four_threads_share_a_context() {
+    let ctx = gpu_or_skip!();
+    let inputs: Vec<Vec<f32>> = (0..4)
+        .map(|t| random(50_000 + 777 * t, -20.0, 20.0, 100 + t as u64))
+        .collect();
+    let expected: Vec<Vec<f32>> = inputs.iter().map(|x| ctx.sigmoid(x).unwrap()).collect();
+    std::thread::scope(|s| {
+        for (t, (x, want)) in inputs.iter().zip(&expected).enumerate() {
+            s.spawn(move || {
+                for round in 0..20 {
+                    let n = x.len() - round * 100;
+                    let y = ctx.sigmoid(&x[..n]).unwrap();
+                    let same = y.iter().zip(want).all(|(a, b)| a.to_bits() == b.to_bits());
+                    assert!(same, "thread {t} round {round}: result differs");
+                    let dx = ctx.sigmoid_backward(&y, &x[..n]).unwrap();
+                    assert_eq!(dx.len(), n);
+                }
+            });
+        }
+    });
+    for (x, y) in inputs.iter().zip(&expected) {
+        check_forward("threads", x, y, 0..x.len());
+    }
+}
+
+// ---- device-resident API ----
+
+fn storage(ctx: &GpuContext, label: &str, len: u64) -> wgpu::Buffer {
+    use wgpu::BufferUsages as U;
+    ctx.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: len * 4,
+        usage: U::STORAGE | U::COPY_DST | U::COPY_SRC,
+        mapped_at_creation: false,
+    })
+}
+
+/// Reads `len` f32s at element `offset` of `buffer` back to the host.
+fn read(ctx: &GpuContext, buffer: &wgpu::Buffer, offset: u64, len: u64) -> Vec<f32> {
+    let staging = ctx.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some("test readback"),
+        size: len * 4,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = ctx.device().create_command_encoder(&Default::default());
+    encoder.copy_buffer_to_buffer(buffer, offset * 4, &staging, 0, len * 4);
+    ctx.queue().submit([encoder.finish()]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    staging.map_async(wgpu::MapMode::Read, .., move |r| tx.send(r).unwrap());
+    ctx.device()
+        .poll(wgpu::PollType::wait_indefinitely())
+        .unwrap();
+    rx.recv().unwrap().unwrap();
+    let view = staging.get_mapped_range(..).unwrap();
+    view.chunks_exact(4)
+        .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// Forward then backward in one command buffer, at non-zero aligned offsets,
+/// with no host round trip in between.
+#[test]
+fn resident_forward_then_backward() {
+    let ctx = gpu_or_skip!();
+    let len = 100_003u64;
+    let off = ctx.offset_alignment() * 3;
+    let x: Vec<f32> = random(len as usize, -40.0, 40.0, 21);
+    let dy: Vec<f32> = random(len as usize, -4.0, 4.0, 22);
+    let total = off + len + 5;
+    let (xb, yb, dyb, dxb) = (
+        storage(ctx, "x", total),
+        storage(ctx, "y", total),
+        storage(ctx, "dy", total),
+        storage(ctx, "dx", total),
+    );
+    ctx.queue()
+        .write_buffer(&xb, off * 4, bytemuck::cast_slice(&x));
+    ctx.queue()
+        .write_buffer(&dyb, off * 4, bytemuck::cast_slice(&dy));
+    let mut encoder = ctx.device().create_command_encoder(&Default::default());
+    let at = |b| F32Buffer::at(b, off);
+    ctx.encode_sigmoid(&mut encoder, at(&xb), at(&yb), len)
+        .unwrap();
+    ctx.encode_sigmoid_backward(&mut encoder, at(&yb), at(&dyb), at(&dxb), len)
+        .unwrap();
+    ctx.queue().submit([encoder.finish()]);
+    let y = read(ctx, &yb, off, len);
+    let dx = read(ctx, &dxb, off, len);
+    check_forward("resident forward", &x, &y, 0..len as usize);
+    check_backward("resident backward", &y, &dy, &dx);
+    // Nothing written outside [off, off + len).
+    let all = read(ctx, &yb, 0, total);
+    assert!(
+        all[..off as usize].iter().all(|&v| v == 0.0),
+        "written before the offset"
+    );
+    assert!(
+        all[(off + len) as usize..].iter().all(|&v| v == 0.0),
+        "written past the end"
+    );
+}
+
+/// A range longer than the binding limit is split into several bindings.
+#[test]
+fn resident_over_binding_limit() {
+    let ctx = gpu_or_skip!();
+    let off = ctx.offset_alignment();
+    let len = ctx.max_chunk_len() + 1001;
+    let x: Vec<f32> = (0..len).map(|i| (i % 9973) as f32 * 0.009 - 45.0).collect();
+    let (xb, yb) = (storage(ctx, "x", off + len), storage(ctx, "y", off + len));
+    ctx.queue()
+        .write_buffer(&xb, off * 4, bytemuck::cast_slice(&x));
+    let mut encoder = ctx.device().create_command_encoder(&Default::default());
+    ctx.encode_sigmoid(
+        &mut encoder,
+        F32Buffer::at(&xb, off),
+        F32Buffer::at(&yb, off),
+        len,
+    )
+    .unwrap();
+    ctx.queue().submit([encoder.finish()]);
+    let y = read(ctx, &yb, off, len);
+    let chunk = ctx.max_chunk_len() as usize;
+    let idx = (0..len as usize)
+        .step_by(17)
+        .chain(chunk - 500..len as usize);
+    check_forward("resident 2 bindings", &x, &y, idx);
+}
+
+/// Bad caller buffers give the documented errors, record nothing, and leave
+/// the encoder usable.
+#[test]
+fn resident_bad_buffers_are_errors() {
+    let ctx = gpu_or_skip!();
+    let small = storage(ctx, "small", 100);
+    let big = storage(ctx, "big", 1000);
+    let map = ctx.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some("not storage"),
+        size: 4000,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = ctx.device().create_command_encoder(&Default::default());
+    let e = ctx
+        .encode_sigmoid(
+            &mut encoder,
+            F32Buffer::new(&big),
+            F32Buffer::new(&small),
+            200,
+        )
+        .unwrap_err();
+    assert_eq!(
+        e,
+        GpuError::BufferTooSmall {
+            what: "y",
+            needed: 800,
+            size: 400
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "buffer `y` is too small: 800 bytes needed, it has 400"
+    );
+    let e = ctx
+        .encode_sigmoid(
+            &mut encoder,
+            F32Buffer::at(&small, 64),
+            F32Buffer::new(&big),
+            64,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            GpuError::BufferTooSmall {
+                what: "x",
+                needed: 512,
+                size: 400
+            }
+        ),
+        "{e}"
+    );
+    if ctx.offset_alignment() > 1 {
+        let e = ctx
+            .encode_sigmoid(
+                &mut encoder,
+                F32Buffer::at(&big, 1),
+                F32Buffer::new(&small),
+                10,
+            )
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                GpuError::Misaligned {
+                    what: "x",
+                    offset: 4,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+    let e = ctx
+        .encode_sigmoid(&mut encoder, F32Buffer::new(&map), F32Buffer::new(&big), 10)
+        .unwrap_err();
+    assert_eq!(e, GpuError::NotStorage { what: "x" });
+    let e = ctx
+        .encode_sigmoid(&mut encoder, F32Buffer::new(&big), F32Buffer::new(&big), 10)
+        .unwrap_err();
+    assert_eq!(e, GpuError::Aliased { what: "x" });
+    let e = ctx
+        .encode_sigmoid_backward(
+            &mut encoder,
+            F32Buffer::new(&big),
+            F32Buffer::new(&small),
+            F32Buffer::new(&small),
+            10,
+        )
+        .unwrap_err();
+    assert_eq!(e, GpuError::Aliased { what: "dy" });
+    // Length 0 records nothing, but the buffers are still checked.
+    ctx.encode_sigmoid(
+        &mut encoder,
+        F32Buffer::new(&big),
+        F32Buffer::new(&small),
+        0,
+    )
+    .unwrap();
+    let e = ctx
+        .encode_sigmoid(
+            &mut encoder,
+            F32Buffer::new(&big),
+            F32Buffer::at(&small, 1 << 20),
+            0,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(e, GpuError::BufferTooSmall { what: "y", .. }),
+        "{e}"
+    );
+    ctx.queue().submit([encoder.finish()]);
+    ctx.device()
+        .poll(wgpu::PollType::wait_indefinitely())
+        .unwrap();
+}
+
+/// A context built on the caller's own device works like one from `new`.
+#[test]
+fn from_device_shares_a_device() {
+    let ctx = gpu_or_skip!();
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    let name = &ctx.adapter_info().name;
+    let adapter = adapters
+        .into_iter()
+        .find(|a| &a.get_info().name == name)
+        .expect("the adapter `new` found");
+    let (device, queue) =
+        pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor::default())).unwrap();
+    let own = GpuContext::from_device(device, queue).unwrap();
+    assert_eq!(&own.adapter_info().name, name);
+    let x = random(70_000, -50.0, 50.0, 31);
+    let y = own.sigmoid(&x).unwrap();
+    check_forward("from_device", &x, &y, 0..x.len());
+    // Default limits: 128 MiB bindings.
+    assert!(own.max_chunk_len() <= (128 << 20) / 4);
+}
+
+/// A buffer over the device's size limit is an error value, not a panic, and
+/// the context keeps working afterwards.
+#[test]
+fn oversized_allocation_is_an_error() {
+    let ctx = gpu_or_skip!();
+    let too_big = ctx.device().limits().max_buffer_size / 4 + 1;
+    let e = sigmoid_kernels::gpu::bench::resident(ctx, too_big, 1).unwrap_err();
+    assert!(
+        matches!(e, GpuError::OutOfMemory(_) | GpuError::Wgpu(_)),
+        "unexpected error {e:?}"
+    );
+    eprintln!("oversized buffer: {e}");
+    assert_eq!(ctx.sigmoid(&[0.0]).unwrap(), [0.5]);
+}
+
+/// The timing helpers run and label the device.
+#[test]
+fn bench_helpers_run() {
+    use sigmoid_kernels::gpu::bench;
+    let ctx = gpu_or_skip!();
+    let label = bench::label(ctx);
+    eprintln!("adapter: {label}");
+    assert!(label.contains(&ctx.adapter_info().name), "{label}");
+    assert_eq!(ctx.is_software(), label.contains("software"), "{label}");
+    let x = random(4096, -8.0, 8.0, 41);
+    assert!(bench::round_trip(ctx, &x, 2).unwrap().as_nanos() > 0);
+    assert!(bench::resident(ctx, 4096, 2).unwrap().as_nanos() > 0);
+    assert!(bench::copy(ctx, 4096, 2).unwrap().as_nanos() > 0);
+}

@@ -1,0 +1,61 @@
+//! Every WGSL file in `shaders/` parses and validates with naga, and defines
+//! the entry point the crate asks for. Needs no GPU, so a broken shader fails
+//! CI on any machine.
+#![cfg(feature = "gpu")]
+
+use std::path::Path;
+
+fn validate(name: &str, source: &str) -> naga::Module {
+    let module = naga::front::wgsl::parse_str(source)
+        .unwrap_or_else(|e| panic!("{name}: WGSL parse error:\n{}", e.emit_to_string(source)));
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::empty(),
+    )
+    .validate(&module)
+    .unwrap_or_else(|e| panic!("{name}: naga validation error: {e:?}"));
+    module
+}
+
+#[test]
+fn every_shader_file_validates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).expect("shaders/ exists") {
+        let path = entry.expect("readable dir entry").path();
+        if path.extension().is_some_and(|e| e == "wgsl") {
+            let source = std::fs::read_to_string(&path).expect("readable shader");
+            validate(&path.display().to_string(), &source);
+            count += 1;
+        }
+    }
+    assert!(
+        count >= 2,
+        "expected at least the forward and backward shaders, found {count}"
+    );
+}
+
+#[test]
+fn embedded_shaders_have_their_entry_points() {
+    for (name, source, entry) in [
+        (
+            "forward",
+            sigmoid_kernels::gpu::FORWARD_WGSL,
+            "sigmoid_forward",
+        ),
+        (
+            "backward",
+            sigmoid_kernels::gpu::BACKWARD_WGSL,
+            "sigmoid_backward",
+        ),
+    ] {
+        let module = validate(name, source);
+        let points: Vec<_> = module
+            .entry_points
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(points, [entry], "{name}: entry points");
+        assert_eq!(module.entry_points[0].workgroup_size, [256, 1, 1], "{name}");
+    }
+}
