@@ -123,7 +123,10 @@ mod tests {
         assert_eq!(ulp_error(f32::INFINITY, f64::INFINITY), 0.0);
         assert_eq!(ulp_error(1.0, f64::INFINITY), f64::INFINITY);
         // subnormal spacing: 2^-149 off is one ULP
-        assert_eq!(ulp_error(f32::from_bits(3), f64::from(f32::from_bits(2))), 1.0);
+        assert_eq!(
+            ulp_error(f32::from_bits(3), f64::from(f32::from_bits(2))),
+            1.0
+        );
     }
 
     #[test]

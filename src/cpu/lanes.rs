@@ -133,7 +133,9 @@ impl Lanes for Scalar {
     #[inline(always)]
     fn pow2i(self) -> Self {
         // `as` saturates (NaN → 0), so no lane can overflow the shift.
-        Scalar(f32::from_bits(((self.0 as i32).wrapping_add(127) as u32) << 23))
+        Scalar(f32::from_bits(
+            ((self.0 as i32).wrapping_add(127) as u32) << 23,
+        ))
     }
     #[inline(always)]
     fn select_sign(self, neg: Self, pos: Self) -> Self {
@@ -159,7 +161,15 @@ mod tests {
 
     #[test]
     fn dekker_matches_fused() {
-        let vals = [1.0f32, 0.7, 1.3, 0.999_999_9, 1.5e-3, 0.333_333_34, 1.999_999_9];
+        let vals = [
+            1.0f32,
+            0.7,
+            1.3,
+            0.999_999_9,
+            1.5e-3,
+            0.333_333_34,
+            1.999_999_9,
+        ];
         for &a in &vals {
             for &b in &vals {
                 for &c in &vals {

@@ -153,7 +153,10 @@ fn map1<L: Lanes, K: Kernel1>(src: Option<&[f32]>, dst: &mut [f32]) {
     let body = n - n % w;
     match src {
         Some(src) => {
-            for (s, d) in src[..body].chunks_exact(w).zip(dst[..body].chunks_exact_mut(w)) {
+            for (s, d) in src[..body]
+                .chunks_exact(w)
+                .zip(dst[..body].chunks_exact_mut(w))
+            {
                 f(L::load(s)).store(d);
             }
         }
@@ -194,7 +197,10 @@ fn map2<L: Lanes, K: Kernel2>(a: &[f32], b: Option<&[f32]>, dst: &mut [f32]) {
             }
         }
         None => {
-            for (sa, d) in a[..body].chunks_exact(w).zip(dst[..body].chunks_exact_mut(w)) {
+            for (sa, d) in a[..body]
+                .chunks_exact(w)
+                .zip(dst[..body].chunks_exact_mut(w))
+            {
                 f(L::load(sa), L::load(d)).store(d);
             }
         }
