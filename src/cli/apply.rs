@@ -146,8 +146,8 @@ fn validate(a: &Args) -> Result<(), String> {
             return Err(format!("invalid {flag} {v}: must be finite and > 0"));
         }
     }
-    // The widest integer types a quantized kernel reads or writes are int16
-    // (int16 and uint8 together span -32768..=32767); each kernel narrows this to its own type.
+    // Together the integer types of quantized kernels (int8, uint8, int16)
+    // span -32768..=32767; each kernel narrows this to its own type.
     for (flag, v) in [
         ("--zero-point", a.zero_point),
         ("--out-zero-point", a.out_zero_point),

@@ -64,14 +64,21 @@ fn label(k: &Kernel) -> String {
     format!("{} ({}, {})", k.name, k.tier, k.backend)
 }
 
-fn curves(area: &Panel, title: &str, ks: &[&Kernel], exact: fn(f64) -> f64) -> PlotResult {
+/// `exact` (thick black) and each kernel's curve on [−8, 8], y in [0, `top`].
+fn curves(
+    area: &Panel,
+    title: &str,
+    ks: &[&Kernel],
+    exact: fn(f64) -> f64,
+    top: f64,
+) -> PlotResult {
     let (lo, hi) = (-8.0f32, 8.0f32);
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(56)
-        .build_cartesian_2d(f64::from(lo)..f64::from(hi), -0.02f64..1.02f64)?;
+        .build_cartesian_2d(f64::from(lo)..f64::from(hi), -0.02 * top..1.02 * top)?;
     chart.configure_mesh().x_desc("x").draw()?;
     let x = grid(lo, hi, 801);
     chart
@@ -177,6 +184,7 @@ fn draw(svg: &mut String, fwd: &[&Kernel], bwd: &[&Kernel]) -> PlotResult {
         "σ(x) = 1/(1+e^-x) and its approximations",
         fwd,
         reference::sigmoid_f64,
+        1.0,
     )?;
     errors(&areas[1], fwd)?;
     if let Some(area) = areas.get(2) {
@@ -188,6 +196,7 @@ fn draw(svg: &mut String, fwd: &[&Kernel], bwd: &[&Kernel]) -> PlotResult {
                 let s = reference::sigmoid_f64(x);
                 s * (1.0 - s)
             },
+            0.25,
         )?;
     }
     root.present()?;
