@@ -27,17 +27,26 @@ fn inputs(n: usize) -> Vec<f32> {
         .collect()
 }
 
-fn copy_baselines(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, n: usize, x: &[f32], y: &mut [f32]) {
+fn copy_baselines(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    n: usize,
+    x: &[f32],
+    y: &mut [f32],
+) {
     g.bench_with_input(BenchmarkId::new("copy_from_slice", n), &n, |b, _| {
         b.iter(|| y.copy_from_slice(black_box(x)))
     });
-    g.bench_with_input(BenchmarkId::new("copy_from_slice/parallel", n), &n, |b, _| {
-        b.iter(|| {
-            y.par_chunks_mut(sigmoid_kernels::cpu::PAR_CHUNK)
-                .zip(black_box(x).par_chunks(sigmoid_kernels::cpu::PAR_CHUNK))
-                .for_each(|(d, s)| d.copy_from_slice(s))
-        })
-    });
+    g.bench_with_input(
+        BenchmarkId::new("copy_from_slice/parallel", n),
+        &n,
+        |b, _| {
+            b.iter(|| {
+                y.par_chunks_mut(sigmoid_kernels::cpu::PAR_CHUNK)
+                    .zip(black_box(x).par_chunks(sigmoid_kernels::cpu::PAR_CHUNK))
+                    .for_each(|(d, s)| d.copy_from_slice(s))
+            })
+        },
+    );
 }
 
 fn forward(c: &mut Criterion) {
@@ -105,7 +114,14 @@ fn backward(c: &mut Criterion) {
 fn threshold(c: &mut Criterion) {
     let mut g = c.benchmark_group("threshold");
     let best = Backend::best_simd();
-    for n in [16 << 10, 32 << 10, 64 << 10, 128 << 10, 256 << 10, 512 << 10] {
+    for n in [
+        16 << 10,
+        32 << 10,
+        64 << 10,
+        128 << 10,
+        256 << 10,
+        512 << 10,
+    ] {
         let x = inputs(n);
         let mut y = vec![0.0f32; n];
         g.throughput(Throughput::Bytes(8 * n as u64));

@@ -8,7 +8,11 @@ fn probe() {
     for b in Backend::available() {
         for (tier, bound) in [("exact", Bound::Ulp(100.0)), ("fast", Bound::Rel(1.0))] {
             let t = std::time::Instant::now();
-            if tier == "exact" { b.sigmoid(&xs, &mut ys) } else { b.sigmoid_fast(&xs, &mut ys) }
+            if tier == "exact" {
+                b.sigmoid(&xs, &mut ys)
+            } else {
+                b.sigmoid_fast(&xs, &mut ys)
+            }
             let dt = t.elapsed();
             let w = check_sigmoid_values(b.name(), bound, &xs, &ys);
             println!("{} {tier}: {:?} in {:?}", b.isa(), w, dt);

@@ -38,7 +38,11 @@ pub fn error(bound: Bound, got: f32, want: f64) -> f64 {
         Bound::Ulp(_) => reference::ulp_error(got, want),
         Bound::Rel(_) => {
             if got.is_nan() || want.is_nan() {
-                return if got.is_nan() && want.is_nan() { 0.0 } else { f64::INFINITY };
+                return if got.is_nan() && want.is_nan() {
+                    0.0
+                } else {
+                    f64::INFINITY
+                };
             }
             let d = (f64::from(got) - want).abs();
             if want >= f64::from(f32::MIN_POSITIVE) {
@@ -68,10 +72,17 @@ pub fn check_sigmoid_values(what: &str, bound: Bound, xs: &[f32], ys: &[f32]) ->
     for (i, (&x, &y)) in xs.iter().zip(ys).enumerate() {
         let want = reference::sigmoid_f64(f64::from(x));
         if x.is_nan() {
-            assert!(y.is_nan(), "{what}: index {i}: σ(NaN {:#x}) = {y}, want NaN", x.to_bits());
+            assert!(
+                y.is_nan(),
+                "{what}: index {i}: σ(NaN {:#x}) = {y}, want NaN",
+                x.to_bits()
+            );
             continue;
         }
-        assert!((0.0..=1.0).contains(&y), "{what}: index {i}: σ({x:e}) = {y:e} is outside [0, 1]");
+        assert!(
+            (0.0..=1.0).contains(&y),
+            "{what}: index {i}: σ({x:e}) = {y:e} is outside [0, 1]"
+        );
         let e = error(bound, y, want);
         assert!(
             e <= limit(bound),
@@ -111,8 +122,18 @@ pub fn special_inputs() -> Vec<f32> {
         -1.0,
     ];
     for &edge in &[
-        16.6f32, 17.328_68, -87.336_54, -88.722_84, -103.972_08, -104.0, 8.0, -8.0, 0.346_573_6,
-        -0.346_573_6, 0.693_147_2, -0.693_147_2,
+        16.6f32,
+        17.328_68,
+        -87.336_54,
+        -88.722_84,
+        -103.972_08,
+        -104.0,
+        8.0,
+        -8.0,
+        0.346_573_6,
+        -0.346_573_6,
+        0.693_147_2,
+        -0.693_147_2,
     ] {
         for d in -200i32..=200 {
             v.push(f32::from_bits(edge.to_bits().wrapping_add_signed(d)));
@@ -178,10 +199,18 @@ pub fn check_monotone(what: &str, xs: &[f32], ys: &[f32]) {
 pub fn ascending(lo: f32, hi: f32) -> Vec<f32> {
     let key = |x: f32| -> i64 {
         let b = x.to_bits() as i32;
-        if b < 0 { -i64::from(b & 0x7fff_ffff) } else { i64::from(b) }
+        if b < 0 {
+            -i64::from(b & 0x7fff_ffff)
+        } else {
+            i64::from(b)
+        }
     };
     let from_key = |k: i64| -> f32 {
-        if k < 0 { f32::from_bits((-k) as u32 | 0x8000_0000) } else { f32::from_bits(k as u32) }
+        if k < 0 {
+            f32::from_bits((-k) as u32 | 0x8000_0000)
+        } else {
+            f32::from_bits(k as u32)
+        }
     };
     (key(lo)..=key(hi)).map(from_key).collect()
 }
