@@ -128,25 +128,72 @@ fn breaks(metric: Metric, ulp: f64, got: f32, want: f64) -> bool {
     }
 }
 
+/// `1 / reference::ulp_f32(w)` from the exponent bits (no division, no
+/// `ldexp`): 2^(23−e) for |w| in [2^e, 2^(e+1)) within the normal `f32`
+/// range, 2^149 below it (and for NaN).
+fn inv_ulp(w: f64) -> f64 {
+    let a = w.abs();
+    if a.is_nan() || a < MIN_NORMAL {
+        return 2f64.powi(149);
+    }
+    let e = ((a.to_bits() >> 52) & 0x7ff) as i64 - 1023;
+    f64::from_bits(((1023 + 23 - e) as u64) << 52)
+}
+
+/// The reference values of one chunk and the factors every kernel's error
+/// needs, computed once per chunk.
+struct Want {
+    /// The unrounded reference values.
+    v: Vec<f64>,
+    /// 1 / ulp: a power of two, so `diff * inv_ulp` is exactly
+    /// [`reference::ulp_error`] for finite values.
+    inv_ulp: Vec<f64>,
+    /// 1 / |v| where 2^−126 ≤ |v| < ∞ (the relative-error range), else 0.
+    inv_abs: Vec<f64>,
+}
+
+impl Want {
+    fn new(v: Vec<f64>) -> Want {
+        let inv_ulp = v.iter().map(|&w| inv_ulp(w)).collect();
+        let inv_abs = v
+            .iter()
+            .map(|&w| {
+                if w.abs() >= MIN_NORMAL && w.is_finite() {
+                    1.0 / w.abs()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        Want {
+            v,
+            inv_ulp,
+            inv_abs,
+        }
+    }
+}
+
 /// Adds `got` (the kernel's outputs for inputs `x`, gradients `dy`) against
 /// the reference values `want` to `s`.
-fn accumulate(s: &mut Stats, metric: Metric, x: &[f32], dy: &[f32], got: &[f32], want: &[f64]) {
+fn accumulate(s: &mut Stats, metric: Metric, x: &[f32], dy: &[f32], got: &[f32], want: &Want) {
     let forward = dy.is_empty();
+    let mut first: Option<(f32, f32)> = None;
     let mut prev: Option<(f32, f32)> = None;
-    for i in 0..x.len() {
-        let (g, w, xi) = (got[i], want[i], x[i]);
+    for (i, (&g, &xi)) in got.iter().zip(x).enumerate() {
+        let w = want.v[i];
         let d = if forward { f32::NAN } else { dy[i] };
-        let ulp = reference::ulp_error(g, w);
-        s.ulp.update(ulp, xi, d);
-        let abs = match (g.is_nan(), w.is_nan()) {
-            (true, true) => 0.0,
-            (false, false) if f64::from(g) == w => 0.0,
-            (false, false) => (f64::from(g) - w).abs(),
-            _ => f64::INFINITY,
+        let (ulp, abs) = if g.is_finite() && w.is_finite() {
+            let diff = (f64::from(g) - w).abs();
+            (diff * want.inv_ulp[i], diff)
+        } else {
+            // NaN or infinity: 0 when both agree, else infinite.
+            let u = reference::ulp_error(g, w);
+            (u, if u == 0.0 { 0.0 } else { f64::INFINITY })
         };
+        s.ulp.update(ulp, xi, d);
         s.abs.update(abs, xi, d);
-        if w.abs() >= MIN_NORMAL && w.is_finite() {
-            s.rel.update(abs / w.abs(), xi, d);
+        if want.inv_abs[i] > 0.0 {
+            s.rel.update(abs * want.inv_abs[i], xi, d);
             s.ulp_normal.update(ulp, xi, d);
         }
         if breaks(metric, ulp, g, w) {
@@ -157,16 +204,16 @@ fn accumulate(s: &mut Stats, metric: Metric, x: &[f32], dy: &[f32], got: &[f32],
             s.out_of_range += u64::from(!g.is_nan() && !(0.0..=1.0).contains(&g));
             if !xi.is_nan() {
                 let here = (xi, g);
-                if let Some(p) = prev {
-                    s.monotone += u64::from(wrong_way(p, here));
+                match prev {
+                    Some(p) => s.monotone += u64::from(wrong_way(p, here)),
+                    None => first = Some(here),
                 }
                 prev = Some(here);
-                s.ends = Some(match s.ends {
-                    Some((first, _)) => (first, here),
-                    None => (here, here),
-                });
             }
         }
+    }
+    if let (Some(first), Some(last)) = (first, prev) {
+        s.ends = Some((first, last));
     }
     s.n += x.len() as u64;
 }
@@ -186,7 +233,7 @@ fn sweep(
         .map(|c| {
             let (mut x, mut dy) = (Vec::with_capacity(CHUNK), Vec::new());
             gen(c, &mut x, &mut dy);
-            let want: Vec<f64> = if dy.is_empty() {
+            let want = Want::new(if dy.is_empty() {
                 x.iter()
                     .map(|&x| reference::sigmoid_f64(f64::from(x)))
                     .collect()
@@ -195,7 +242,7 @@ fn sweep(
                     .zip(&dy)
                     .map(|(&y, &d)| reference::sigmoid_backward_f64(y, d))
                     .collect()
-            };
+            });
             let mut got = vec![0.0f32; x.len()];
             let mut out = empty();
             for (k, s) in kernels.iter().zip(&mut out) {
@@ -483,5 +530,47 @@ pub fn run(args: &Args) -> Result<(), CliError> {
             "{} documented bound(s) broken",
             failures.len()
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inv_ulp_is_the_reference_ulp_inverted() {
+        for x in sample(64, 1000) {
+            let w = reference::sigmoid_f64(f64::from(x));
+            for v in [w, f64::from(x), f64::from(x) * 1e-3] {
+                assert_eq!(inv_ulp(v), 1.0 / reference::ulp_f32(v), "{v:e}");
+            }
+        }
+    }
+
+    #[test]
+    fn monotonicity_is_checked_across_chunks() {
+        let a = Stats {
+            ends: Some(((0.0, 0.5), (1.0, 0.7))),
+            ..Stats::default()
+        };
+        let b = Stats {
+            ends: Some(((2.0, 0.6), (3.0, 0.9))),
+            ..Stats::default()
+        };
+        let m = a.merge(b);
+        assert_eq!(m.monotone, 1);
+        assert_eq!(m.ends, Some(((0.0, 0.5), (3.0, 0.9))));
+        assert!(!wrong_way((1.0, f32::NAN), (2.0, 0.0)));
+    }
+
+    #[test]
+    fn fast_bound_allows_flush_only_below_min_normal() {
+        let m = Metric::UlpRelBound(1e-4);
+        assert!(!breaks(m, 0.0, 0.5, 0.500_04));
+        assert!(breaks(m, 0.0, 0.5, 0.5001));
+        assert!(!breaks(m, 0.0, 0.0, 1e-40));
+        assert!(breaks(m, 0.0, -1e-45, 1e-40));
+        assert!(breaks(m, 0.0, f32::NAN, 0.5));
+        assert!(!breaks(m, 0.0, f32::NAN, f64::NAN));
     }
 }
