@@ -8,7 +8,7 @@
 //! all kernels. Also used by `bench` for its quick error column.
 
 use super::kernels::{self, Kernel, Metric, Run};
-use super::{progress_bar, CliError};
+use super::{CliError, Progress};
 use rayon::prelude::*;
 use sigmoid_kernels::reference;
 
@@ -344,7 +344,7 @@ fn exhaustive_stats(kernels: &[&Kernel]) -> Vec<Stats> {
     } else {
         (ONE_BITS as usize + 1).div_ceil(CHUNK)
     };
-    let pb = progress_bar((fchunks + bchunks) as u64, "chunks");
+    let pb = Progress::new((fchunks + bchunks) as u64, "chunks");
     let fs = sweep(
         &fwd,
         fchunks,
@@ -364,7 +364,7 @@ fn exhaustive_stats(kernels: &[&Kernel]) -> Vec<Stats> {
         },
         || pb.inc(1),
     );
-    pb.finish_and_clear();
+    pb.finish();
     let (mut fs, mut bs) = (fs.into_iter(), bs.into_iter());
     kernels
         .iter()

@@ -6,6 +6,14 @@
 //! one exists, backward) function. Parameter values are validated before any
 //! file is read; a flag given to a kernel that does not use it is an error,
 //! not silently ignored.
+//!
+//! Adding a kernel is one entry in [`KERNELS`]: `hard` (no parameters),
+//! `hard-affine` (`params: &["--alpha", "--beta"]`, defaults 0.2/0.5 read
+//! from [`Args`]), `plan`, `int8`/`uint8` (`--scale`, `--zero-point`,
+//! `--out-scale`, `--out-zero-point`; the forward narrows the zero points to
+//! its type, e.g. -128..=127, and checks the input dtype), `q15`
+//! (`--frac-bits`), `gpu` (an entry only when an adapter exists). A backward
+//! takes `x` for the hard/PLAN forms and the saved `y` for `exact`/`gpu`.
 
 use super::npy::{self, Array, Data};
 use super::CliError;

@@ -10,7 +10,7 @@
 
 use super::accuracy;
 use super::kernels::{self, Kernel, Metric, Run};
-use super::{progress_bar, text_table, CliError};
+use super::{text_table, CliError, Progress};
 use sigmoid_kernels::reference;
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -152,7 +152,7 @@ fn run_in_pool(args: &Args) -> Result<(), CliError> {
         .into_iter()
         .find(|k| k.backend == "copy_from_slice")
         .expect("the copy baseline is always registered");
-    let pb = progress_bar((ks.len() * args.sizes.len()) as u64, "measurements");
+    let pb = Progress::new((ks.len() * args.sizes.len()) as u64, "measurements");
     let mut rows = Vec::new();
     for &n in &args.sizes {
         let x: Vec<f32> = (0..n).map(|i| -12.0 + 24.0 * i as f32 / n as f32).collect();
@@ -184,7 +184,7 @@ fn run_in_pool(args: &Args) -> Result<(), CliError> {
             pb.inc(1);
         }
     }
-    pb.finish_and_clear();
+    pb.finish();
     print_table(&rows, args.markdown);
     for line in kernels::absent() {
         println!("absent: {line}");

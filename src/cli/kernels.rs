@@ -5,8 +5,30 @@
 //! a [`Run`] and the [`Metric`] its error is measured in (which also carries
 //! its documented bound, checked by `accuracy`). Kernels that need something
 //! this machine lacks are left out of the list and explained by a line from
-//! [`absent`]. The `apply` subcommand has its own table (in `apply.rs`)
-//! because it works on whole `.npy` arrays with per-kernel parameters.
+//! [`absent`] (printed under the `bench` table and in its JSON). The `apply`
+//! subcommand has its own table (in `apply.rs`) because it works on whole
+//! `.npy` arrays with per-kernel parameters.
+//!
+//! # Hooking in the kernels still to come
+//!
+//! - **hard / hard-affine / PLAN** (`f32 → f32`): one [`Run::Forward`] entry
+//!   each; they need a `Metric::Abs(Option<f64>)` variant (unit `abs`), its
+//!   arm in `accuracy::breaks` (`abs > bound`), in `bench::quick_errors`
+//!   (`s.abs.err`) and an abs-error panel in `plot::errors` (ULPs are
+//!   meaningless for piecewise-linear forms). Their backward, if any, is a
+//!   [`Run::Backward`] taking `x` instead of `y`.
+//! - **GPU** (host round trip): a [`Run::Forward`] entry whose closure owns
+//!   the GPU context (`Arc`) and calls its forward; if no adapter exists,
+//!   no entry and one line in [`absent`] with the reason. Device-resident
+//!   timing needs a `Run` variant that prepares buffers for `n` elements and
+//!   returns a closure dispatching once (timed by `bench::measure`, skipped
+//!   by `accuracy`, whose numbers come from the round-trip entry).
+//! - **int8 / uint8 / q15**: a `Run` variant per storage type holding the
+//!   kernel and its quantization parameters, with arms in
+//!   [`Kernel::bytes_per_elem`] (2 or 4 bytes), `bench::measure` (inputs
+//!   quantized once per size), `plot::forward` (dequantized curve) and a
+//!   quantized sweep in `accuracy` (all inputs × a parameter grid, LSB
+//!   errors, a `Metric::Lsb(bound)` variant).
 
 use rayon::prelude::*;
 use sigmoid_kernels::{reference, Backend};

@@ -21,6 +21,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::time::Instant;
 
 /// Logistic sigmoid kernels: benchmark them, check their accuracy, plot them,
 /// apply them to NumPy arrays. With no subcommand, runs `bench`.
@@ -89,17 +90,46 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// A progress bar on stderr counting `len` `unit`s, hidden when stderr is
-/// not a terminal (pipes, CI, tests).
-pub fn progress_bar(len: u64, unit: &str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+/// A progress bar on stderr that appears once the work has run for a second,
+/// and never when stderr is not a terminal (pipes, CI, tests).
+pub struct Progress {
+    bar: ProgressBar,
+    start: Instant,
+    terminal: bool,
+}
+
+impl Progress {
+    /// A bar counting `len` `unit`s, hidden for now.
+    pub fn new(len: u64, unit: &str) -> Progress {
+        let style = ProgressStyle::with_template(&format!(
+            "{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {unit} ETA {{eta}} {{msg}}"
+        ))
+        .expect("a valid progress template");
+        Progress {
+            bar: ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden())
+                .with_style(style),
+            start: Instant::now(),
+            terminal: std::io::stderr().is_terminal(),
+        }
     }
-    let style = ProgressStyle::with_template(&format!(
-        "{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {unit} ETA {{eta}} {{msg}}"
-    ))
-    .expect("a valid progress template");
-    ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr()).with_style(style)
+
+    /// Counts `n` more units done (from any thread).
+    pub fn inc(&self, n: u64) {
+        if self.terminal && self.bar.is_hidden() && self.start.elapsed().as_secs() >= 1 {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        self.bar.inc(n);
+    }
+
+    /// Shows what is running now.
+    pub fn set_message(&self, msg: String) {
+        self.bar.set_message(msg);
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 /// `head` and `rows` as left-aligned columns separated by two spaces, with a
