@@ -67,9 +67,9 @@ pub struct Stats {
     pub abs: Worst,
     /// Max relative error where |reference| ≥ 2^−126.
     pub rel: Worst,
-    /// Inputs where the documented bound is broken, and the first of them.
+    /// Inputs where the documented bound is broken.
     pub violations: u64,
-    /// One input breaking the bound (got, expected), if any.
+    /// The first of them: (x or y, dy, got, expected).
     pub example: Option<(f32, f32, f32, f64)>,
     /// Non-NaN outputs outside [0, 1] (forward kernels).
     pub out_of_range: u64,

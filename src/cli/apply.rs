@@ -83,7 +83,7 @@ pub struct ApplyKernel {
 pub const KERNELS: &[ApplyKernel] = &[
     ApplyKernel {
         name: "exact",
-        about: "σ within 1 ULP (sigmoid_kernels::sigmoid); backward from the saved y",
+        about: "σ within 1 ULP (sigmoid_kernels::sigmoid); backward takes the saved y",
         params: &[],
         forward: |x, _| f32_map(x, "exact", sigmoid_kernels::sigmoid_inplace),
         backward: Some(|y, dy, _| {
@@ -112,11 +112,21 @@ pub fn names() -> String {
         .join(", ")
 }
 
-/// `apply --help` text listing [`KERNELS`].
+/// `apply --help` text listing [`KERNELS`] with the flags each takes.
 pub fn help() -> String {
-    let mut s = String::from("Kernels:\n");
+    let mut s = String::from("Kernels (parameter flags are validated, and refused by a kernel that does not take them):\n");
     for k in KERNELS {
-        s.push_str(&format!("  {:<8} {}\n", k.name, k.about));
+        let params = if k.params.is_empty() {
+            "no parameters".to_string()
+        } else {
+            k.params.join(" ")
+        };
+        let bwd = if k.backward.is_some() {
+            ", --backward"
+        } else {
+            ""
+        };
+        s.push_str(&format!("  {:<8} {} [{params}{bwd}]\n", k.name, k.about));
     }
     s
 }
