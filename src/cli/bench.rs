@@ -1,0 +1,321 @@
+//! `bench`: times every kernel of the registry at each size and prints one
+//! table (text, or Markdown with `--markdown`; JSON to a file with `--json`).
+//!
+//! Each measurement: one warm-up call, then `--reps` timed batches of enough
+//! calls to last about a millisecond; the median batch gives the time per
+//! call. Inputs are deterministic (evenly spaced on [−12, 12] for forward
+//! kernels, σ of them with pseudo-random gradients for backward), allocated
+//! once per size. The error column comes from a quick stratified sample run
+//! through the same kernel, against the `f64` oracle.
+
+use super::accuracy;
+use super::kernels::{self, Kernel, Metric, Run};
+use super::{text_table, CliError, Progress};
+use sigmoid_kernels::reference;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Options of the `bench` subcommand.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Element counts, comma-separated, with optional K (×1024) or M
+    /// (×1024²) suffix.
+    #[arg(long, value_delimiter = ',', value_parser = parse_size, default_value = "4K,64K,1M")]
+    pub sizes: Vec<usize>,
+    /// Rayon threads for the parallel backend and the parallel copy
+    /// (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    /// Timed batches per measurement (the median is reported).
+    #[arg(long, default_value_t = 11, value_parser = clap::value_parser!(u32).range(1..))]
+    pub reps: u32,
+    /// Only kernels whose "name tier backend" contains this text.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Print a Markdown table instead of the aligned text table.
+    #[arg(long)]
+    pub markdown: bool,
+    /// Also write the results as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+/// Parses `4096`, `4K`, `1M` (binary multiples).
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (num, mul) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 1 << 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    num.parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(mul))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| {
+            format!("invalid size `{s}`: expected a positive count like 4096, 64K or 1M")
+        })
+}
+
+/// `4K`, `1M` or the plain number.
+fn size_label(n: usize) -> String {
+    if n.is_multiple_of(1 << 20) {
+        format!("{}M", n >> 20)
+    } else if n.is_multiple_of(1 << 10) {
+        format!("{}K", n >> 10)
+    } else {
+        n.to_string()
+    }
+}
+
+/// One row of the results.
+struct Row {
+    kernel: &'static str,
+    tier: &'static str,
+    backend: String,
+    size: usize,
+    seconds: f64,
+    melem_s: f64,
+    gb_s: f64,
+    pct_copy: f64,
+    err: Option<f64>,
+    unit: &'static str,
+}
+
+/// The median time of one call of `f`, over `reps` batches of ~1 ms.
+fn time(mut f: impl FnMut(), reps: u32) -> f64 {
+    let t = Instant::now();
+    f(); // warm-up (page faults, caches, thread wake-up)
+    let once = t.elapsed().max(Duration::from_nanos(50));
+    let batch = (Duration::from_millis(1).as_nanos() / once.as_nanos()).clamp(1, 100_000) as u32;
+    let mut v: Vec<f64> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..batch {
+                f();
+            }
+            t.elapsed().as_secs_f64() / f64::from(batch)
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn measure(k: &Kernel, x: &[f32], y: &[f32], dy: &[f32], out: &mut [f32], reps: u32) -> f64 {
+    match &k.run {
+        Run::Forward(f) => time(|| f(black_box(x), black_box(&mut *out)), reps),
+        Run::Backward(f) => time(
+            || f(black_box(y), black_box(dy), black_box(&mut *out)),
+            reps,
+        ),
+    }
+}
+
+/// The max error of each kernel on a quick sample, in its metric's unit.
+fn quick_errors(ks: &[Kernel]) -> Vec<Option<f64>> {
+    let x = accuracy::sample(64, 1 << 14);
+    let refs: Vec<&Kernel> = ks.iter().collect();
+    let stats = accuracy::sample_stats(&refs, &x);
+    ks.iter()
+        .zip(stats)
+        .map(|(k, s)| match k.metric {
+            Metric::Ulp(_) => Some(s.ulp.err),
+            Metric::UlpRelBound(_) => Some(s.ulp_normal.err),
+            Metric::None => None,
+        })
+        .collect()
+}
+
+/// Runs the subcommand.
+pub fn run(args: &Args) -> Result<(), CliError> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = args.threads {
+        pool = pool.num_threads(usize::from(n));
+    }
+    let pool = pool
+        .build()
+        .map_err(|e| CliError::Failed(format!("cannot start the thread pool: {e}")))?;
+    pool.install(|| run_in_pool(args))
+}
+
+fn run_in_pool(args: &Args) -> Result<(), CliError> {
+    let ks = kernels::filtered(args.filter.as_deref());
+    if ks.is_empty() {
+        return Err(CliError::Usage(
+            "no kernel matches --filter; run `bench` without it for the list".into(),
+        ));
+    }
+    let errs = quick_errors(&ks);
+    let copy_baseline = kernels::all()
+        .into_iter()
+        .find(|k| k.backend == "copy_from_slice")
+        .expect("the copy baseline is always registered");
+    let pb = Progress::new((ks.len() * args.sizes.len()) as u64, "measurements");
+    let mut rows = Vec::new();
+    for &n in &args.sizes {
+        let x: Vec<f32> = (0..n).map(|i| -12.0 + 24.0 * i as f32 / n as f32).collect();
+        let y: Vec<f32> = x.iter().map(|&x| reference::sigmoid(x)).collect();
+        let dy: Vec<f32> = (0..n).map(|i| 1.0 - (i % 7) as f32 * 0.25).collect();
+        let mut out = vec![0.0f32; n];
+        let copy_s = measure(&copy_baseline, &x, &y, &dy, &mut out, args.reps);
+        let copy_gb_s = (8 * n) as f64 / copy_s / 1e9;
+        for (k, err) in ks.iter().zip(&errs) {
+            pb.set_message(format!("{} {} {}", k.name, k.backend, size_label(n)));
+            let s = if k.backend == copy_baseline.backend {
+                copy_s
+            } else {
+                measure(k, &x, &y, &dy, &mut out, args.reps)
+            };
+            let gb_s = (k.bytes_per_elem() * n) as f64 / s / 1e9;
+            rows.push(Row {
+                kernel: k.name,
+                tier: k.tier,
+                backend: k.backend.clone(),
+                size: n,
+                seconds: s,
+                melem_s: n as f64 / s / 1e6,
+                gb_s,
+                pct_copy: 100.0 * gb_s / copy_gb_s,
+                err: *err,
+                unit: k.metric.unit(),
+            });
+            pb.inc(1);
+        }
+    }
+    pb.finish();
+    print_table(&rows, args.markdown);
+    for line in kernels::absent() {
+        println!("absent: {line}");
+    }
+    if let Some(path) = &args.json {
+        super::npy::write_atomic(path, json(&rows).as_bytes()).map_err(CliError::Failed)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn err_cell(r: &Row) -> String {
+    match r.err {
+        Some(e) if e.is_finite() && e >= 1e4 => format!("{e:.2e} {}", r.unit),
+        Some(e) => format!("{e:.2} {}", r.unit),
+        None => "-".into(),
+    }
+}
+
+fn print_table(rows: &[Row], markdown: bool) {
+    let head = [
+        "kernel",
+        "tier",
+        "backend",
+        "size",
+        "Melem/s",
+        "GB/s",
+        "% copy",
+        "max err vs σ",
+    ];
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.kernel.to_string(),
+                r.tier.to_string(),
+                r.backend.clone(),
+                size_label(r.size),
+                format!("{:.0}", r.melem_s),
+                format!("{:.2}", r.gb_s),
+                format!("{:.0}%", r.pct_copy),
+                err_cell(r),
+            ]
+        })
+        .collect();
+    if markdown {
+        println!("| {} |", head.join(" | "));
+        println!("|{}", "---|".repeat(head.len()));
+        for r in &body {
+            println!("| {} |", r.join(" | "));
+        }
+    } else {
+        print!("{}", text_table(&head, &body));
+    }
+    println!(
+        "GB/s counts bytes read + written (8/elem forward, 12 backward); % copy is against copy_from_slice at the same size; errors from a quick stratified sample (`accuracy` for the full sweep)."
+    );
+}
+
+fn json_str(s: &str) -> String {
+    let mut o = String::from('"');
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+fn json_num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v}")
+    } else {
+        "null".into()
+    }
+}
+
+fn json(rows: &[Row]) -> String {
+    let items: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "    {{\"kernel\": {}, \"tier\": {}, \"backend\": {}, \"size\": {}, \"seconds\": {}, \"melem_per_s\": {}, \"gb_per_s\": {}, \"pct_copy\": {}, \"max_err\": {}, \"err_unit\": {}}}",
+                json_str(r.kernel),
+                json_str(r.tier),
+                json_str(&r.backend),
+                r.size,
+                json_num(r.seconds),
+                json_num(r.melem_s),
+                json_num(r.gb_s),
+                json_num(r.pct_copy),
+                r.err.map_or("null".into(), json_num),
+                json_str(r.unit),
+            )
+        })
+        .collect();
+    format!(
+        "{{\n  \"threads\": {},\n  \"best_simd\": {},\n  \"absent\": [{}],\n  \"results\": [\n{}\n  ]\n}}\n",
+        rayon::current_num_threads(),
+        json_str(&sigmoid_kernels::Backend::best_simd().isa()),
+        kernels::absent()
+            .iter()
+            .map(|s| json_str(s))
+            .collect::<Vec<_>>()
+            .join(", "),
+        items.join(",\n")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4K"), Ok(4096));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("x").is_err());
+        assert_eq!(size_label(1 << 20), "1M");
+        assert_eq!(size_label(100), "100");
+    }
+
+    #[test]
+    fn json_escapes() {
+        assert_eq!(json_str("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+        assert_eq!(json_num(f64::NAN), "null");
+    }
+}

@@ -1,0 +1,158 @@
+//! The command line: argument parsing (clap derive), dispatch, errors, and
+//! the small helpers the subcommands share (text tables, progress bars).
+//!
+//! | module | what it does |
+//! |---|---|
+//! | `kernels` | the registry of kernels `bench`, `accuracy` and `plot` run |
+//! | `bench` | throughput table (the default subcommand) |
+//! | `accuracy` | sample or exhaustive sweeps against the `f64` oracle |
+//! | `plot` | SVG of the curves and their errors |
+//! | `apply` | runs a kernel over a `.npy` array (its own kernel table) |
+//! | `npy` | `.npy` reading and atomic writing |
+
+mod accuracy;
+mod apply;
+mod bench;
+mod kernels;
+mod npy;
+mod plot;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Logistic sigmoid kernels: benchmark them, check their accuracy, plot them,
+/// apply them to NumPy arrays. With no subcommand, runs `bench`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "sigmoid-kernels",
+    version,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    bench: bench::Args,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Time every kernel (reference, naive loop, exact and fast tiers per CPU
+    /// backend, parallel, backward, memory-copy baselines) at each size and
+    /// print Melem/s, GB/s, % of copy bandwidth and the max error vs σ.
+    Bench(bench::Args),
+    /// Sweep f32 inputs through every float kernel: max ULP, abs and rel
+    /// error with where they occur, outputs outside [0, 1], monotonicity,
+    /// special values. Exits with status 1 if a documented bound is broken
+    /// (exact <= 1 ULP, fast rel <= 1e-4 where σ >= 2^-126, backward <= 2 ULP).
+    Accuracy(accuracy::Args),
+    /// Write an SVG: σ and its approximations on [-8, 8], each kernel's error
+    /// in ULPs over [-105, 25], optionally the backward curves.
+    Plot(plot::Args),
+    /// Run a kernel over a NumPy .npy array (float32, int8, uint8, int16;
+    /// little-endian, C order, any shape) and write the result as .npy.
+    #[command(after_help = apply::help())]
+    Apply(apply::Args),
+}
+
+/// Why a subcommand stopped.
+#[derive(Debug)]
+pub enum CliError {
+    /// The request itself is wrong (exit status 2, like clap's own errors).
+    Usage(String),
+    /// The work failed: unreadable input, broken bound, I/O (exit status 1).
+    Failed(String),
+}
+
+/// Parses the command line, runs it and prints any error as one line.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        None => bench::run(&cli.bench),
+        Some(Command::Bench(a)) => bench::run(a),
+        Some(Command::Accuracy(a)) => accuracy::run(a),
+        Some(Command::Plot(a)) => plot::run(a),
+        Some(Command::Apply(a)) => apply::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Usage(msg)) => {
+            eprintln!("sigmoid-kernels: error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Failed(msg)) => {
+            eprintln!("sigmoid-kernels: error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A progress bar on stderr that appears once the work has run for a second,
+/// and never when stderr is not a terminal (pipes, CI, tests).
+pub struct Progress {
+    bar: ProgressBar,
+    start: Instant,
+    terminal: bool,
+}
+
+impl Progress {
+    /// A bar counting `len` `unit`s, hidden for now.
+    pub fn new(len: u64, unit: &str) -> Progress {
+        let style = ProgressStyle::with_template(&format!(
+            "{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {unit} ETA {{eta}} {{msg}}"
+        ))
+        .expect("a valid progress template");
+        Progress {
+            bar: ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden())
+                .with_style(style),
+            start: Instant::now(),
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Counts `n` more units done (from any thread).
+    pub fn inc(&self, n: u64) {
+        if self.terminal && self.bar.is_hidden() && self.start.elapsed().as_secs() >= 1 {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        self.bar.inc(n);
+    }
+
+    /// Shows what is running now.
+    pub fn set_message(&self, msg: String) {
+        self.bar.set_message(msg);
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// `head` and `rows` as left-aligned columns separated by two spaces, with a
+/// dashed rule under the header.
+pub fn text_table(head: &[&str], rows: &[Vec<String>]) -> String {
+    let mut width: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
+        let s: Vec<String> = cells
+            .zip(&width)
+            .map(|(c, &w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+            .collect();
+        format!("{}\n", s.join("  ").trim_end())
+    };
+    let mut out = line(&mut head.iter().copied());
+    let rule: Vec<String> = width.iter().map(|&w| "-".repeat(w)).collect();
+    out.push_str(&line(&mut rule.iter().map(String::as_str)));
+    for r in rows {
+        out.push_str(&line(&mut r.iter().map(String::as_str)));
+    }
+    out
+}
