@@ -53,6 +53,9 @@ pub(crate) trait Lanes:
     /// Lane-wise `if self is NaN { self + self } else { r }` (a quiet NaN with
     /// the input's payload where the input is NaN).
     fn nan_or(self, r: Self) -> Self;
+    /// Lane-wise `if self < o { a } else { b }` (ordered: a NaN on either
+    /// side selects `b`).
+    fn lt_select(self, o: Self, a: Self, b: Self) -> Self;
 }
 
 /// Dekker's exact product without FMA: returns `c − a·b` rounded once, for
@@ -149,6 +152,14 @@ impl Lanes for Scalar {
             Scalar(self.0 + self.0)
         } else {
             r
+        }
+    }
+    #[inline(always)]
+    fn lt_select(self, o: Self, a: Self, b: Self) -> Self {
+        if self.0 < o.0 {
+            a
+        } else {
+            b
         }
     }
 }

@@ -6,6 +6,7 @@
 //! stack copy, so the last elements of a slice get bit-identical results to
 //! the same values anywhere else.
 
+use super::hard;
 use super::lanes::Lanes;
 
 /// log2(e) rounded to f32.
@@ -127,8 +128,34 @@ pub(crate) trait Kernel2 {
     fn apply<L: Lanes>(a: L, b: L) -> L;
 }
 
+/// A one-input kernel as a value (it may carry parameters); every
+/// [`Kernel1`] is one.
+pub(crate) trait Apply1: Copy {
+    fn apply<L: Lanes>(self, x: L) -> L;
+}
+
+impl<K: Kernel1 + Copy> Apply1 for K {
+    #[inline(always)]
+    fn apply<L: Lanes>(self, x: L) -> L {
+        K::apply(x)
+    }
+}
+
+/// A two-input kernel as a value; every [`Kernel2`] is one.
+pub(crate) trait Apply2: Copy {
+    fn apply<L: Lanes>(self, a: L, b: L) -> L;
+}
+
+impl<K: Kernel2 + Copy> Apply2 for K {
+    #[inline(always)]
+    fn apply<L: Lanes>(self, a: L, b: L) -> L {
+        K::apply(a, b)
+    }
+}
+
 macro_rules! kernel {
     ($name:ident: $tr:ident, $f:ident($($a:ident),*)) => {
+        #[derive(Clone, Copy)]
         pub(crate) struct $name;
         impl $tr for $name {
             #[inline(always)]
@@ -141,12 +168,17 @@ macro_rules! kernel {
 kernel!(ExactK: Kernel1, exact_lanes(x));
 kernel!(FastK: Kernel1, fast_lanes(x));
 kernel!(BackwardK: Kernel2, backward_lanes(y, dy));
+kernel!(HardK: Kernel1, hard_lanes(x));
+kernel!(PlanK: Kernel1, plan_lanes(x));
+kernel!(HardBackwardK: Kernel2, hard_backward_lanes(x, dy));
+kernel!(PlanBackwardK: Kernel2, plan_backward_lanes(x, dy));
+use hard::{hard_backward_lanes, hard_lanes, plan_backward_lanes, plan_lanes};
 
 /// Applies `K` to `src` (or to `dst` in place when `src` is `None`) vector by
 /// vector; the tail goes through a zero-padded copy.
 #[inline(always)]
-fn map1<L: Lanes, K: Kernel1>(src: Option<&[f32]>, dst: &mut [f32]) {
-    let f = |v: L| K::apply(v);
+fn map1<L: Lanes, K: Apply1>(k: K, src: Option<&[f32]>, dst: &mut [f32]) {
+    let f = |v: L| k.apply(v);
     const MAX_WIDTH: usize = 16;
     let w = L::WIDTH;
     let n = dst.len();
@@ -177,8 +209,8 @@ fn map1<L: Lanes, K: Kernel1>(src: Option<&[f32]>, dst: &mut [f32]) {
 
 /// Two-input version of [`map1`]: `out[i] = K(a[i], b_or_out[i])`.
 #[inline(always)]
-fn map2<L: Lanes, K: Kernel2>(a: &[f32], b: Option<&[f32]>, dst: &mut [f32]) {
-    let f = |u: L, v: L| K::apply(u, v);
+fn map2<L: Lanes, K: Apply2>(k: K, a: &[f32], b: Option<&[f32]>, dst: &mut [f32]) {
+    let f = |u: L, v: L| k.apply(u, v);
     const MAX_WIDTH: usize = 16;
     let w = L::WIDTH;
     let n = dst.len();
@@ -214,12 +246,18 @@ fn map2<L: Lanes, K: Kernel2>(a: &[f32], b: Option<&[f32]>, dst: &mut [f32]) {
 }
 
 /// The element-wise one-input kernels, chosen once per call (outside the loop).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Unary {
     /// [`exact_lanes`]
     Exact,
     /// [`fast_lanes`]
     Fast,
+    /// [`hard::hard_lanes`]
+    Hard,
+    /// [`hard::hard_affine_lanes`]
+    HardAffine { alpha: f32, beta: f32 },
+    /// [`hard::plan_lanes`]
+    Plan,
 }
 
 /// Runs `op` over `src` into `dst`, or over `dst` in place when `src` is
@@ -227,13 +265,41 @@ pub(crate) enum Unary {
 #[inline(always)]
 pub(crate) fn unary<L: Lanes>(op: Unary, src: Option<&[f32]>, dst: &mut [f32]) {
     match op {
-        Unary::Exact => map1::<L, ExactK>(src, dst),
-        Unary::Fast => map1::<L, FastK>(src, dst),
+        Unary::Exact => map1::<L, _>(ExactK, src, dst),
+        Unary::Fast => map1::<L, _>(FastK, src, dst),
+        Unary::Hard => map1::<L, _>(HardK, src, dst),
+        Unary::HardAffine { alpha, beta } => map1::<L, _>(hard::HardAffineK { alpha, beta }, src, dst),
+        Unary::Plan => map1::<L, _>(PlanK, src, dst),
     }
 }
 
 /// dx = dy·y·(1−y) over slices; `dy == None` means dy lives in `dx` (in place).
 #[inline(always)]
 pub(crate) fn backward<L: Lanes>(y: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
-    map2::<L, BackwardK>(y, dy, dx)
+    map2::<L, _>(BackwardK, y, dy, dx)
+}
+
+/// The element-wise two-input kernels of the form `dx = f(x, dy)` (gradients
+/// that need the forward input, not its output).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Binary {
+    /// [`hard::hard_backward_lanes`]
+    HardBackward,
+    /// [`hard::hard_affine_backward_lanes`]
+    HardAffineBackward { alpha: f32, beta: f32 },
+    /// [`hard::plan_backward_lanes`]
+    PlanBackward,
+}
+
+/// Runs `op` on `x` and `dy` into `dx`. Lengths were checked by the caller.
+#[inline(always)]
+pub(crate) fn binary<L: Lanes>(op: Binary, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    let dy = Some(dy);
+    match op {
+        Binary::HardBackward => map2::<L, _>(HardBackwardK, x, dy, dx),
+        Binary::HardAffineBackward { alpha, beta } => {
+            map2::<L, _>(hard::HardAffineK { alpha, beta }, x, dy, dx)
+        }
+        Binary::PlanBackward => map2::<L, _>(PlanBackwardK, x, dy, dx),
+    }
 }
