@@ -27,6 +27,8 @@
 
 mod lut;
 mod q15;
+#[cfg(test)]
+mod q15_table_check;
 
 pub use q15::{Q15Sigmoid, Q15_TABLE_BYTES};
 #[cfg(feature = "std")]
