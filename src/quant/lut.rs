@@ -105,23 +105,30 @@ mod avx2 {
         d
     }
 
-    /// 32 lookups.
+    /// Lookups of `N` vectors of 32 bytes, step by step across the vectors
+    /// so that each table is loaded once per step. Every index is `v − 16·i`
+    /// from `v` directly (no serial chain).
     #[inline]
     #[target_feature(enable = "avx2")]
-    fn lookup32(d: &[__m256i; 16], v: __m256i) -> __m256i {
-        let step = _mm256_set1_epi8(16);
-        let mut idx = v;
-        let mut lo = _mm256_setzero_si256();
-        for di in &d[..8] {
-            lo = _mm256_xor_si256(lo, _mm256_shuffle_epi8(*di, idx));
-            idx = _mm256_sub_epi8(idx, step);
+    fn lookup<const N: usize>(d: &[__m256i; 16], v: [__m256i; N]) -> [__m256i; N] {
+        let mut lo = [_mm256_setzero_si256(); N];
+        let mut hi = [_mm256_setzero_si256(); N];
+        for (i, di) in d.iter().enumerate() {
+            let off = _mm256_set1_epi8((16 * i) as u8 as i8);
+            for k in 0..N {
+                let t = _mm256_shuffle_epi8(*di, _mm256_sub_epi8(v[k], off));
+                if i < 8 {
+                    lo[k] = _mm256_xor_si256(lo[k], t);
+                } else {
+                    hi[k] = _mm256_xor_si256(hi[k], t);
+                }
+            }
         }
-        let mut hi = _mm256_setzero_si256();
-        for di in &d[8..] {
-            hi = _mm256_xor_si256(hi, _mm256_shuffle_epi8(*di, idx));
-            idx = _mm256_sub_epi8(idx, step);
+        let mut r = lo;
+        for k in 0..N {
+            r[k] = _mm256_blendv_epi8(lo[k], hi[k], v[k]);
         }
-        _mm256_blendv_epi8(lo, hi, v)
+        r
     }
 
     /// `dst[i] = table[src[i]]` (`src == None`: in place) with `vpshufb`;
@@ -135,18 +142,34 @@ mod avx2 {
         let n = dst.len();
         let body = n - n % 32;
         let mut i = 0;
-        while i < body {
+        // Two vectors per step while 64 bytes remain, then one.
+        while i + 64 <= body {
+            let s = match src {
+                Some(s) => &s[i..i + 64],
+                None => &dst[i..i + 64],
+            };
+            // SAFETY: `s` has 64 readable bytes (bounds-checked slice above).
+            let v = unsafe {
+                [_mm256_loadu_si256(s.as_ptr().cast()), _mm256_loadu_si256(s[32..].as_ptr().cast())]
+            };
+            let [a, b] = lookup(&d, v);
+            let o = &mut dst[i..i + 64];
+            // SAFETY: `o` has 64 writable bytes.
+            unsafe {
+                _mm256_storeu_si256(o.as_mut_ptr().cast(), a);
+                _mm256_storeu_si256(o[32..].as_mut_ptr().cast(), b);
+            }
+            i += 64;
+        }
+        if i < body {
             let s = match src {
                 Some(s) => &s[i..i + 32],
                 None => &dst[i..i + 32],
             };
             // SAFETY: `s` has 32 readable bytes (bounds-checked slice above).
-            let v = unsafe { _mm256_loadu_si256(s.as_ptr().cast()) };
-            let r = lookup32(&d, v);
-            let o = &mut dst[i..i + 32];
-            // SAFETY: `o` has 32 writable bytes.
-            unsafe { _mm256_storeu_si256(o.as_mut_ptr().cast(), r) };
-            i += 32;
+            let [r] = lookup(&d, [unsafe { _mm256_loadu_si256(s.as_ptr().cast()) }]);
+            // SAFETY: `dst[i..i + 32]` has 32 writable bytes.
+            unsafe { _mm256_storeu_si256(dst[i..i + 32].as_mut_ptr().cast(), r) };
         }
         if body < n {
             let mut buf = [0u8; 32];
@@ -156,7 +179,7 @@ mod avx2 {
             });
             // SAFETY: `buf` is 32 bytes, readable and writable.
             unsafe {
-                let r = lookup32(&d, _mm256_loadu_si256(buf.as_ptr().cast()));
+                let [r] = lookup(&d, [_mm256_loadu_si256(buf.as_ptr().cast())]);
                 _mm256_storeu_si256(buf.as_mut_ptr().cast(), r);
             }
             dst[body..].copy_from_slice(&buf[..n - body]);
