@@ -42,7 +42,10 @@ fn f32_kernels(c: &mut Criterion) {
     let mut g = c.benchmark_group("f32_tiers");
     g.sample_size(20);
     for &n in &SIZES {
-        let x: Vec<f32> = words(n).iter().map(|&w| (w >> 8) as f32 / (1u32 << 24) as f32 * 20.0 - 10.0).collect();
+        let x: Vec<f32> = words(n)
+            .iter()
+            .map(|&w| (w >> 8) as f32 / (1u32 << 24) as f32 * 20.0 - 10.0)
+            .collect();
         let mut y = vec![0.0f32; n];
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(BenchmarkId::new("copy_from_slice", n), &n, |b, _| {
@@ -59,9 +62,20 @@ fn f32_kernels(c: &mut Criterion) {
             g.bench_with_input(BenchmarkId::new(format!("hard/{name}"), n), &n, |b, _| {
                 b.iter(|| backend.hard_sigmoid(black_box(&x), &mut y))
             });
-            g.bench_with_input(BenchmarkId::new(format!("hard_affine/{name}"), n), &n, |b, _| {
-                b.iter(|| backend.hard_sigmoid_affine(HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA, black_box(&x), &mut y))
-            });
+            g.bench_with_input(
+                BenchmarkId::new(format!("hard_affine/{name}"), n),
+                &n,
+                |b, _| {
+                    b.iter(|| {
+                        backend.hard_sigmoid_affine(
+                            HARD_SIGMOID_ALPHA,
+                            HARD_SIGMOID_BETA,
+                            black_box(&x),
+                            &mut y,
+                        )
+                    })
+                },
+            );
             g.bench_with_input(BenchmarkId::new(format!("plan/{name}"), n), &n, |b, _| {
                 b.iter(|| backend.plan_sigmoid(black_box(&x), &mut y))
             });

@@ -94,7 +94,17 @@ fn check_exact(what: &str, xs: &[f32], got: &[f32], want: impl Fn(usize) -> f32)
 /// sweep of the whole bit space.
 fn inputs(stride: u32) -> Vec<f32> {
     let mut v = special_inputs();
-    for &e in &[3.0f32, 1.0, 2.375, 5.0, 2.5, 0.5, 1.666_666_7, 3.333_333_5, 1e-30] {
+    for &e in &[
+        3.0f32,
+        1.0,
+        2.375,
+        5.0,
+        2.5,
+        0.5,
+        1.666_666_7,
+        3.333_333_5,
+        1e-30,
+    ] {
         for s in [e, -e] {
             for d in -64i32..=64 {
                 v.push(f32::from_bits(s.to_bits().wrapping_add_signed(d)));
@@ -107,9 +117,23 @@ fn inputs(stride: u32) -> Vec<f32> {
 
 fn dys(n: usize) -> Vec<f32> {
     let mut r = Rng(0x9e37_79b9_7f4a_7c15);
-    let special = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.0, -0.0, f32::MAX, 1e-40];
+    let special = [
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        0.0,
+        -0.0,
+        f32::MAX,
+        1e-40,
+    ];
     (0..n)
-        .map(|i| if i % 17 == 0 { special[(i / 17) % special.len()] } else { r.uniform(-8.0, 8.0) })
+        .map(|i| {
+            if i % 17 == 0 {
+                special[(i / 17) % special.len()]
+            } else {
+                r.uniform(-8.0, 8.0)
+            }
+        })
         .collect()
 }
 
@@ -123,12 +147,18 @@ fn every_backend_matches_reference_on_sweep() {
         for k in kernels() {
             let what = format!("{} {k:?}", b.name());
             forward(b, k, &xs, &mut y);
-            check_exact(&format!("{what} forward"), &xs, &y, |i| forward_ref(k, xs[i]));
+            check_exact(&format!("{what} forward"), &xs, &y, |i| {
+                forward_ref(k, xs[i])
+            });
             let mut z = xs.clone();
             forward_inplace(b, k, &mut z);
-            check_exact(&format!("{what} forward in place"), &xs, &z, |i| forward_ref(k, xs[i]));
+            check_exact(&format!("{what} forward in place"), &xs, &z, |i| {
+                forward_ref(k, xs[i])
+            });
             backward(b, k, &xs, &dy, &mut y);
-            check_exact(&format!("{what} backward"), &xs, &y, |i| backward_ref(k, xs[i], dy[i]));
+            check_exact(&format!("{what} backward"), &xs, &y, |i| {
+                backward_ref(k, xs[i], dy[i])
+            });
         }
     }
 }
@@ -145,13 +175,19 @@ fn tails_and_unaligned_slices() {
                     let xs = &base[off..off + n];
                     let mut y = vec![0.0f32; n + 1];
                     forward(b, k, xs, &mut y[1..]);
-                    check_exact(&format!("{} {k:?} n={n} off={off}", b.name()), xs, &y[1..], |i| {
-                        forward_ref(k, xs[i])
-                    });
+                    check_exact(
+                        &format!("{} {k:?} n={n} off={off}", b.name()),
+                        xs,
+                        &y[1..],
+                        |i| forward_ref(k, xs[i]),
+                    );
                     backward(b, k, xs, &dy[..n], &mut y[..n]);
-                    check_exact(&format!("{} {k:?} bwd n={n} off={off}", b.name()), xs, &y[..n], |i| {
-                        backward_ref(k, xs[i], dy[i])
-                    });
+                    check_exact(
+                        &format!("{} {k:?} bwd n={n} off={off}", b.name()),
+                        xs,
+                        &y[..n],
+                        |i| backward_ref(k, xs[i], dy[i]),
+                    );
                 }
             }
         }
@@ -169,26 +205,38 @@ fn crate_level_functions_including_parallel_sizes() {
     sigmoid_kernels::hard_sigmoid(&xs, &mut y);
     check_exact("hard_sigmoid", &xs, &y, |i| reference::hard_sigmoid(xs[i]));
     sigmoid_kernels::hard_sigmoid_affine(a, c, &xs, &mut y);
-    check_exact("hard_sigmoid_affine", &xs, &y, |i| reference::hard_sigmoid_affine(xs[i], a, c));
+    check_exact("hard_sigmoid_affine", &xs, &y, |i| {
+        reference::hard_sigmoid_affine(xs[i], a, c)
+    });
     sigmoid_kernels::plan_sigmoid(&xs, &mut y);
     check_exact("plan_sigmoid", &xs, &y, |i| reference::plan_sigmoid(xs[i]));
     sigmoid_kernels::hard_sigmoid_backward(&xs, &dy, &mut y);
-    check_exact("hard_sigmoid_backward", &xs, &y, |i| reference::hard_sigmoid_backward(xs[i], dy[i]));
+    check_exact("hard_sigmoid_backward", &xs, &y, |i| {
+        reference::hard_sigmoid_backward(xs[i], dy[i])
+    });
     sigmoid_kernels::hard_sigmoid_affine_backward(a, c, &xs, &dy, &mut y);
     check_exact("hard_sigmoid_affine_backward", &xs, &y, |i| {
         reference::hard_sigmoid_affine_backward(xs[i], dy[i], a, c)
     });
     sigmoid_kernels::plan_sigmoid_backward(&xs, &dy, &mut y);
-    check_exact("plan_sigmoid_backward", &xs, &y, |i| reference::plan_sigmoid_backward(xs[i], dy[i]));
+    check_exact("plan_sigmoid_backward", &xs, &y, |i| {
+        reference::plan_sigmoid_backward(xs[i], dy[i])
+    });
     let mut z = xs.clone();
     sigmoid_kernels::hard_sigmoid_inplace(&mut z);
-    check_exact("hard_sigmoid_inplace", &xs, &z, |i| reference::hard_sigmoid(xs[i]));
+    check_exact("hard_sigmoid_inplace", &xs, &z, |i| {
+        reference::hard_sigmoid(xs[i])
+    });
     let mut z = xs.clone();
     sigmoid_kernels::hard_sigmoid_affine_inplace(a, c, &mut z);
-    check_exact("hard_sigmoid_affine_inplace", &xs, &z, |i| reference::hard_sigmoid_affine(xs[i], a, c));
+    check_exact("hard_sigmoid_affine_inplace", &xs, &z, |i| {
+        reference::hard_sigmoid_affine(xs[i], a, c)
+    });
     let mut z = xs.clone();
     sigmoid_kernels::plan_sigmoid_inplace(&mut z);
-    check_exact("plan_sigmoid_inplace", &xs, &z, |i| reference::plan_sigmoid(xs[i]));
+    check_exact("plan_sigmoid_inplace", &xs, &z, |i| {
+        reference::plan_sigmoid(xs[i])
+    });
 }
 
 /// The definitions themselves: PyTorch's and ONNX's values at known points,
@@ -220,14 +268,20 @@ fn reference_definitions() {
     assert_eq!(p(f32::NEG_INFINITY), 0.0);
     assert!(p(f32::NAN).is_nan());
     assert_eq!(reference::hard_sigmoid_backward(3.0, 1.0), 0.0);
-    assert_eq!(reference::hard_sigmoid_backward(-2.999, 6.0), 6.0 * (1.0f32 / 6.0));
+    assert_eq!(
+        reference::hard_sigmoid_backward(-2.999, 6.0),
+        6.0 * (1.0f32 / 6.0)
+    );
     assert_eq!(reference::hard_sigmoid_backward(f32::NAN, 1.0), 0.0);
     assert!(reference::hard_sigmoid_backward(0.0, f32::NAN).is_nan());
     assert_eq!(reference::plan_sigmoid_backward(-4.9, 32.0), 1.0);
     assert_eq!(reference::plan_sigmoid_backward(5.0, 32.0), 0.0);
     for x in strided(65_537, 3) {
         for y in [h(x), ha(x, 0.2, 0.5), p(x)] {
-            assert!(x.is_nan() == y.is_nan() && (y.is_nan() || (0.0..=1.0).contains(&y)), "x={x:e} y={y:e}");
+            assert!(
+                x.is_nan() == y.is_nan() && (y.is_nan() || (0.0..=1.0).contains(&y)),
+                "x={x:e} y={y:e}"
+            );
         }
     }
 }
@@ -240,8 +294,16 @@ fn max_error_against_sigmoid() {
     let xs: Vec<f32> = ascending(-16.0, 16.0).into_iter().step_by(stride).collect();
     let (a, c) = (HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA);
     for (name, f, bound) in [
-        ("hard", &(|x| reference::hard_sigmoid(x)) as &dyn Fn(f32) -> f32, 0.0692),
-        ("hard_affine(0.2, 0.5)", &(move |x| reference::hard_sigmoid_affine(x, a, c)), 0.0759),
+        (
+            "hard",
+            &(|x| reference::hard_sigmoid(x)) as &dyn Fn(f32) -> f32,
+            0.0692,
+        ),
+        (
+            "hard_affine(0.2, 0.5)",
+            &(move |x| reference::hard_sigmoid_affine(x, a, c)),
+            0.0759,
+        ),
         ("plan", &(|x| reference::plan_sigmoid(x)), 0.01895),
     ] {
         let (mut worst, mut at) = (0.0f64, 0.0f32);
@@ -269,9 +331,15 @@ fn exhaustive_forward() {
         for (i, x) in xs.iter_mut().enumerate() {
             *x = f32::from_bits((start + i as u64) as u32);
         }
-        for k in [Kernel::Hard, Kernel::Plan, Kernel::Affine(HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA)] {
+        for k in [
+            Kernel::Hard,
+            Kernel::Plan,
+            Kernel::Affine(HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA),
+        ] {
             forward(b, k, &xs, &mut y);
-            check_exact(&format!("{} {k:?}", b.name()), &xs, &y, |i| forward_ref(k, xs[i]));
+            check_exact(&format!("{} {k:?}", b.name()), &xs, &y, |i| {
+                forward_ref(k, xs[i])
+            });
         }
     }
 }

@@ -35,11 +35,18 @@ fn int8_all_inputs_match_oracle() {
                 let k = Int8Sigmoid::with_output(input, output).unwrap();
                 for q in i8::MIN..=i8::MAX {
                     let want = oracle(q.into(), input, output, -128, 127);
-                    assert_eq!(i32::from(k.lookup(q)), want, "int8 {input:?} -> {output:?}: q = {q}");
+                    assert_eq!(
+                        i32::from(k.lookup(q)),
+                        want,
+                        "int8 {input:?} -> {output:?}: q = {q}"
+                    );
                 }
                 cases += 1;
             }
-            assert_eq!(Int8Sigmoid::new(input).unwrap().output(), Int8Sigmoid::DEFAULT_OUTPUT);
+            assert_eq!(
+                Int8Sigmoid::new(input).unwrap().output(),
+                Int8Sigmoid::DEFAULT_OUTPUT
+            );
         }
     }
     assert_eq!(cases, 9 * 5 * 4);
@@ -54,7 +61,11 @@ fn uint8_all_inputs_match_oracle() {
                 let k = Uint8Sigmoid::with_output(input, output).unwrap();
                 for q in u8::MIN..=u8::MAX {
                     let want = oracle(q.into(), input, output, 0, 255);
-                    assert_eq!(i32::from(k.lookup(q)), want, "uint8 {input:?} -> {output:?}: q = {q}");
+                    assert_eq!(
+                        i32::from(k.lookup(q)),
+                        want,
+                        "uint8 {input:?} -> {output:?}: q = {q}"
+                    );
                 }
             }
         }
@@ -63,8 +74,14 @@ fn uint8_all_inputs_match_oracle() {
 
 #[test]
 fn defaults_are_the_framework_conventions() {
-    assert_eq!(Int8Sigmoid::DEFAULT_OUTPUT, QuantParams::new(1.0 / 256.0, -128));
-    assert_eq!(Uint8Sigmoid::DEFAULT_OUTPUT, QuantParams::new(1.0 / 256.0, 0));
+    assert_eq!(
+        Int8Sigmoid::DEFAULT_OUTPUT,
+        QuantParams::new(1.0 / 256.0, -128)
+    );
+    assert_eq!(
+        Uint8Sigmoid::DEFAULT_OUTPUT,
+        QuantParams::new(1.0 / 256.0, 0)
+    );
     let k = Int8Sigmoid::new(QuantParams::new(0.1, 0)).unwrap();
     assert_eq!(k.lookup(0), 0);
     // Round half away from zero (not to even): σ(0)/1 = 0.5 exactly → 1.
@@ -76,23 +93,62 @@ fn defaults_are_the_framework_conventions() {
 fn invalid_parameters_are_errors() {
     for bad in [0.0, -0.0, -1.0, f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
         let e = Int8Sigmoid::new(QuantParams::new(bad, 0)).unwrap_err();
-        assert!(matches!(e, QuantError::Scale { side: Side::Input, .. }), "{e:?}");
-        let e = Uint8Sigmoid::with_output(QuantParams::new(0.1, 0), QuantParams::new(bad, 0)).unwrap_err();
-        assert!(matches!(e, QuantError::Scale { side: Side::Output, .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                QuantError::Scale {
+                    side: Side::Input,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let e = Uint8Sigmoid::with_output(QuantParams::new(0.1, 0), QuantParams::new(bad, 0))
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                QuantError::Scale {
+                    side: Side::Output,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         assert!(e.to_string().contains("output scale"), "{e}");
     }
     for zp in [-129, 128, i32::MIN, i32::MAX] {
         let e = Int8Sigmoid::new(QuantParams::new(0.1, zp)).unwrap_err();
-        assert_eq!(e, QuantError::ZeroPoint { side: Side::Input, zero_point: zp, min: -128, max: 127 });
+        assert_eq!(
+            e,
+            QuantError::ZeroPoint {
+                side: Side::Input,
+                zero_point: zp,
+                min: -128,
+                max: 127
+            }
+        );
     }
     for zp in [-1, 256] {
-        let e = Uint8Sigmoid::with_output(QuantParams::new(0.1, 0), QuantParams::new(0.1, zp)).unwrap_err();
-        assert_eq!(e, QuantError::ZeroPoint { side: Side::Output, zero_point: zp, min: 0, max: 255 });
+        let e = Uint8Sigmoid::with_output(QuantParams::new(0.1, 0), QuantParams::new(0.1, zp))
+            .unwrap_err();
+        assert_eq!(
+            e,
+            QuantError::ZeroPoint {
+                side: Side::Output,
+                zero_point: zp,
+                min: 0,
+                max: 255
+            }
+        );
         assert!(e.to_string().contains("[0, 255]"), "{e}");
     }
     // A subnormal scale is finite and positive: accepted.
     assert!(Int8Sigmoid::new(QuantParams::new(f32::from_bits(1), 0)).is_ok());
-    assert_eq!(Q15Sigmoid::new(16), Err(QuantError::FracBits { frac_bits: 16 }));
+    assert_eq!(
+        Q15Sigmoid::new(16),
+        Err(QuantError::FracBits { frac_bits: 16 })
+    );
 }
 
 /// Every backend's lookup equals `lookup` on every length 0–70 and around
@@ -101,7 +157,8 @@ fn invalid_parameters_are_errors() {
 #[test]
 fn every_backend_applies_the_table() {
     let k = Int8Sigmoid::new(QuantParams::new(0.07, 3)).unwrap();
-    let u = Uint8Sigmoid::with_output(QuantParams::new(0.02, 130), QuantParams::new(0.005, 7)).unwrap();
+    let u =
+        Uint8Sigmoid::with_output(QuantParams::new(0.02, 130), QuantParams::new(0.005, 7)).unwrap();
     let mut r = Rng(42);
     let n_big = sigmoid_kernels::quant::QUANT_PARALLEL_THRESHOLD + 77;
     let bytes: Vec<u8> = (0..n_big).map(|_| r.next_u32() as u8).collect();
@@ -113,30 +170,50 @@ fn every_backend_applies_the_table() {
                 let mut y = vec![0i8; n];
                 k.apply_with(b, x, &mut y);
                 for i in 0..n {
-                    assert_eq!(y[i], k.lookup(x[i]), "{} int8 n={n} off={off} i={i}", b.name());
+                    assert_eq!(
+                        y[i],
+                        k.lookup(x[i]),
+                        "{} int8 n={n} off={off} i={i}",
+                        b.name()
+                    );
                 }
                 let xu = &bytes[off..off + n];
                 let mut yu = vec![0u8; n];
                 u.apply_with(b, xu, &mut yu);
                 for i in 0..n {
-                    assert_eq!(yu[i], u.lookup(xu[i]), "{} uint8 n={n} off={off} i={i}", b.name());
+                    assert_eq!(
+                        yu[i],
+                        u.lookup(xu[i]),
+                        "{} uint8 n={n} off={off} i={i}",
+                        b.name()
+                    );
                 }
             }
         }
         let mut y = vec![0i8; n_big];
         k.apply_with(b, &xi, &mut y);
-        assert!(xi.iter().zip(&y).all(|(&x, &y)| y == k.lookup(x)), "{} large", b.name());
+        assert!(
+            xi.iter().zip(&y).all(|(&x, &y)| y == k.lookup(x)),
+            "{} large",
+            b.name()
+        );
     }
     for n in [0, 31, 33, 1000, n_big] {
         let mut y = vec![0u8; n];
         u.apply(&bytes[..n], &mut y);
-        assert!(bytes[..n].iter().zip(&y).all(|(&x, &y)| y == u.lookup(x)), "apply n={n}");
+        assert!(
+            bytes[..n].iter().zip(&y).all(|(&x, &y)| y == u.lookup(x)),
+            "apply n={n}"
+        );
         let mut z = bytes[..n].to_vec();
         u.apply_inplace(&mut z);
         assert_eq!(y, z, "apply_inplace n={n}");
         let mut zi = xi[..n].to_vec();
         k.apply_inplace(&mut zi);
-        assert!(xi[..n].iter().zip(&zi).all(|(&x, &y)| y == k.lookup(x)), "int8 in place n={n}");
+        assert!(
+            xi[..n].iter().zip(&zi).all(|(&x, &y)| y == k.lookup(x)),
+            "int8 in place n={n}"
+        );
     }
 }
 
@@ -163,11 +240,18 @@ fn q15_exhaustive_within_one_lsb() {
             let exact = reference::sigmoid_f64(f64::from(q) / f64::from(1u32 << n)) * 32768.0;
             let cr = exact.round().min(32767.0);
             let d = (f64::from(y) - cr).abs();
-            assert!(d <= 1.0, "Q{}.{n}: q = {q}: got {y}, correctly rounded {cr} (exact {exact})", 15 - n);
+            assert!(
+                d <= 1.0,
+                "Q{}.{n}: q = {q}: got {y}, correctly rounded {cr} (exact {exact})",
+                15 - n
+            );
             off += u32::from(d != 0.0);
             worst = worst.max((f64::from(y) - exact.min(32767.0)).abs());
         }
-        println!("Q{}.{n}: {off} of 65536 off by one LSB; max |error| {worst:.3} LSB", 15 - n);
+        println!(
+            "Q{}.{n}: {off} of 65536 off by one LSB; max |error| {worst:.3} LSB",
+            15 - n
+        );
         let mut z = xs.clone();
         k.apply_inplace(&mut z);
         assert_eq!(z, ys);

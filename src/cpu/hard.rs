@@ -50,8 +50,16 @@ pub(crate) fn plan_lanes<L: Lanes>(x: L) -> L {
     let one = L::splat(1.0);
     let a = x.max(-x);
     let (b1, b2, b5) = (L::splat(1.0), L::splat(2.375), L::splat(5.0));
-    let s = a.lt_select(b1, L::splat(0.25), a.lt_select(b2, L::splat(0.125), L::splat(0.03125)));
-    let c = a.lt_select(b1, L::splat(0.5), a.lt_select(b2, L::splat(0.625), L::splat(0.84375)));
+    let s = a.lt_select(
+        b1,
+        L::splat(0.25),
+        a.lt_select(b2, L::splat(0.125), L::splat(0.03125)),
+    );
+    let c = a.lt_select(
+        b1,
+        L::splat(0.5),
+        a.lt_select(b2, L::splat(0.625), L::splat(0.84375)),
+    );
     let f = a.lt_select(b5, a * s + c, one);
     x.nan_or(x.select_sign(one - f, f))
 }

@@ -268,7 +268,9 @@ pub(crate) fn unary<L: Lanes>(op: Unary, src: Option<&[f32]>, dst: &mut [f32]) {
         Unary::Exact => map1::<L, _>(ExactK, src, dst),
         Unary::Fast => map1::<L, _>(FastK, src, dst),
         Unary::Hard => map1::<L, _>(HardK, src, dst),
-        Unary::HardAffine { alpha, beta } => map1::<L, _>(hard::HardAffineK { alpha, beta }, src, dst),
+        Unary::HardAffine { alpha, beta } => {
+            map1::<L, _>(hard::HardAffineK { alpha, beta }, src, dst)
+        }
         Unary::Plan => map1::<L, _>(PlanK, src, dst),
     }
 }

@@ -52,7 +52,12 @@ pub(crate) fn apply(table: &[u8; 256], src: Option<&[u8]>, dst: &mut [u8]) {
 
 /// The lookup on `backend` (see `Int8Sigmoid::apply_with`).
 #[cfg(feature = "std")]
-pub(crate) fn apply_with(backend: crate::Backend, table: &[u8; 256], src: Option<&[u8]>, dst: &mut [u8]) {
+pub(crate) fn apply_with(
+    backend: crate::Backend,
+    table: &[u8; 256],
+    src: Option<&[u8]>,
+    dst: &mut [u8],
+) {
     use crate::Backend;
     use rayon::prelude::*;
     assert!(
@@ -96,7 +101,11 @@ mod avx2 {
             let mut block = [0u8; 16];
             for (j, b) in block.iter_mut().enumerate() {
                 let cur = table[16 * i + j];
-                *b = if i % 8 == 0 { cur } else { cur ^ table[16 * (i - 1) + j] };
+                *b = if i % 8 == 0 {
+                    cur
+                } else {
+                    cur ^ table[16 * (i - 1) + j]
+                };
             }
             // SAFETY: `block` is 16 readable bytes; loadu has no alignment need.
             let x = unsafe { _mm_loadu_si128(block.as_ptr().cast()) };
@@ -150,7 +159,10 @@ mod avx2 {
             };
             // SAFETY: `s` has 64 readable bytes (bounds-checked slice above).
             let v = unsafe {
-                [_mm256_loadu_si256(s.as_ptr().cast()), _mm256_loadu_si256(s[32..].as_ptr().cast())]
+                [
+                    _mm256_loadu_si256(s.as_ptr().cast()),
+                    _mm256_loadu_si256(s[32..].as_ptr().cast()),
+                ]
             };
             let [a, b] = lookup(&d, v);
             let o = &mut dst[i..i + 64];

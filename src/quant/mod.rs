@@ -30,9 +30,9 @@ mod q15;
 #[cfg(test)]
 mod q15_table_check;
 
-pub use q15::{Q15Sigmoid, Q15_TABLE_BYTES};
 #[cfg(feature = "std")]
 pub use lut::QUANT_PARALLEL_THRESHOLD;
+pub use q15::{Q15Sigmoid, Q15_TABLE_BYTES};
 
 use core::fmt;
 
@@ -103,7 +103,12 @@ impl fmt::Display for QuantError {
                 "{} scale must be finite and > 0, got {scale:e}",
                 name(side)
             ),
-            QuantError::ZeroPoint { side, zero_point, min, max } => write!(
+            QuantError::ZeroPoint {
+                side,
+                zero_point,
+                min,
+                max,
+            } => write!(
                 f,
                 "{} zero point must be in [{min}, {max}], got {zero_point}",
                 name(side)
@@ -120,10 +125,18 @@ impl core::error::Error for QuantError {}
 
 fn check(side: Side, p: QuantParams, min: i32, max: i32) -> Result<(), QuantError> {
     if !(p.scale.is_finite() && p.scale > 0.0) {
-        return Err(QuantError::Scale { side, scale: p.scale });
+        return Err(QuantError::Scale {
+            side,
+            scale: p.scale,
+        });
     }
     if !(min..=max).contains(&p.zero_point) {
-        return Err(QuantError::ZeroPoint { side, zero_point: p.zero_point, min, max });
+        return Err(QuantError::ZeroPoint {
+            side,
+            zero_point: p.zero_point,
+            min,
+            max,
+        });
     }
     Ok(())
 }
