@@ -81,14 +81,12 @@ impl Q15Sigmoid {
     #[must_use]
     pub fn lookup(self, q: i16) -> i16 {
         let a = u32::from(q.unsigned_abs()); // |q| ≤ 32768
-        let n = self.frac_bits;
-        // Position in table steps: index and a WEIGHT_BITS-bit fraction.
-        let (idx, w) = if n <= STEP_BITS {
-            (a << (STEP_BITS - n), 0)
-        } else {
-            let sh = n - STEP_BITS; // 1..=9
-            (a >> sh, (a & ((1 << sh) - 1)) << (WEIGHT_BITS - sh))
-        };
+        // |x| with 16 fraction bits (≤ 2^31, exact: n ≤ 15 < 16): the table
+        // index is its top part, the interpolation weight the next 10 bits
+        // (at most n − 6 ≤ 9 of them nonzero) scaled to WEIGHT_BITS.
+        let pos = (a << 16) >> self.frac_bits;
+        let idx = pos >> (16 - STEP_BITS);
+        let w = (pos & ((1 << (16 - STEP_BITS)) - 1)) << (WEIGHT_BITS - (16 - STEP_BITS));
         let s = if idx >= LAST {
             SATURATED
         } else {
