@@ -132,7 +132,7 @@ pub fn hard_sigmoid_inplace(x: &mut [f32]) {
 
 /// Gradient of [`hard_sigmoid`] with PyTorch's `hardsigmoid_backward`
 /// semantics: `dx[i] = dy[i] · (1/6)` (the `f32` constant, one rounding)
-/// where −3 < x[i] < 3, exactly `+0` elsewhere (x = ±3, |x| > 3, NaN x).
+/// where `−3 < x[i] < 3`, exactly `+0` elsewhere (x = ±3, |x| > 3, NaN x).
 /// Takes the forward *input* `x`. Bit-identical to
 /// [`reference::hard_sigmoid_backward`].
 ///
@@ -189,7 +189,7 @@ pub fn hard_sigmoid_affine_inplace(alpha: f32, beta: f32, x: &mut [f32]) {
 }
 
 /// Gradient of [`hard_sigmoid_affine`], the analogue of PyTorch's
-/// hardsigmoid rule: `dx[i] = dy[i] · α` where 0 < α·x[i] + β < 1 (the
+/// hardsigmoid rule: `dx[i] = dy[i] · α` where `0 < α·x[i] + β < 1` (the
 /// forward's rounded value), exactly `+0` elsewhere and where it is NaN.
 /// Bit-identical to [`reference::hard_sigmoid_affine_backward`].
 ///
@@ -240,7 +240,7 @@ pub fn plan_sigmoid_inplace(x: &mut [f32]) {
 }
 
 /// Gradient of [`plan_sigmoid`]: `dx[i] = dy[i]` times the slope of the
-/// piece |x[i]| lies in (0.25, 0.125, 0.03125; pieces closed on the left as
+/// piece `|x[i]|` lies in (0.25, 0.125, 0.03125; pieces closed on the left as
 /// in the forward), exactly `+0` for |x| ≥ 5 and NaN x. Bit-identical to
 /// [`reference::plan_sigmoid_backward`].
 ///

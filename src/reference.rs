@@ -93,15 +93,7 @@ pub fn hard_sigmoid(x: f32) -> f32 {
     if x.is_nan() {
         return x + x;
     }
-    let t = x + 3.0;
-    let c = if t < 0.0 {
-        0.0
-    } else if t > 6.0 {
-        6.0
-    } else {
-        t
-    };
-    c / 6.0
+    (x + 3.0).clamp(0.0, 6.0) / 6.0
 }
 
 /// PyTorch's `hardsigmoid_backward`: `dy · (1/6)` (the `f32` constant

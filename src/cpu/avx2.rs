@@ -140,6 +140,6 @@ pub(crate) unsafe fn backward(y: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn binary(op: math::Binary, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+pub(crate) unsafe fn binary(op: math::Grad, x: &[f32], dy: &[f32], dx: &mut [f32]) {
     math::binary::<Avx2>(op, x, dy, dx)
 }

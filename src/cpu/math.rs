@@ -284,24 +284,24 @@ pub(crate) fn backward<L: Lanes>(y: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) 
 /// The element-wise two-input kernels of the form `dx = f(x, dy)` (gradients
 /// that need the forward input, not its output).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Binary {
+pub(crate) enum Grad {
     /// [`hard::hard_backward_lanes`]
-    HardBackward,
+    Hard,
     /// [`hard::hard_affine_backward_lanes`]
-    HardAffineBackward { alpha: f32, beta: f32 },
+    HardAffine { alpha: f32, beta: f32 },
     /// [`hard::plan_backward_lanes`]
-    PlanBackward,
+    Plan,
 }
 
 /// Runs `op` on `x` and `dy` into `dx`. Lengths were checked by the caller.
 #[inline(always)]
-pub(crate) fn binary<L: Lanes>(op: Binary, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+pub(crate) fn binary<L: Lanes>(op: Grad, x: &[f32], dy: &[f32], dx: &mut [f32]) {
     let dy = Some(dy);
     match op {
-        Binary::HardBackward => map2::<L, _>(HardBackwardK, x, dy, dx),
-        Binary::HardAffineBackward { alpha, beta } => {
+        Grad::Hard => map2::<L, _>(HardBackwardK, x, dy, dx),
+        Grad::HardAffine { alpha, beta } => {
             map2::<L, _>(hard::HardAffineK { alpha, beta }, x, dy, dx)
         }
-        Binary::PlanBackward => map2::<L, _>(PlanBackwardK, x, dy, dx),
+        Grad::Plan => map2::<L, _>(PlanBackwardK, x, dy, dx),
     }
 }

@@ -24,7 +24,7 @@ mod portable;
 mod avx2;
 
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use math::{Binary, Unary};
+use math::{Grad, Unary};
 use rayon::prelude::*;
 
 /// A way of running the kernels on this CPU. See the [module docs](self).
@@ -265,7 +265,7 @@ impl Backend {
     pub fn hard_sigmoid_backward(self, x: &[f32], dy: &[f32], dx: &mut [f32]) {
         check_len("hard_sigmoid_backward", "x", x.len(), "dy", dy.len());
         check_len("hard_sigmoid_backward", "x", x.len(), "dx", dx.len());
-        self.binary(Binary::HardBackward, x, dy, dx);
+        self.binary(Grad::Hard, x, dy, dx);
     }
 
     /// [`crate::hard_sigmoid_affine`] on this backend.
@@ -299,7 +299,7 @@ impl Backend {
     ) {
         check_len("hard_sigmoid_affine_backward", "x", x.len(), "dy", dy.len());
         check_len("hard_sigmoid_affine_backward", "x", x.len(), "dx", dx.len());
-        self.binary(Binary::HardAffineBackward { alpha, beta }, x, dy, dx);
+        self.binary(Grad::HardAffine { alpha, beta }, x, dy, dx);
     }
 
     /// [`crate::plan_sigmoid`] on this backend.
@@ -326,10 +326,10 @@ impl Backend {
     pub fn plan_sigmoid_backward(self, x: &[f32], dy: &[f32], dx: &mut [f32]) {
         check_len("plan_sigmoid_backward", "x", x.len(), "dy", dy.len());
         check_len("plan_sigmoid_backward", "x", x.len(), "dx", dx.len());
-        self.binary(Binary::PlanBackward, x, dy, dx);
+        self.binary(Grad::Plan, x, dy, dx);
     }
 
-    fn binary(self, op: Binary, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    fn binary(self, op: Grad, x: &[f32], dy: &[f32], dx: &mut [f32]) {
         self.assert_available();
         match self {
             Backend::Scalar => math::binary::<lanes::Scalar>(op, x, dy, dx),
