@@ -95,12 +95,10 @@ impl Q15Sigmoid {
             t0 + (((t1 - t0) * w + (1 << (WEIGHT_BITS - 1))) >> WEIGHT_BITS)
         };
         // s ≈ (σ(|x|) − 1/2)·2^17; to Q0.15 with rounding: (s + 2) >> 2.
-        let half = (s + 2) >> 2; // ≤ 16384
-        let y = if q < 0 {
-            16384 - half
-        } else {
-            (16384 + half).min(32767)
-        };
+        let half = ((s + 2) >> 2) as i32; // ≤ 16384
+        // Branch-free sign: −half for negative q (neg = −1), +half otherwise.
+        let neg = i32::from(q >> 15);
+        let y = (16384 + ((half ^ neg) - neg)).min(32767);
         y as i16
     }
 
