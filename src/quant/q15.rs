@@ -80,10 +80,11 @@ impl Q15Sigmoid {
     #[inline]
     #[must_use]
     pub fn lookup(self, q: i16) -> i16 {
-        let a = u32::from(q.unsigned_abs()); // |q| ≤ 32768
-        // |x| with 16 fraction bits (≤ 2^31, exact: n ≤ 15 < 16): the table
-        // index is its top part, the interpolation weight the next 10 bits
-        // (at most n − 6 ≤ 9 of them nonzero) scaled to WEIGHT_BITS.
+        // |q| ≤ 32768; pos = |x| with 16 fraction bits (≤ 2^31, exact as
+        // n ≤ 15 < 16). The table index is its top part, the interpolation
+        // weight the next 10 bits (at most n − 6 ≤ 9 nonzero), scaled to
+        // WEIGHT_BITS.
+        let a = u32::from(q.unsigned_abs());
         let pos = (a << 16) >> self.frac_bits;
         let idx = pos >> (16 - STEP_BITS);
         let w = (pos & ((1 << (16 - STEP_BITS)) - 1)) << (WEIGHT_BITS - (16 - STEP_BITS));
@@ -96,7 +97,7 @@ impl Q15Sigmoid {
         };
         // s ≈ (σ(|x|) − 1/2)·2^17; to Q0.15 with rounding: (s + 2) >> 2.
         let half = ((s + 2) >> 2) as i32; // ≤ 16384
-        // Branch-free sign: −half for negative q (neg = −1), +half otherwise.
+                                          // Branch-free sign: −half for negative q (neg = −1), +half otherwise.
         let neg = i32::from(q >> 15);
         let y = (16384 + ((half ^ neg) - neg)).min(32767);
         y as i16
