@@ -60,6 +60,7 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 
+pub mod quant;
 pub mod reference;
 
 #[cfg(feature = "std")]
@@ -157,4 +158,161 @@ pub fn sigmoid_backward(y: &[f32], dy: &[f32], dx: &mut [f32]) {
 #[cfg(feature = "std")]
 pub fn sigmoid_backward_inplace(y: &[f32], dy: &mut [f32]) {
     Backend::for_len(y.len()).sigmoid_backward_inplace(y, dy);
+}
+
+/// Hard Sigmoid as PyTorch's `hardsigmoid` computes it on CPU, bit for bit:
+/// `y[i] = min(max(x[i] + 3, 0), 6) / 6` in `f32` (= relu6(x+3)/6 =
+/// clamp(x/6 + 1/2, 0, 1) up to rounding; Keras 3 `hard_sigmoid`).
+///
+/// Every backend gives exactly [`reference::hard_sigmoid`] for every `f32`.
+/// Max absolute error against σ: 0.0692 (measured, at |x| ≈ 1.317).
+/// Special values: NaN → NaN, +∞ → 1, −∞ → 0, ±0 → 0.5; outputs in [0, 1].
+///
+/// ```
+/// let x = [-4.0f32, -1.5, 0.0, 1.5, 3.0];
+/// let mut y = [0.0f32; 5];
+/// sigmoid_kernels::hard_sigmoid(&x, &mut y);
+/// assert_eq!(y, [0.0, 0.25, 0.5, 0.75, 1.0]);
+/// ```
+///
+/// # Panics
+/// If `x.len() != y.len()`; the message names both lengths.
+#[cfg(feature = "std")]
+pub fn hard_sigmoid(x: &[f32], y: &mut [f32]) {
+    Backend::for_len(x.len()).hard_sigmoid(x, y);
+}
+
+/// [`hard_sigmoid`] in place. Never panics.
+#[cfg(feature = "std")]
+pub fn hard_sigmoid_inplace(x: &mut [f32]) {
+    Backend::for_len(x.len()).hard_sigmoid_inplace(x);
+}
+
+/// Gradient of [`hard_sigmoid`] with PyTorch's `hardsigmoid_backward`
+/// semantics: `dx[i] = dy[i] · (1/6)` (the `f32` constant, one rounding)
+/// where `−3 < x[i] < 3`, exactly `+0` elsewhere (x = ±3, |x| > 3, NaN x).
+/// Takes the forward *input* `x`. Bit-identical to
+/// [`reference::hard_sigmoid_backward`].
+///
+/// ```
+/// let x = [0.0f32, 3.0];
+/// let dy = [6.0f32, 1.0];
+/// let mut dx = [9.0f32; 2];
+/// sigmoid_kernels::hard_sigmoid_backward(&x, &dy, &mut dx);
+/// assert_eq!(dx, [1.0, 0.0]);
+/// ```
+///
+/// # Panics
+/// If the three lengths differ; the message names the lengths.
+#[cfg(feature = "std")]
+pub fn hard_sigmoid_backward(x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    Backend::for_len(x.len()).hard_sigmoid_backward(x, dy, dx);
+}
+
+/// ONNX `HardSigmoid` / Keras 2 `hard_sigmoid`:
+/// `y[i] = max(0, min(1, α·x[i] + β))` with the product and the sum rounded
+/// separately (no fused multiply-add). The ONNX defaults are
+/// [`HARD_SIGMOID_ALPHA`] = 0.2 and [`HARD_SIGMOID_BETA`] = 0.5.
+///
+/// Every backend gives exactly [`reference::hard_sigmoid_affine`] for every
+/// `f32`. Max absolute error against σ with the defaults: 0.0759 (measured,
+/// at |x| = 2.5). The lower clamp gives `+0`. NaN where α·x + β is NaN (NaN
+/// `x`; or x = ±∞ with α = 0); with α > 0, +∞ → 1 and −∞ → 0; otherwise
+/// outputs are in [0, 1].
+///
+/// ```
+/// use sigmoid_kernels::{HARD_SIGMOID_ALPHA as A, HARD_SIGMOID_BETA as B};
+/// let x = [-3.0f32, 0.0, 1.0, 3.0];
+/// let mut y = [0.0f32; 4];
+/// sigmoid_kernels::hard_sigmoid_affine(A, B, &x, &mut y);
+/// assert_eq!(y, [0.0, 0.5, 0.7, 1.0]);
+/// ```
+///
+/// # Panics
+/// If `x.len() != y.len()`; the message names both lengths.
+#[cfg(feature = "std")]
+pub fn hard_sigmoid_affine(alpha: f32, beta: f32, x: &[f32], y: &mut [f32]) {
+    Backend::for_len(x.len()).hard_sigmoid_affine(alpha, beta, x, y);
+}
+
+/// ONNX's default `alpha` for `HardSigmoid` (also Keras 2's slope).
+pub const HARD_SIGMOID_ALPHA: f32 = 0.2;
+/// ONNX's default `beta` for `HardSigmoid` (also Keras 2's offset).
+pub const HARD_SIGMOID_BETA: f32 = 0.5;
+
+/// [`hard_sigmoid_affine`] in place. Never panics.
+#[cfg(feature = "std")]
+pub fn hard_sigmoid_affine_inplace(alpha: f32, beta: f32, x: &mut [f32]) {
+    Backend::for_len(x.len()).hard_sigmoid_affine_inplace(alpha, beta, x);
+}
+
+/// Gradient of [`hard_sigmoid_affine`], the analogue of PyTorch's
+/// hardsigmoid rule: `dx[i] = dy[i] · α` where `0 < α·x[i] + β < 1` (the
+/// forward's rounded value), exactly `+0` elsewhere and where it is NaN.
+/// Bit-identical to [`reference::hard_sigmoid_affine_backward`].
+///
+/// ```
+/// let x = [0.0f32, 5.0];
+/// let dy = [1.0f32, 1.0];
+/// let mut dx = [0.0f32; 2];
+/// sigmoid_kernels::hard_sigmoid_affine_backward(0.25, 0.5, &x, &dy, &mut dx);
+/// assert_eq!(dx, [0.25, 0.0]);
+/// ```
+///
+/// # Panics
+/// If the three lengths differ; the message names the lengths.
+#[cfg(feature = "std")]
+pub fn hard_sigmoid_affine_backward(alpha: f32, beta: f32, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    Backend::for_len(x.len()).hard_sigmoid_affine_backward(alpha, beta, x, dy, dx);
+}
+
+/// PLAN (Amin, Curtis, Hayes-Gill 1997), a piecewise-linear σ with
+/// power-of-two slopes: with a = |x|, f(a) = 1 for a ≥ 5,
+/// 0.03125·a + 0.84375 on [2.375, 5), 0.125·a + 0.625 on [1, 2.375),
+/// 0.25·a + 0.5 on [0, 1); y = 1 − f(a) for x < 0.
+///
+/// Every backend gives exactly [`reference::plan_sigmoid`] (the correctly
+/// rounded PLAN value) for every `f32`. Max absolute error against σ:
+/// 0.0189 (measured, at |x| = 1; the paper's figure). NaN → NaN, +∞ → 1,
+/// −∞ → 0, ±0 → 0.5, outputs in [0, 1]. Not monotone: PLAN drops by 2^−8 at
+/// |x| = 2.375 (and rises by 2^−8 at x = −2.375).
+///
+/// ```
+/// let x = [0.0f32, 1.0, -1.0, 5.0];
+/// let mut y = [0.0f32; 4];
+/// sigmoid_kernels::plan_sigmoid(&x, &mut y);
+/// assert_eq!(y, [0.5, 0.75, 0.25, 1.0]);
+/// ```
+///
+/// # Panics
+/// If `x.len() != y.len()`; the message names both lengths.
+#[cfg(feature = "std")]
+pub fn plan_sigmoid(x: &[f32], y: &mut [f32]) {
+    Backend::for_len(x.len()).plan_sigmoid(x, y);
+}
+
+/// [`plan_sigmoid`] in place. Never panics.
+#[cfg(feature = "std")]
+pub fn plan_sigmoid_inplace(x: &mut [f32]) {
+    Backend::for_len(x.len()).plan_sigmoid_inplace(x);
+}
+
+/// Gradient of [`plan_sigmoid`]: `dx[i] = dy[i]` times the slope of the
+/// piece `|x[i]|` lies in (0.25, 0.125, 0.03125; pieces closed on the left as
+/// in the forward), exactly `+0` for |x| ≥ 5 and NaN x. Bit-identical to
+/// [`reference::plan_sigmoid_backward`].
+///
+/// ```
+/// let x = [0.5f32, -2.0, 7.0];
+/// let dy = [1.0f32; 3];
+/// let mut dx = [0.0f32; 3];
+/// sigmoid_kernels::plan_sigmoid_backward(&x, &dy, &mut dx);
+/// assert_eq!(dx, [0.25, 0.125, 0.0]);
+/// ```
+///
+/// # Panics
+/// If the three lengths differ; the message names the lengths.
+#[cfg(feature = "std")]
+pub fn plan_sigmoid_backward(x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    Backend::for_len(x.len()).plan_sigmoid_backward(x, dy, dx);
 }

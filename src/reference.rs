@@ -82,6 +82,117 @@ pub fn ulp_error(y: f32, r: f64) -> f64 {
     (y - r).abs() / ulp_f32(r)
 }
 
+/// PyTorch's `hardsigmoid` on CPU, bit for bit:
+/// `min(max(x + 3, 0), 6) / 6` in `f32` (one rounding in `x + 3`, one in the
+/// division; the clamps are exact). NaN → NaN, +∞ → 1, −∞ → 0, and the
+/// result is in [0, 1]. (PyTorch's CUDA kernel multiplies by `1/6` instead,
+/// which differs in the last bit for some inputs.)
+#[inline]
+#[must_use]
+pub fn hard_sigmoid(x: f32) -> f32 {
+    if x.is_nan() {
+        return x + x;
+    }
+    (x + 3.0).clamp(0.0, 6.0) / 6.0
+}
+
+/// PyTorch's `hardsigmoid_backward`: `dy · (1/6)` (the `f32` constant
+/// `1.0f / 6.0f`, one rounding) where −3 < x < 3, exactly `+0` elsewhere,
+/// including x = ±3 and NaN `x` (NaN `dy` inside the interval gives NaN).
+#[inline]
+#[must_use]
+pub fn hard_sigmoid_backward(x: f32, dy: f32) -> f32 {
+    if x > -3.0 && x < 3.0 {
+        dy * (1.0f32 / 6.0)
+    } else {
+        0.0
+    }
+}
+
+/// ONNX `HardSigmoid` / Keras 2 `hard_sigmoid`: `max(0, min(1, α·x + β))`
+/// with the product and the sum rounded separately (no fused multiply-add),
+/// as ONNX Runtime computes it. The lower clamp gives `+0`. NaN where
+/// `α·x + β` is NaN (NaN `x`, or `x = ±∞` with `α = 0`); otherwise in [0, 1].
+#[inline]
+#[must_use]
+pub fn hard_sigmoid_affine(x: f32, alpha: f32, beta: f32) -> f32 {
+    let t = alpha * x + beta;
+    if t.is_nan() {
+        t + t
+    } else if t > 0.0 {
+        if t < 1.0 {
+            t
+        } else {
+            1.0
+        }
+    } else {
+        0.0
+    }
+}
+
+/// Gradient of [`hard_sigmoid_affine`]: `dy · α` where 0 < α·x + β < 1 (the
+/// same rounded `t` as the forward), exactly `+0` elsewhere and for NaN `t`.
+#[inline]
+#[must_use]
+pub fn hard_sigmoid_affine_backward(x: f32, dy: f32, alpha: f32, beta: f32) -> f32 {
+    let t = alpha * x + beta;
+    if t > 0.0 && t < 1.0 {
+        dy * alpha
+    } else {
+        0.0
+    }
+}
+
+/// PLAN (Amin, Curtis, Hayes-Gill 1997), with a = |x|:
+/// a ≥ 5 → 1; 2.375 ≤ a < 5 → 0.03125·a + 0.84375; 1 ≤ a < 2.375 →
+/// 0.125·a + 0.625; a < 1 → 0.25·a + 0.5; and 1 − f(a) for x < 0.
+///
+/// In `f32` the products are exact (powers of two), the sum rounds once and
+/// `1 − f` is exact, so the result is the correctly rounded PLAN value.
+/// NaN → NaN, +∞ → 1, −∞ → 0, ±0 → 0.5. PLAN jumps down by 2^−8 at
+/// |x| = 2.375 (0.921875 → 0.917_968_75), so it is not monotone there.
+#[inline]
+#[must_use]
+pub fn plan_sigmoid(x: f32) -> f32 {
+    if x.is_nan() {
+        return x + x;
+    }
+    let a = x.abs();
+    let f = if a >= 5.0 {
+        1.0
+    } else if a >= 2.375 {
+        0.03125 * a + 0.84375
+    } else if a >= 1.0 {
+        0.125 * a + 0.625
+    } else {
+        0.25 * a + 0.5
+    };
+    if x < 0.0 {
+        1.0 - f
+    } else {
+        f
+    }
+}
+
+/// Gradient of [`plan_sigmoid`] (the slope of the piece |x| falls in, the
+/// pieces closed on the left as in the forward): `dy · 0.25` for |x| < 1,
+/// `dy · 0.125` for 1 ≤ |x| < 2.375, `dy · 0.03125` for 2.375 ≤ |x| < 5,
+/// exactly `+0` for |x| ≥ 5 and NaN `x`.
+#[inline]
+#[must_use]
+pub fn plan_sigmoid_backward(x: f32, dy: f32) -> f32 {
+    let a = x.abs();
+    if a < 1.0 {
+        dy * 0.25
+    } else if a < 2.375 {
+        dy * 0.125
+    } else if a < 5.0 {
+        dy * 0.03125
+    } else {
+        0.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

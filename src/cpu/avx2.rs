@@ -120,6 +120,11 @@ impl Lanes for Avx2 {
             _mm256_blendv_ps(r.0, _mm256_add_ps(self.0, self.0), nan)
         })
     }
+    #[inline(always)]
+    fn lt_select(self, o: Self, a: Self, b: Self) -> Self {
+        // SAFETY: AVX is enabled in every caller. LT_OQ is false on NaN.
+        Avx2(unsafe { _mm256_blendv_ps(b.0, a.0, _mm256_cmp_ps::<_CMP_LT_OQ>(self.0, o.0)) })
+    }
 }
 
 /// [`math::unary`] compiled for AVX2+FMA.
@@ -138,4 +143,13 @@ pub(crate) unsafe fn unary(op: math::Unary, src: Option<&[f32]>, dst: &mut [f32]
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn backward(y: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
     math::backward::<Avx2>(y, dy, dx)
+}
+
+/// [`math::binary`] compiled for AVX2+FMA.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn binary(op: math::Grad, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    math::binary::<Avx2>(op, x, dy, dx)
 }

@@ -6,6 +6,7 @@
 //! stack copy, so the last elements of a slice get bit-identical results to
 //! the same values anywhere else.
 
+use super::hard;
 use super::lanes::Lanes;
 
 /// log2(e) rounded to f32.
@@ -123,7 +124,7 @@ fn exact_blocks<L: Lanes, I: Input>(src: I, dst: &mut [f32]) {
             exact_stage2(x, nh[v], nl[v], sc[v]).store(&mut dst[i..i + w]);
         }
     }
-    map1::<L, ExactK, I>(src.skip(body), &mut dst[body..]);
+    map1::<L, _, _>(ExactK, src.skip(body), &mut dst[body..]);
 }
 
 /// log2(e) and the clamp range of the fast tier's exponent.
@@ -177,8 +178,34 @@ pub(crate) trait Kernel2 {
     fn apply<L: Lanes>(a: L, b: L) -> L;
 }
 
+/// A one-input kernel as a value (it may carry parameters); every
+/// [`Kernel1`] is one.
+pub(crate) trait Apply1: Copy {
+    fn apply<L: Lanes>(self, x: L) -> L;
+}
+
+impl<K: Kernel1 + Copy> Apply1 for K {
+    #[inline(always)]
+    fn apply<L: Lanes>(self, x: L) -> L {
+        K::apply(x)
+    }
+}
+
+/// A two-input kernel as a value; every [`Kernel2`] is one.
+pub(crate) trait Apply2: Copy {
+    fn apply<L: Lanes>(self, a: L, b: L) -> L;
+}
+
+impl<K: Kernel2 + Copy> Apply2 for K {
+    #[inline(always)]
+    fn apply<L: Lanes>(self, a: L, b: L) -> L {
+        K::apply(a, b)
+    }
+}
+
 macro_rules! kernel {
     ($name:ident: $tr:ident, $f:ident($($a:ident),*)) => {
+        #[derive(Clone, Copy)]
         pub(crate) struct $name;
         impl $tr for $name {
             #[inline(always)]
@@ -191,6 +218,11 @@ macro_rules! kernel {
 kernel!(ExactK: Kernel1, exact_lanes(x));
 kernel!(FastK: Kernel1, fast_lanes(x));
 kernel!(BackwardK: Kernel2, backward_lanes(y, dy));
+kernel!(HardK: Kernel1, hard_lanes(x));
+kernel!(PlanK: Kernel1, plan_lanes(x));
+kernel!(HardBackwardK: Kernel2, hard_backward_lanes(x, dy));
+kernel!(PlanBackwardK: Kernel2, plan_backward_lanes(x, dy));
+use hard::{hard_backward_lanes, hard_lanes, plan_backward_lanes, plan_lanes};
 
 /// Where a kernel reads an input: a slice of its own ([`Slice`]), or the
 /// output slice itself ([`InPlace`]). A type parameter, not an `Option`, so
@@ -235,62 +267,80 @@ impl Input for InPlace {
 /// Largest vector width of any backend: the size of the tail buffers.
 const MAX_WIDTH: usize = 16;
 
-/// `dst[i] = K(src[i])` vector by vector; the tail goes through a
+/// `dst[i] = k(src[i])` vector by vector; the tail goes through a
 /// zero-padded copy.
 #[inline(always)]
-fn map1<L: Lanes, K: Kernel1, I: Input>(src: I, dst: &mut [f32]) {
+fn map1<L: Lanes, K: Apply1, I: Input>(k: K, src: I, dst: &mut [f32]) {
     let w = L::WIDTH;
     let n = dst.len();
     let body = n - n % w;
     for i in (0..body).step_by(w) {
-        K::apply(L::load(src.get(dst, i, w))).store(&mut dst[i..i + w]);
+        k.apply(L::load(src.get(dst, i, w)))
+            .store(&mut dst[i..i + w]);
     }
     if body < n {
         let mut buf = [0.0f32; MAX_WIDTH];
         buf[..n - body].copy_from_slice(src.get(dst, body, n - body));
-        K::apply(L::load(&buf)).store(&mut buf);
+        k.apply(L::load(&buf)).store(&mut buf);
         dst[body..].copy_from_slice(&buf[..n - body]);
     }
 }
 
-/// `dst[i] = K(a[i], b[i])`, where `b` may be `dst` itself.
+/// `dst[i] = k(a[i], b[i])`, where `b` may be `dst` itself.
 #[inline(always)]
-fn map2<L: Lanes, K: Kernel2, I: Input>(a: &[f32], b: I, dst: &mut [f32]) {
+fn map2<L: Lanes, K: Apply2, I: Input>(k: K, a: &[f32], b: I, dst: &mut [f32]) {
     let w = L::WIDTH;
     let n = dst.len();
     let body = n - n % w;
     for i in (0..body).step_by(w) {
         let (va, vb) = (L::load(&a[i..i + w]), L::load(b.get(dst, i, w)));
-        K::apply(va, vb).store(&mut dst[i..i + w]);
+        k.apply(va, vb).store(&mut dst[i..i + w]);
     }
     if body < n {
         let mut ba = [0.0f32; MAX_WIDTH];
         let mut bb = [0.0f32; MAX_WIDTH];
         ba[..n - body].copy_from_slice(&a[body..]);
         bb[..n - body].copy_from_slice(b.get(dst, body, n - body));
-        K::apply(L::load(&ba), L::load(&bb)).store(&mut ba);
+        k.apply(L::load(&ba), L::load(&bb)).store(&mut ba);
         dst[body..].copy_from_slice(&ba[..n - body]);
     }
 }
 
 /// The element-wise one-input kernels, chosen once per call (outside the loop).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Unary {
     /// [`exact_lanes`]
     Exact,
     /// [`fast_lanes`]
     Fast,
+    /// [`hard::hard_lanes`]
+    Hard,
+    /// [`hard::hard_affine_lanes`]
+    HardAffine { alpha: f32, beta: f32 },
+    /// [`hard::plan_lanes`]
+    Plan,
 }
 
 /// Runs `op` over `src` into `dst`, or over `dst` in place when `src` is
 /// `None`. Lengths were checked by the caller.
 #[inline(always)]
 pub(crate) fn unary<L: Lanes>(op: Unary, src: Option<&[f32]>, dst: &mut [f32]) {
-    match (op, src) {
-        (Unary::Exact, Some(s)) => exact_blocks::<L, _>(Slice(s), dst),
-        (Unary::Exact, None) => exact_blocks::<L, _>(InPlace, dst),
-        (Unary::Fast, Some(s)) => map1::<L, FastK, _>(Slice(s), dst),
-        (Unary::Fast, None) => map1::<L, FastK, _>(InPlace, dst),
+    match src {
+        Some(s) => unary_from::<L, _>(op, Slice(s), dst),
+        None => unary_from::<L, _>(op, InPlace, dst),
+    }
+}
+
+#[inline(always)]
+fn unary_from<L: Lanes, I: Input>(op: Unary, src: I, dst: &mut [f32]) {
+    match op {
+        Unary::Exact => exact_blocks::<L, _>(src, dst),
+        Unary::Fast => map1::<L, _, _>(FastK, src, dst),
+        Unary::Hard => map1::<L, _, _>(HardK, src, dst),
+        Unary::HardAffine { alpha, beta } => {
+            map1::<L, _, _>(hard::HardAffineK { alpha, beta }, src, dst)
+        }
+        Unary::Plan => map1::<L, _, _>(PlanK, src, dst),
     }
 }
 
@@ -298,7 +348,32 @@ pub(crate) fn unary<L: Lanes>(op: Unary, src: Option<&[f32]>, dst: &mut [f32]) {
 #[inline(always)]
 pub(crate) fn backward<L: Lanes>(y: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
     match dy {
-        Some(dy) => map2::<L, BackwardK, _>(y, Slice(dy), dx),
-        None => map2::<L, BackwardK, _>(y, InPlace, dx),
+        Some(dy) => map2::<L, _, _>(BackwardK, y, Slice(dy), dx),
+        None => map2::<L, _, _>(BackwardK, y, InPlace, dx),
+    }
+}
+
+/// The element-wise two-input kernels of the form `dx = f(x, dy)` (gradients
+/// that need the forward input, not its output).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Grad {
+    /// [`hard::hard_backward_lanes`]
+    Hard,
+    /// [`hard::hard_affine_backward_lanes`]
+    HardAffine { alpha: f32, beta: f32 },
+    /// [`hard::plan_backward_lanes`]
+    Plan,
+}
+
+/// Runs `op` on `x` and `dy` into `dx`. Lengths were checked by the caller.
+#[inline(always)]
+pub(crate) fn binary<L: Lanes>(op: Grad, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    let dy = Slice(dy);
+    match op {
+        Grad::Hard => map2::<L, _, _>(HardBackwardK, x, dy, dx),
+        Grad::HardAffine { alpha, beta } => {
+            map2::<L, _, _>(hard::HardAffineK { alpha, beta }, x, dy, dx)
+        }
+        Grad::Plan => map2::<L, _, _>(PlanBackwardK, x, dy, dx),
     }
 }

@@ -15,6 +15,7 @@
 //! SIMD backend, and [`Backend::Parallel`] from [`parallel_threshold`]
 //! elements up.
 
+mod hard;
 mod lanes;
 pub(crate) mod math;
 mod portable;
@@ -23,7 +24,7 @@ mod portable;
 mod avx2;
 
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use math::Unary;
+use math::{Grad, Unary};
 use rayon::prelude::*;
 
 /// A way of running the kernels on this CPU. See the [module docs](self).
@@ -236,6 +237,114 @@ impl Backend {
                         .par_chunks_mut(PAR_CHUNK)
                         .for_each(|d| best.unary(op, None, d)),
                 }
+            }
+        }
+    }
+
+    /// [`crate::hard_sigmoid`] on this backend.
+    ///
+    /// # Panics
+    /// If `x.len() != y.len()`, or if the backend is not available on this CPU.
+    pub fn hard_sigmoid(self, x: &[f32], y: &mut [f32]) {
+        check_len("hard_sigmoid", "x", x.len(), "y", y.len());
+        self.unary(Unary::Hard, Some(x), y);
+    }
+
+    /// [`crate::hard_sigmoid_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    pub fn hard_sigmoid_inplace(self, x: &mut [f32]) {
+        self.unary(Unary::Hard, None, x);
+    }
+
+    /// [`crate::hard_sigmoid_backward`] on this backend.
+    ///
+    /// # Panics
+    /// If the three lengths differ, or if the backend is not available.
+    pub fn hard_sigmoid_backward(self, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+        check_len("hard_sigmoid_backward", "x", x.len(), "dy", dy.len());
+        check_len("hard_sigmoid_backward", "x", x.len(), "dx", dx.len());
+        self.binary(Grad::Hard, x, dy, dx);
+    }
+
+    /// [`crate::hard_sigmoid_affine`] on this backend.
+    ///
+    /// # Panics
+    /// If `x.len() != y.len()`, or if the backend is not available on this CPU.
+    pub fn hard_sigmoid_affine(self, alpha: f32, beta: f32, x: &[f32], y: &mut [f32]) {
+        check_len("hard_sigmoid_affine", "x", x.len(), "y", y.len());
+        self.unary(Unary::HardAffine { alpha, beta }, Some(x), y);
+    }
+
+    /// [`crate::hard_sigmoid_affine_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    pub fn hard_sigmoid_affine_inplace(self, alpha: f32, beta: f32, x: &mut [f32]) {
+        self.unary(Unary::HardAffine { alpha, beta }, None, x);
+    }
+
+    /// [`crate::hard_sigmoid_affine_backward`] on this backend.
+    ///
+    /// # Panics
+    /// If the three lengths differ, or if the backend is not available.
+    pub fn hard_sigmoid_affine_backward(
+        self,
+        alpha: f32,
+        beta: f32,
+        x: &[f32],
+        dy: &[f32],
+        dx: &mut [f32],
+    ) {
+        check_len("hard_sigmoid_affine_backward", "x", x.len(), "dy", dy.len());
+        check_len("hard_sigmoid_affine_backward", "x", x.len(), "dx", dx.len());
+        self.binary(Grad::HardAffine { alpha, beta }, x, dy, dx);
+    }
+
+    /// [`crate::plan_sigmoid`] on this backend.
+    ///
+    /// # Panics
+    /// If `x.len() != y.len()`, or if the backend is not available on this CPU.
+    pub fn plan_sigmoid(self, x: &[f32], y: &mut [f32]) {
+        check_len("plan_sigmoid", "x", x.len(), "y", y.len());
+        self.unary(Unary::Plan, Some(x), y);
+    }
+
+    /// [`crate::plan_sigmoid_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    pub fn plan_sigmoid_inplace(self, x: &mut [f32]) {
+        self.unary(Unary::Plan, None, x);
+    }
+
+    /// [`crate::plan_sigmoid_backward`] on this backend.
+    ///
+    /// # Panics
+    /// If the three lengths differ, or if the backend is not available.
+    pub fn plan_sigmoid_backward(self, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+        check_len("plan_sigmoid_backward", "x", x.len(), "dy", dy.len());
+        check_len("plan_sigmoid_backward", "x", x.len(), "dx", dx.len());
+        self.binary(Grad::Plan, x, dy, dx);
+    }
+
+    fn binary(self, op: Grad, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+        self.assert_available();
+        match self {
+            Backend::Scalar => math::binary::<lanes::Scalar>(op, x, dy, dx),
+            Backend::Portable => math::binary::<wide::f32x8>(op, x, dy, dx),
+            // SAFETY: `assert_available` checked that the CPU has AVX2 and FMA.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2Fma => unsafe { avx2::binary(op, x, dy, dx) },
+            #[cfg(not(target_arch = "x86_64"))]
+            Backend::Avx2Fma => unreachable!("checked by assert_available"),
+            Backend::Parallel => {
+                let best = Backend::best_simd();
+                x.par_chunks(PAR_CHUNK)
+                    .zip(dy.par_chunks(PAR_CHUNK))
+                    .zip(dx.par_chunks_mut(PAR_CHUNK))
+                    .for_each(|((x, dy), dx)| best.binary(op, x, dy, dx));
             }
         }
     }

@@ -70,4 +70,8 @@ impl Lanes for f32x8 {
     fn nan_or(self, r: Self) -> Self {
         self.is_nan().select(self + self, r)
     }
+    #[inline(always)]
+    fn lt_select(self, o: Self, a: Self, b: Self) -> Self {
+        self.simd_lt(o).select(a, b)
+    }
 }
