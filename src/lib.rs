@@ -16,7 +16,7 @@
 //! | [`sigmoid_fast`], [`sigmoid_fast_inplace`] | 1/(1+2^(−x·log2 e)), polynomial 2^f | relative ≤ 1e−4 where σ(x) ≥ 2^−126; may flush below | max relative 1.08e−5 (at x = −87.34); 0 monotonicity violations |
 //! | [`sigmoid_backward`], [`sigmoid_backward_inplace`] | dx = dy·y·(1−y) | ≤ 2 ULP of the `f64` value of the same product | ≤ 1.5 ULP by construction (y − y² rounded once, then the product); max 1.43 ULP over a 17M-pair sweep |
 //!
-//! Errors are measured against [`reference`], the oracle: σ in `f64` with
+//! Errors are measured against [`reference`](mod@reference), the oracle: σ in `f64` with
 //! the stable formula, rounded once. The unit is [`reference::ulp_error`]:
 //! |y − r| / ulp(r) with r the unrounded `f64` value and ulp(r) the spacing
 //! of `f32` at r (2^−149 in the subnormal range), so correct rounding is
@@ -56,7 +56,7 @@
 //! # Features
 //!
 //! `std` (default): everything on this page. Without it the crate is
-//! `no_std` and keeps [`reference`].
+//! `no_std` and keeps [`reference`](mod@reference).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 
