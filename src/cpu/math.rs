@@ -53,20 +53,29 @@ const TWO_M64: f32 = f32::from_bits(0x1f80_0000);
 ///    NaN lanes are restored last.
 #[inline(always)]
 pub(crate) fn exact_lanes<L: Lanes>(x: L) -> L {
-    let (n_hi, n_lo, s) = exact_stage1(x);
-    exact_stage2(x, n_hi, n_lo, s)
+    let (r1, r_lo, s) = exact_reduce(x);
+    let (n_hi, n_lo) = exact_exp(r1, r_lo);
+    let y = exact_quotient(n_hi, n_lo, s);
+    exact_finish(x, y, s)
 }
 
-/// Steps 1–2 of [`exact_lanes`]: returns (n_hi, n_lo, S).
+/// Step 1: returns (r₁, r_lo, S) with −|x| (clamped) = k·ln2 + r₁ + r_lo and
+/// S = 2^(k+64).
 #[inline(always)]
-fn exact_stage1<L: Lanes>(x: L) -> (L, L, L) {
-    let one = L::splat(1.0);
+fn exact_reduce<L: Lanes>(x: L) -> (L, L, L) {
     let z = x.neg_abs().max(L::splat(EXACT_CLAMP));
     let kf = z.mul_add(L::splat(LOG2E), L::splat(SHIFTER));
     let k = kf - L::splat(SHIFTER); // exact
     let s = kf.shl_exponent(); // 2^(k+64)
     let r1 = k.mul_add(L::splat(-LN2_HI), z); // exact, fused or not
     let r_lo = k * L::splat(-LN2_LO);
+    (r1, r_lo, s)
+}
+
+/// Step 2: e^(r₁+r_lo) as an unevaluated pair (n_hi, n_lo).
+#[inline(always)]
+fn exact_exp<L: Lanes>(r1: L, r_lo: L) -> (L, L) {
+    let one = L::splat(1.0);
     let r = r1 + r_lo;
     // P(r) by Estrin's scheme: three short chains instead of one long one.
     let r2 = r * r;
@@ -79,12 +88,12 @@ fn exact_stage1<L: Lanes>(x: L) -> (L, L, L) {
     let q_err = (r1 - q) + tail;
     let n_hi = one + q;
     let n_lo = ((one - n_hi) + q) + q_err;
-    (n_hi, n_lo, s)
+    (n_hi, n_lo)
 }
 
-/// Steps 3–5 of [`exact_lanes`].
+/// Steps 3–4: y = N/(1 + 2^k·N), scaled by 2^−k (so always normal).
 #[inline(always)]
-fn exact_stage2<L: Lanes>(x: L, n_hi: L, n_lo: L, s: L) -> L {
+fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, s: L) -> L {
     let one = L::splat(1.0);
     let m = s * L::splat(TWO_M64); // 2^k; subnormal or 0 for k < −126, where it no longer matters
     let eh = n_hi * m;
@@ -93,35 +102,46 @@ fn exact_stage2<L: Lanes>(x: L, n_hi: L, n_lo: L, s: L) -> L {
     let rinv = one / d_hi;
     let y0 = n_hi * rinv;
     let rho = y0.mul_sub_exact(d_hi, n_hi) + (-y0).mul_add(d_lo, n_lo);
-    let y = rho.mul_add(rinv, y0);
+    rho.mul_add(rinv, y0)
+}
+
+/// Step 5: t = y·S (exact), then t·2^−64 for x < 0 and 1 − t·2^−64 for
+/// x ≥ 0; NaN lanes restored.
+#[inline(always)]
+fn exact_finish<L: Lanes>(x: L, y: L, s: L) -> L {
     let t = y * s;
     let neg = t * L::splat(TWO_M64);
-    let pos = (-t).mul_add(L::splat(TWO_M64), one);
+    let pos = (-t).mul_add(L::splat(TWO_M64), L::splat(1.0));
     x.nan_or(x.select_sign(neg, pos))
 }
 
-/// The exact tier over slices, in blocks of `VECS` vectors and two passes per
-/// block ([`exact_stage1`] for all vectors, then [`exact_stage2`]): each pass
-/// is a dependency chain half as long as the whole kernel, so the CPU's
-/// out-of-order window overlaps twice as many vectors. Remainders go through
-/// [`map1`], bit-identical per element.
+/// The exact tier over slices, in blocks of `VECS` vectors and one pass per
+/// step of [`exact_lanes`] over the whole block. Each pass is a short
+/// dependency chain, so the out-of-order core overlaps many vectors instead
+/// of stalling on one long chain (measured: see the README). Remainders go
+/// through [`map1`]; every element gets the same bits either way.
 #[inline(always)]
 fn exact_blocks<L: Lanes, I: Input>(src: I, dst: &mut [f32]) {
-    const VECS: usize = 16;
+    const VECS: usize = 32;
     let w = L::WIDTH;
     let blk = VECS * w;
     let body = dst.len() - dst.len() % blk;
     let zero = L::splat(0.0);
-    let (mut nh, mut nl, mut sc) = ([zero; VECS], [zero; VECS], [zero; VECS]);
-    for b in (0..body).step_by(blk) {
+    let (mut a, mut b, mut sc) = ([zero; VECS], [zero; VECS], [zero; VECS]);
+    for start in (0..body).step_by(blk) {
         for v in 0..VECS {
-            let i = b + v * w;
-            (nh[v], nl[v], sc[v]) = exact_stage1(L::load(src.get(dst, i, w)));
+            (a[v], b[v], sc[v]) = exact_reduce(L::load(src.get(dst, start + v * w, w)));
         }
         for v in 0..VECS {
-            let i = b + v * w;
+            (a[v], b[v]) = exact_exp(a[v], b[v]);
+        }
+        for v in 0..VECS {
+            a[v] = exact_quotient(a[v], b[v], sc[v]);
+        }
+        for v in 0..VECS {
+            let i = start + v * w;
             let x = L::load(src.get(dst, i, w));
-            exact_stage2(x, nh[v], nl[v], sc[v]).store(&mut dst[i..i + w]);
+            exact_finish(x, a[v], sc[v]).store(&mut dst[i..i + w]);
         }
     }
     map1::<L, _, _>(ExactK, src.skip(body), &mut dst[body..]);
