@@ -8,24 +8,14 @@
 //! numbers only show that the path works, not what a GPU does. Throughput is
 //! 8 bytes per element (read x, write y).
 
+mod common;
+
+use common::inputs;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sigmoid_kernels::gpu::{bench, GpuContext};
 use std::hint::black_box;
 
 const SIZES: [usize; 3] = [64 << 10, 1 << 20, 16 << 20];
-
-/// Deterministic inputs uniform in [−10, 10].
-fn inputs(n: usize) -> Vec<f32> {
-    let mut s = 0x2545_f491_4f6c_dd1du64;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s >> 40) as f32 / (1u64 << 24) as f32) * 20.0 - 10.0
-        })
-        .collect()
-}
 
 fn gpu(c: &mut Criterion) {
     let ctx = match GpuContext::new() {

@@ -18,25 +18,15 @@
 //! | int8 / uint8 | 0 codes from the correctly rounded result (≤ ½ output step) |
 //! | q15 | ≤ 1 LSB (2^−15) from the correctly rounded result, 0.74 LSB from σ |
 
+mod common;
+
+use common::words;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sigmoid_kernels::quant::{Int8Sigmoid, Q15Sigmoid, QuantParams, Uint8Sigmoid};
 use sigmoid_kernels::{Backend, HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA};
 use std::hint::black_box;
 
 const SIZES: [usize; 3] = [4 << 10, 64 << 10, 1 << 20];
-
-/// Deterministic xorshift words.
-fn words(n: usize) -> Vec<u32> {
-    let mut s = 0x2545_f491_4f6c_dd1du64;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 32) as u32
-        })
-        .collect()
-}
 
 fn f32_kernels(c: &mut Criterion) {
     let mut g = c.benchmark_group("f32_tiers");

@@ -7,25 +7,15 @@
 //! element for one-input kernels (read x, write y) and 12 for backward.
 //! `-- threshold` runs the sizes that choose the parallel threshold.
 
+mod common;
+
+use common::inputs;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rayon::prelude::*;
 use sigmoid_kernels::{reference, Backend};
 use std::hint::black_box;
 
 const SIZES: [usize; 4] = [4 << 10, 64 << 10, 1 << 20, 16 << 20];
-
-/// Deterministic inputs uniform in [−10, 10].
-fn inputs(n: usize) -> Vec<f32> {
-    let mut s = 0x2545_f491_4f6c_dd1du64;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s >> 40) as f32 / (1u64 << 24) as f32) * 20.0 - 10.0
-        })
-        .collect()
-}
 
 fn copy_baselines(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
