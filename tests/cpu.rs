@@ -276,6 +276,38 @@ fn dispatch_api_matches_its_backend() {
         .all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan())));
 }
 
+/// The crate-level functions switch to threads at the parallel threshold:
+/// lengths on both sides of it give the same bits as the single-thread
+/// backend and meet the contract.
+#[test]
+fn dispatch_around_the_parallel_threshold() {
+    let t = sigmoid_kernels::parallel_threshold();
+    let mut rng = Rng(77);
+    for n in [t - 1, t, t + 1, t + 9] {
+        let xs: Vec<f32> = (0..n).map(|_| rng.uniform(-110.0, 30.0)).collect();
+        let mut auto = vec![0.0; n];
+        let mut single = vec![0.0; n];
+        sigmoid_kernels::sigmoid(&xs, &mut auto);
+        Backend::best_simd().sigmoid(&xs, &mut single);
+        assert!(
+            auto.iter()
+                .zip(&single)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "len {n}"
+        );
+        check_sigmoid_values(&format!("crate::sigmoid len {n}"), EXACT, &xs, &auto);
+        sigmoid_kernels::sigmoid_fast(&xs, &mut auto);
+        check_sigmoid_values(&format!("crate::sigmoid_fast len {n}"), FAST, &xs, &auto);
+        let dy: Vec<f32> = (0..n).map(|_| rng.uniform(-2.0, 2.0)).collect();
+        let mut dx = vec![0.0; n];
+        sigmoid_kernels::sigmoid_backward(&single, &dy, &mut dx);
+        for i in (0..n).step_by(97) {
+            let e = reference::ulp_error(dx[i], reference::sigmoid_backward_f64(single[i], dy[i]));
+            assert!(e <= BACKWARD_ULP, "backward len {n} index {i}: {e} ULP");
+        }
+    }
+}
+
 #[test]
 fn backends_are_values() {
     let avail = Backend::available();
