@@ -41,12 +41,16 @@ pub enum Backend {
     Parallel,
 }
 
-/// Elements per rayon task in [`Backend::Parallel`] (256 KiB of `f32`).
-pub const PAR_CHUNK: usize = 1 << 16;
+/// Elements per rayon task in [`Backend::Parallel`] (64 KiB of `f32`).
+pub const PAR_CHUNK: usize = 1 << 14;
 
-/// Default for [`parallel_threshold`]: measured on a 2-core Zen 3 with
-/// `cargo bench --bench sigmoid -- threshold` (see the README).
-pub const DEFAULT_PARALLEL_THRESHOLD: usize = 1 << 17;
+/// Default for [`parallel_threshold`]: two [`PAR_CHUNK`]s, the smallest
+/// parallel split. Measured on a 2-core Zen 3 with
+/// `sigmoid-kernels bench --sizes 16K,32K,64K,128K`: at 32K elements two
+/// threads run the exact tier 1.5–1.8× and the fast tier 1.5× faster than
+/// one, backward breaks even; below 32K there is a single chunk and
+/// threads cannot help.
+pub const DEFAULT_PARALLEL_THRESHOLD: usize = 1 << 15;
 
 static PARALLEL_THRESHOLD: AtomicUsize = AtomicUsize::new(DEFAULT_PARALLEL_THRESHOLD);
 
