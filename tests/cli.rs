@@ -6,6 +6,7 @@
 //! unless `SIGMOID_REQUIRE_GPU=1`, where they must run.
 #![cfg(feature = "cli")]
 
+#[cfg(feature = "gpu")]
 use sigmoid_kernels::gpu::GpuContext;
 use sigmoid_kernels::quant::{Int8Sigmoid, Q15Sigmoid, QuantParams, Uint8Sigmoid};
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ fn require_gpu() -> bool {
     std::env::var("SIGMOID_REQUIRE_GPU").as_deref() == Ok("1")
 }
 
+#[cfg(feature = "gpu")]
 /// A GPU context for checking the tool's results, or `None` after printing
 /// why the GPU part of a test is skipped.
 fn gpu_or_skip() -> Option<GpuContext> {
@@ -654,6 +656,7 @@ fn apply_quantized_match_the_library() {
     }
 }
 
+#[cfg(feature = "gpu")]
 #[test]
 fn apply_gpu_matches_the_library() {
     let Some(ctx) = gpu_or_skip() else { return };
@@ -860,6 +863,7 @@ fn apply_reports_bad_input_for_the_new_kernels() {
     }
 }
 
+#[cfg(feature = "gpu")]
 #[test]
 fn apply_gpu_without_an_adapter_says_why() {
     let d = dir("no-gpu");

@@ -15,6 +15,7 @@
 
 use super::npy::{self, Array, Data};
 use super::CliError;
+#[cfg(feature = "gpu")]
 use sigmoid_kernels::gpu::GpuContext;
 use sigmoid_kernels::quant::{
     Int8Sigmoid, Q15Sigmoid, QuantError, QuantParams, Side, Uint8Sigmoid,
@@ -207,17 +208,14 @@ pub const KERNELS: &[ApplyKernel] = &[
         check: |_| Ok(()),
         forward: |x, _| {
             let shape = x.shape.clone();
-            let x = f32_data(x, "gpu")?;
-            let y = gpu()?.sigmoid(&x).map_err(|e| format!("kernel `gpu`: {e}"))?;
+            let y = gpu_forward(&f32_data(x, "gpu")?)?;
             Ok(Array { shape, data: Data::F32(y) })
         },
         backward: Some(|y, dy, _| {
             let shape = y.shape.clone();
             let y = f32_data(y, "gpu").map_err(|e| format!("y: {e}"))?;
             let dy = f32_data(dy, "gpu").map_err(|e| format!("dy: {e}"))?;
-            let dx = gpu()?
-                .sigmoid_backward(&y, &dy)
-                .map_err(|e| format!("kernel `gpu`: {e}"))?;
+            let dx = gpu_backward(&y, &dy)?;
             Ok(Array { shape, data: Data::F32(dx) })
         }),
     },
@@ -289,9 +287,33 @@ fn q15(a: &Args) -> Result<Q15Sigmoid, String> {
     Q15Sigmoid::new(a.frac_bits.unwrap_or(Q15_DEFAULT_FRAC_BITS)).map_err(|e| quant_error("q15", e))
 }
 
-/// A GPU context, or why there is none.
-fn gpu() -> Result<GpuContext, String> {
-    GpuContext::new().map_err(|e| format!("kernel `gpu`: {e}"))
+/// σ on a new GPU context, or why there is none.
+#[cfg(feature = "gpu")]
+fn gpu_forward(x: &[f32]) -> Result<Vec<f32>, String> {
+    GpuContext::new()
+        .and_then(|ctx| ctx.sigmoid(x))
+        .map_err(|e| format!("kernel `gpu`: {e}"))
+}
+
+/// The GPU backward from the saved `y`, or why there is none.
+#[cfg(feature = "gpu")]
+fn gpu_backward(y: &[f32], dy: &[f32]) -> Result<Vec<f32>, String> {
+    GpuContext::new()
+        .and_then(|ctx| ctx.sigmoid_backward(y, dy))
+        .map_err(|e| format!("kernel `gpu`: {e}"))
+}
+
+#[cfg(not(feature = "gpu"))]
+const NO_GPU: &str = "kernel `gpu`: this build has no GPU support (the `gpu` feature is off)";
+
+#[cfg(not(feature = "gpu"))]
+fn gpu_forward(_: &[f32]) -> Result<Vec<f32>, String> {
+    Err(NO_GPU.into())
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu_backward(_: &[f32], _: &[f32]) -> Result<Vec<f32>, String> {
+    Err(NO_GPU.into())
 }
 
 fn wrong_dtype(kernel: &str, want: &str, got: &Data) -> String {

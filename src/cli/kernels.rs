@@ -22,9 +22,11 @@
 //! (see [`registry`]), so `--filter exact` never waits for a device.
 
 use rayon::prelude::*;
+#[cfg(feature = "gpu")]
 use sigmoid_kernels::gpu::{self, GpuContext};
 use sigmoid_kernels::quant::{Int8Sigmoid, Q15Sigmoid, QuantParams, Uint8Sigmoid};
 use sigmoid_kernels::{reference, Backend};
+#[cfg(feature = "gpu")]
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,9 +54,11 @@ pub enum Run {
     Uint8(Uint8Sigmoid, Backend),
     /// σ from `i16` Qm.n to Q0.15.
     Q15(Q15Sigmoid),
-    /// A GPU operation: `bench` times it with `time`; `accuracy` and `plot`
+    /// A GPU operation (built with the `gpu` feature only): `bench` times it
+    /// with `time`; `accuracy` and `plot`
     /// call `check` (the host round trip), absent for device-resident runs
     /// whose values the round-trip entry already checks.
+    #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
     Device {
         /// The host forward, for the accuracy sweep.
         check: Option<TryUnary>,
@@ -73,6 +77,7 @@ pub enum Metric {
     UlpRelBound(f64),
     /// This many ULPs wherever σ ≥ 2^−126; smaller results may be anything
     /// in [0, 2^−126] (a GPU may flush subnormals).
+    #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
     UlpNormal(f64),
     /// Absolute error against σ (piecewise-linear forms), with its bound.
     Abs(f64),
@@ -218,8 +223,8 @@ pub fn registry(filter: Option<&str>, gpu: bool) -> Registry {
     let wanted =
         filter.is_none_or(|f| kernels.is_empty() || GPU_HEADS.iter().any(|h| h.contains(f)));
     if gpu && wanted {
-        match GpuContext::new() {
-            Ok(ctx) => kernels.extend(gpu_kernels(Arc::new(ctx)).into_iter().filter(keep)),
+        match gpu_kernels() {
+            Ok(k) => kernels.extend(k.into_iter().filter(keep)),
             Err(e) => absent.push(format!("gpu: {e}")),
         }
     }
@@ -408,15 +413,25 @@ fn cpu_kernels() -> Vec<Kernel> {
 }
 
 /// A ramp over [−16, 16], the inputs of the GPU round-trip timing.
+#[cfg(feature = "gpu")]
 fn ramp(n: usize) -> Vec<f32> {
     (0..n).map(|i| -16.0 + 32.0 * i as f32 / n as f32).collect()
 }
 
-fn gpu_kernels(ctx: Arc<GpuContext>) -> Vec<Kernel> {
+/// Without the `gpu` feature: why there are no GPU rows.
+#[cfg(not(feature = "gpu"))]
+fn gpu_kernels() -> Result<Vec<Kernel>, String> {
+    Err("this build has no GPU support (the `gpu` feature is off)".into())
+}
+
+/// The GPU entries on a new context, or why there is none.
+#[cfg(feature = "gpu")]
+fn gpu_kernels() -> Result<Vec<Kernel>, String> {
+    let ctx = Arc::new(GpuContext::new().map_err(|e| e.to_string())?);
     let label = format!("wgpu {}", gpu::bench::label(&ctx));
     let err = |e: gpu::GpuError| e.to_string();
     let (c1, c2, c3, c4) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx);
-    vec![
+    Ok(vec![
         Kernel {
             name: "sigmoid_gpu",
             tier: "round-trip",
@@ -458,7 +473,7 @@ fn gpu_kernels(ctx: Arc<GpuContext>) -> Vec<Kernel> {
             },
             metric: Metric::None,
         },
-    ]
+    ])
 }
 
 /// The nearest code of `x` for `p`, clamped to `min..=max` (NaN → the zero
