@@ -1,18 +1,47 @@
 //! Drives the built `sigmoid-kernels` binary: each subcommand's happy path,
 //! `apply` against the library bit for bit, and every bad input `apply` must
 //! refuse with one line on stderr, a non-zero exit and no output file.
+//!
+//! The GPU cases skip (printing why) when this process finds no adapter,
+//! unless `SIGMOID_REQUIRE_GPU=1`, where they must run.
 #![cfg(feature = "cli")]
 
+#[cfg(feature = "gpu")]
+use sigmoid_kernels::gpu::GpuContext;
+use sigmoid_kernels::quant::{Int8Sigmoid, Q15Sigmoid, QuantParams, Uint8Sigmoid};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sigmoid-kernels");
 
 fn run(args: &[&str]) -> Output {
+    run_env(args, &[])
+}
+
+fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(BIN)
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("the binary runs")
+}
+
+fn require_gpu() -> bool {
+    std::env::var("SIGMOID_REQUIRE_GPU").as_deref() == Ok("1")
+}
+
+#[cfg(feature = "gpu")]
+/// A GPU context for checking the tool's results, or `None` after printing
+/// why the GPU part of a test is skipped.
+fn gpu_or_skip() -> Option<GpuContext> {
+    match GpuContext::new() {
+        Ok(ctx) => Some(ctx),
+        Err(e) if require_gpu() => panic!("SIGMOID_REQUIRE_GPU=1 but no GPU context: {e}"),
+        Err(e) => {
+            eprintln!("skipping the GPU part: {e} (set SIGMOID_REQUIRE_GPU=1 to fail instead)");
+            None
+        }
+    }
 }
 
 fn stdout(o: &Output) -> String {
@@ -56,14 +85,20 @@ fn f32_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-/// Reads a little-endian `float32` `.npy` written by the tool: (header, data).
-fn read_f32(p: &Path) -> (String, Vec<f32>) {
+/// Reads a `.npy` written by the tool: (header, data bytes).
+fn read_npy(p: &Path) -> (String, Vec<u8>) {
     let b = std::fs::read(p).unwrap();
     assert_eq!(&b[..8], b"\x93NUMPY\x01\x00");
     let hl = usize::from(u16::from_le_bytes([b[8], b[9]]));
     assert_eq!((10 + hl) % 64, 0, "data aligned to 64 bytes");
     let header = String::from_utf8(b[10..10 + hl].to_vec()).unwrap();
-    let data = b[10 + hl..]
+    (header, b[10 + hl..].to_vec())
+}
+
+/// Reads a little-endian `float32` `.npy` written by the tool: (header, data).
+fn read_f32(p: &Path) -> (String, Vec<f32>) {
+    let (header, b) = read_npy(p);
+    let data = b
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
@@ -112,11 +147,44 @@ fn bench_tiny_prints_the_table() {
         "naive",
         "sigmoid_fast",
         "sigmoid_backward",
+        "hard_sigmoid ",
+        "hard_sigmoid_affine",
+        "plan_sigmoid",
+        "int8_sigmoid",
+        "uint8_sigmoid",
+        "q15_sigmoid",
         "copy_from_slice",
     ] {
         assert!(out.contains(row), "row {row} missing:\n{out}");
     }
     assert!(out.contains("1K"));
+    // Abs errors of the hard forms, within their documented bounds.
+    let err_of = |kernel: &str| -> f64 {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(kernel))
+            .unwrap_or_else(|| panic!("{kernel} row:\n{out}"));
+        let cell = line.trim_end().strip_suffix(" abs").expect("abs error");
+        cell.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!((0.068..0.0697).contains(&err_of("hard_sigmoid ")), "{out}");
+    assert!(
+        (0.075..0.0764).contains(&err_of("hard_sigmoid_affine")),
+        "{out}"
+    );
+    assert!((0.018..0.0194).contains(&err_of("plan_sigmoid")), "{out}");
+    assert!(err_of("q15_sigmoid") < 1e-4, "{out}");
+    // GPU rows, or one line saying why there are none.
+    let gpu_row = |tier: &str| {
+        out.lines()
+            .any(|l| l.starts_with("sigmoid_gpu ") && l.contains(tier))
+    };
+    let gpu_rows = gpu_row(" round-trip ") && gpu_row(" resident ");
+    let absent = out.lines().any(|l| l.starts_with("absent: gpu: "));
+    assert!(gpu_rows != absent, "GPU rows xor an absent line:\n{out}");
+    if require_gpu() {
+        assert!(gpu_rows, "SIGMOID_REQUIRE_GPU=1 but no GPU rows:\n{out}");
+    }
     let j = std::fs::read_to_string(&json).unwrap();
     assert!(j.trim_start().starts_with('{') && j.trim_end().ends_with('}'));
     assert!(j.contains("\"melem_per_s\"") && j.contains("\"copy_from_slice\""));
@@ -138,6 +206,28 @@ fn bench_is_the_default_and_prints_markdown() {
     assert!(out.starts_with("| kernel | tier | backend |"), "{out}");
     assert!(out.contains("| sigmoid | exact |"), "{out}");
     assert!(!out.contains("sigmoid_fast"), "--filter exact: {out}");
+    assert!(!out.contains("gpu"), "--filter exact: no GPU line: {out}");
+}
+
+#[test]
+fn bench_filter_quantized_runs_only_those() {
+    let o = run(&[
+        "bench",
+        "--sizes",
+        "300",
+        "--reps",
+        "1",
+        "--filter",
+        "quantized",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().filter(|l| l.contains("_sigmoid")).collect();
+    assert!(!rows.is_empty(), "{out}");
+    for r in rows {
+        assert!(r.contains("quantized"), "{r}");
+    }
+    assert!(!out.contains("gpu"), "{out}");
 }
 
 #[test]
@@ -147,6 +237,19 @@ fn accuracy_sample_passes() {
     assert!(o.status.success(), "{out}\n{}", stderr(&o));
     assert!(out.contains("PASS: every documented bound holds"), "{out}");
     assert!(out.contains("special values"), "{out}");
+    for row in [
+        "hard_sigmoid_affine",
+        "plan_sigmoid",
+        "int8_sigmoid",
+        "uint8_sigmoid",
+    ] {
+        assert!(out.contains(row), "{row} missing:\n{out}");
+    }
+    assert!(out.contains("quantized kernels, exhaustive"), "{out}");
+    assert!(out.contains("q15_sigmoid"), "{out}");
+    if require_gpu() {
+        assert!(out.contains("sigmoid_gpu"), "{out}");
+    }
 }
 
 #[test]
@@ -157,7 +260,16 @@ fn plot_writes_an_svg() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
-    for want in ["σ(x)", "sigmoid_fast", "ULP", "backward"] {
+    for want in [
+        "σ(x)",
+        "sigmoid_fast",
+        "ULP",
+        "backward",
+        "hard_sigmoid_affine",
+        "plan_sigmoid",
+        "int8_sigmoid",
+        "abs error",
+    ] {
         assert!(text.contains(want), "{want} missing from the SVG");
     }
     assert_eq!(
@@ -371,4 +483,426 @@ fn a_failure_keeps_the_old_output() {
     ]);
     assert!(!o.status.success());
     assert_eq!(std::fs::read(&out).unwrap(), b"old");
+}
+
+/// Runs `apply` with `args` plus `--input x --output out`, expecting success.
+fn apply_ok(args: &[&str], x: &Path, out: &Path) {
+    let mut a = vec!["apply"];
+    a.extend_from_slice(args);
+    a.extend(["--input", s(x), "--output", s(out)]);
+    let o = run(&a);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+}
+
+#[test]
+fn apply_hard_forms_match_the_library() {
+    let d = dir("apply-hard");
+    let x = inputs();
+    let xp = d.join("x.npy");
+    std::fs::write(&xp, npy("<f4", false, "(13, 16)", &f32_bytes(&x))).unwrap();
+    let dy: Vec<f32> = (0..x.len()).map(|i| 1.5 - (i % 5) as f32).collect();
+    let dyp = d.join("dy.npy");
+    std::fs::write(&dyp, npy("<f4", false, "(13, 16)", &f32_bytes(&dy))).unwrap();
+    type Fwd = Box<dyn Fn(&[f32], &mut [f32])>;
+    type Bwd = Box<dyn Fn(&[f32], &[f32], &mut [f32])>;
+    let cases: Vec<(Vec<&str>, Fwd, Bwd)> = vec![
+        (
+            vec!["--kernel", "hard"],
+            Box::new(sigmoid_kernels::hard_sigmoid),
+            Box::new(sigmoid_kernels::hard_sigmoid_backward),
+        ),
+        (
+            vec!["--kernel", "hard-affine"],
+            Box::new(|x, y| sigmoid_kernels::hard_sigmoid_affine(0.2, 0.5, x, y)),
+            Box::new(|x, dy, dx| {
+                sigmoid_kernels::hard_sigmoid_affine_backward(0.2, 0.5, x, dy, dx)
+            }),
+        ),
+        (
+            vec![
+                "--kernel",
+                "hard-affine",
+                "--alpha",
+                "0.25",
+                "--beta",
+                "-0.125",
+            ],
+            Box::new(|x, y| sigmoid_kernels::hard_sigmoid_affine(0.25, -0.125, x, y)),
+            Box::new(|x, dy, dx| {
+                sigmoid_kernels::hard_sigmoid_affine_backward(0.25, -0.125, x, dy, dx)
+            }),
+        ),
+        (
+            vec!["--kernel", "plan"],
+            Box::new(sigmoid_kernels::plan_sigmoid),
+            Box::new(sigmoid_kernels::plan_sigmoid_backward),
+        ),
+    ];
+    for (args, fwd, bwd) in cases {
+        let yp = d.join("y.npy");
+        apply_ok(&args, &xp, &yp);
+        let (header, y) = read_f32(&yp);
+        assert!(header.contains("'shape': (13, 16)"), "{header}");
+        let mut want = vec![0.0; x.len()];
+        fwd(&x, &mut want);
+        same_bits(&y, &want);
+
+        let dxp = d.join("dx.npy");
+        let mut a = args.clone();
+        a.extend(["--backward", "--grad", s(&dyp)]);
+        apply_ok(&a, &xp, &dxp);
+        bwd(&x, &dy, &mut want);
+        same_bits(&read_f32(&dxp).1, &want);
+    }
+}
+
+#[test]
+fn apply_quantized_match_the_library() {
+    let d = dir("apply-quant");
+    let i8s: Vec<i8> = (-128..=127).collect();
+    let xp = d.join("i8.npy");
+    let bytes: Vec<u8> = i8s.iter().map(|&q| q as u8).collect();
+    std::fs::write(&xp, npy("|i1", false, "(16, 16)", &bytes)).unwrap();
+    let yp = d.join("y8.npy");
+    apply_ok(
+        &[
+            "--kernel",
+            "int8",
+            "--scale",
+            "0.078431375",
+            "--zero-point",
+            "3",
+        ],
+        &xp,
+        &yp,
+    );
+    let (header, y) = read_npy(&yp);
+    assert!(
+        header.contains("'descr': '|i1'") && header.contains("(16, 16)"),
+        "{header}"
+    );
+    let s8 = Int8Sigmoid::new(QuantParams::new(0.078_431_375, 3)).unwrap();
+    let mut want = vec![0i8; 256];
+    s8.apply(&i8s, &mut want);
+    assert_eq!(y, want.iter().map(|&q| q as u8).collect::<Vec<u8>>());
+
+    // Explicit output parameters.
+    apply_ok(
+        &[
+            "--kernel",
+            "int8",
+            "--scale",
+            "0.5",
+            "--out-scale",
+            "0.01",
+            "--out-zero-point",
+            "-100",
+        ],
+        &xp,
+        &yp,
+    );
+    let s8 =
+        Int8Sigmoid::with_output(QuantParams::new(0.5, 0), QuantParams::new(0.01, -100)).unwrap();
+    s8.apply(&i8s, &mut want);
+    assert_eq!(
+        read_npy(&yp).1,
+        want.iter().map(|&q| q as u8).collect::<Vec<u8>>()
+    );
+
+    let u8s: Vec<u8> = (0..=255).collect();
+    let up = d.join("u8.npy");
+    std::fs::write(&up, npy("|u1", false, "(256,)", &u8s)).unwrap();
+    apply_ok(
+        &[
+            "--kernel",
+            "uint8",
+            "--scale",
+            "0.078431375",
+            "--zero-point",
+            "128",
+        ],
+        &up,
+        &yp,
+    );
+    let (header, y) = read_npy(&yp);
+    assert!(header.contains("'descr': '|u1'"), "{header}");
+    let su = Uint8Sigmoid::new(QuantParams::new(0.078_431_375, 128)).unwrap();
+    let mut want = vec![0u8; 256];
+    su.apply(&u8s, &mut want);
+    assert_eq!(y, want);
+
+    let i16s: Vec<i16> = (i16::MIN..=i16::MAX).step_by(7).collect();
+    let hp = d.join("i16.npy");
+    let bytes: Vec<u8> = i16s.iter().flat_map(|q| q.to_le_bytes()).collect();
+    std::fs::write(
+        &hp,
+        npy("<i2", false, &format!("({},)", i16s.len()), &bytes),
+    )
+    .unwrap();
+    for (args, n) in [
+        (vec!["--kernel", "q15"], 12),
+        (vec!["--kernel", "q15", "--frac-bits", "5"], 5),
+    ] {
+        apply_ok(&args, &hp, &yp);
+        let (header, y) = read_npy(&yp);
+        assert!(header.contains("'descr': '<i2'"), "{header}");
+        let y: Vec<i16> = y
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        let mut want = vec![0i16; i16s.len()];
+        Q15Sigmoid::new(n).unwrap().apply(&i16s, &mut want);
+        assert_eq!(y, want, "{args:?}");
+    }
+}
+
+#[cfg(feature = "gpu")]
+#[test]
+fn apply_gpu_matches_the_library() {
+    let Some(ctx) = gpu_or_skip() else { return };
+    let d = dir("apply-gpu");
+    let x = inputs();
+    let xp = d.join("x.npy");
+    std::fs::write(&xp, npy("<f4", false, "(13, 16)", &f32_bytes(&x))).unwrap();
+    let yp = d.join("y.npy");
+    apply_ok(&["--kernel", "gpu"], &xp, &yp);
+    let (header, y) = read_f32(&yp);
+    assert!(header.contains("'shape': (13, 16)"), "{header}");
+    same_bits(&y, &ctx.sigmoid(&x).unwrap());
+
+    let dy: Vec<f32> = (0..x.len()).map(|i| 1.5 - (i % 5) as f32).collect();
+    let dyp = d.join("dy.npy");
+    std::fs::write(&dyp, npy("<f4", false, "(13, 16)", &f32_bytes(&dy))).unwrap();
+    let dxp = d.join("dx.npy");
+    apply_ok(
+        &["--kernel", "gpu", "--backward", "--grad", s(&dyp)],
+        &yp,
+        &dxp,
+    );
+    same_bits(&read_f32(&dxp).1, &ctx.sigmoid_backward(&y, &dy).unwrap());
+}
+
+#[test]
+fn apply_reports_bad_input_for_the_new_kernels() {
+    let d = dir("bad-new");
+    let put = |name: &str, bytes: Vec<u8>| std::fs::write(d.join(name), bytes).unwrap();
+    put(
+        "x.npy",
+        npy(
+            "<f4",
+            false,
+            "(2, 3)",
+            &f32_bytes(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+        ),
+    );
+    put("i8.npy", npy("|i1", false, "(6,)", &[1, 2, 3, 4, 5, 6]));
+    put("u8.npy", npy("|u1", false, "(6,)", &[1, 2, 3, 4, 5, 6]));
+    put("i16.npy", npy("<i2", false, "(3,)", &[1, 0, 2, 0, 3, 0]));
+    put("dy.npy", npy("<f4", false, "(3, 2)", &f32_bytes(&[1.0; 6])));
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--kernel", "int8", "--scale", "0.1", "--input", "x.npy"],
+            "kernel `int8` needs int8 input, got float32",
+        ),
+        (
+            &["--kernel", "int8", "--scale", "0.1", "--input", "u8.npy"],
+            "kernel `int8` needs int8 input, got uint8",
+        ),
+        (
+            &["--kernel", "uint8", "--scale", "0.1", "--input", "i8.npy"],
+            "kernel `uint8` needs uint8 input, got int8",
+        ),
+        (
+            &["--kernel", "q15", "--input", "x.npy"],
+            "kernel `q15` needs int16 input, got float32",
+        ),
+        (
+            &["--kernel", "hard", "--input", "i16.npy"],
+            "kernel `hard` needs float32 input, got int16",
+        ),
+        (
+            &["--kernel", "plan", "--input", "i8.npy"],
+            "kernel `plan` needs float32 input, got int8",
+        ),
+        (
+            &["--kernel", "int8", "--input", "i8.npy"],
+            "kernel `int8` needs --scale",
+        ),
+        (
+            &["--kernel", "int8", "--scale", "0", "--input", "i8.npy"],
+            "invalid --scale 0",
+        ),
+        (
+            &["--kernel", "uint8", "--scale", "inf", "--input", "u8.npy"],
+            "invalid --scale inf",
+        ),
+        (
+            &["--kernel", "int8", "--scale", "-0.5", "--input", "i8.npy"],
+            "invalid --scale -0.5",
+        ),
+        (
+            &[
+                "--kernel",
+                "int8",
+                "--scale",
+                "0.1",
+                "--zero-point",
+                "128",
+                "--input",
+                "i8.npy",
+            ],
+            "invalid --zero-point: input zero point must be in [-128, 127], got 128",
+        ),
+        (
+            &[
+                "--kernel",
+                "uint8",
+                "--scale",
+                "0.1",
+                "--zero-point",
+                "-1",
+                "--input",
+                "u8.npy",
+            ],
+            "invalid --zero-point: input zero point must be in [0, 255], got -1",
+        ),
+        (
+            &[
+                "--kernel",
+                "uint8",
+                "--scale",
+                "0.1",
+                "--out-zero-point",
+                "256",
+                "--input",
+                "u8.npy",
+            ],
+            "invalid --out-zero-point: output zero point must be in [0, 255], got 256",
+        ),
+        (
+            &[
+                "--kernel",
+                "int8",
+                "--scale",
+                "0.1",
+                "--out-scale",
+                "NaN",
+                "--input",
+                "i8.npy",
+            ],
+            "invalid --out-scale NaN",
+        ),
+        (
+            &["--kernel", "q15", "--frac-bits", "16", "--input", "i16.npy"],
+            "invalid --frac-bits 16",
+        ),
+        (
+            &["--kernel", "q15", "--scale", "0.5", "--input", "i16.npy"],
+            "kernel `q15` takes no --scale",
+        ),
+        (
+            &["--kernel", "hard", "--alpha", "0.5", "--input", "x.npy"],
+            "kernel `hard` takes no --alpha",
+        ),
+        (
+            &[
+                "--kernel",
+                "hard-affine",
+                "--alpha",
+                "inf",
+                "--input",
+                "x.npy",
+            ],
+            "invalid --alpha inf",
+        ),
+        (
+            &[
+                "--kernel",
+                "int8",
+                "--scale",
+                "0.1",
+                "--backward",
+                "--grad",
+                "i8.npy",
+                "--input",
+                "i8.npy",
+            ],
+            "kernel `int8` has no backward",
+        ),
+        (
+            &[
+                "--kernel",
+                "plan",
+                "--backward",
+                "--grad",
+                "dy.npy",
+                "--input",
+                "x.npy",
+            ],
+            "shape mismatch",
+        ),
+        (
+            &[
+                "--kernel",
+                "hard",
+                "--backward",
+                "--grad",
+                "i8.npy",
+                "--input",
+                "i8.npy",
+            ],
+            "x: kernel `hard` needs float32 input, got int8",
+        ),
+        (
+            &["--kernel", "gpu", "--input", "i8.npy"],
+            "kernel `gpu` needs float32 input, got int8",
+        ),
+    ];
+    for (args, msg) in cases {
+        refuses(&d, args, msg);
+    }
+}
+
+#[cfg(feature = "gpu")]
+#[test]
+fn apply_gpu_without_an_adapter_says_why() {
+    let d = dir("no-gpu");
+    let x = d.join("x.npy");
+    std::fs::write(&x, npy("<f4", false, "(1,)", &f32_bytes(&[0.0]))).unwrap();
+    let out = d.join("out.npy");
+    // Only a backend this platform lacks: no adapter at all.
+    let backend = if cfg!(target_os = "macos") {
+        "dx12"
+    } else {
+        "metal"
+    };
+    let o = run_env(
+        &[
+            "apply",
+            "--kernel",
+            "gpu",
+            "--input",
+            s(&x),
+            "--output",
+            s(&out),
+        ],
+        &[("WGPU_BACKEND", backend)],
+    );
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("kernel `gpu`: no GPU adapter found"), "{err}");
+    assert!(!out.exists());
+
+    let o = run_env(
+        &["bench", "--sizes", "256", "--reps", "1", "--filter", "gpu"],
+        &[("WGPU_BACKEND", backend)],
+    );
+    let text = stdout(&o);
+    assert!(!o.status.success(), "no kernel left: {text}");
+    let o = run_env(
+        &["bench", "--sizes", "256", "--reps", "1", "--filter", "hard"],
+        &[("WGPU_BACKEND", backend)],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
 }

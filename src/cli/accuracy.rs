@@ -6,10 +6,16 @@
 //! bit patterns (and every `y` in [0, 1] for the backward kernels) in chunks
 //! on all rayon threads. The oracle is evaluated once per chunk and shared by
 //! all kernels. Also used by `bench` for its quick error column.
+//!
+//! Quantized kernels are checked separately, exhaustively: every input code
+//! for a grid of quantization parameters (8-bit) or of Q formats (`q15`),
+//! against the correctly rounded result computed from the oracle, in output
+//! codes (LSBs).
 
-use super::kernels::{self, Kernel, Metric, Run};
+use super::kernels::{self, Binary, Kernel, Metric, Run, TryUnary, Unary};
 use super::{CliError, Progress};
 use rayon::prelude::*;
+use sigmoid_kernels::quant::{Int8Sigmoid, Q15Sigmoid, QuantParams, Uint8Sigmoid};
 use sigmoid_kernels::reference;
 
 /// Elements per sweep chunk (one rayon task).
@@ -77,6 +83,9 @@ pub struct Stats {
     pub monotone: u64,
     /// First and last (x, y) with x not NaN, to check across chunks.
     ends: Option<((f32, f32), (f32, f32))>,
+    /// The first error of a fallible (GPU) kernel, whose outputs then count
+    /// as NaN.
+    pub failed: Option<String>,
 }
 
 /// Whether y(a) → y(b) for inputs a → b breaks monotonicity.
@@ -97,6 +106,7 @@ impl Stats {
         self.rel.merge(&o.rel);
         self.violations += o.violations;
         self.example = self.example.or(o.example);
+        self.failed = self.failed.or(o.failed);
         self.out_of_range += o.out_of_range;
         self.monotone += o.monotone;
         self.ends = match (self.ends, o.ends) {
@@ -110,10 +120,21 @@ impl Stats {
     }
 }
 
-/// Whether `got` against the reference `want` breaks `metric`'s bound.
-fn breaks(metric: Metric, ulp: f64, got: f32, want: f64) -> bool {
+/// Whether `got` against the reference `want` (`ulp` and `abs` apart)
+/// breaks `metric`'s bound.
+fn breaks(metric: Metric, ulp: f64, abs: f64, got: f32, want: f64) -> bool {
     match metric {
         Metric::Ulp(Some(bound)) => ulp > bound,
+        Metric::Abs(bound) => abs > bound,
+        Metric::UlpNormal(bound) => {
+            if want.is_nan() || got.is_nan() {
+                want.is_nan() != got.is_nan()
+            } else if want >= MIN_NORMAL {
+                ulp > bound
+            } else {
+                !(0.0..=MIN_NORMAL).contains(&f64::from(got))
+            }
+        }
         Metric::UlpRelBound(rel) => {
             let g = f64::from(got);
             if want.is_nan() || got.is_nan() {
@@ -124,7 +145,8 @@ fn breaks(metric: Metric, ulp: f64, got: f32, want: f64) -> bool {
                 !(0.0..=want * (1.0 + rel)).contains(&g)
             }
         }
-        Metric::Ulp(None) | Metric::None => false,
+        // Quantized kernels have their own sweep (`quant_rows`).
+        Metric::Ulp(None) | Metric::Lsb(_) | Metric::None => false,
     }
 }
 
@@ -196,7 +218,7 @@ fn accumulate(s: &mut Stats, metric: Metric, x: &[f32], dy: &[f32], got: &[f32],
             s.rel.update(abs * want.inv_abs[i], xi, d);
             s.ulp_normal.update(ulp, xi, d);
         }
-        if breaks(metric, ulp, g, w) {
+        if breaks(metric, ulp, abs, g, w) {
             s.violations += 1;
             s.example.get_or_insert((xi, d, g, w));
         }
@@ -221,6 +243,33 @@ fn accumulate(s: &mut Stats, metric: Metric, x: &[f32], dy: &[f32], got: &[f32],
 /// Runs `kernels` (all forward or all backward) over `chunks` chunks whose
 /// inputs `gen(chunk, x, dy)` fills (leaving `dy` empty for forward), in
 /// parallel, in input order. One [`Stats`] per kernel.
+/// How the float sweep calls a kernel.
+enum Call<'a> {
+    Forward(&'a Unary),
+    TryForward(&'a TryUnary),
+    Backward(&'a Binary),
+}
+
+/// The float sweep's way to call `k`; `None` for quantized kernels (see
+/// [`quant_rows`]) and device runs without a host check.
+fn call(k: &Kernel) -> Option<Call<'_>> {
+    match &k.run {
+        Run::Forward(f) => Some(Call::Forward(f)),
+        Run::Device { check: Some(f), .. } => Some(Call::TryForward(f)),
+        Run::Backward(f) => Some(Call::Backward(f)),
+        Run::Device { check: None, .. } | Run::Int8(..) | Run::Uint8(..) | Run::Q15(_) => None,
+    }
+}
+
+fn is_backward(k: &Kernel) -> bool {
+    matches!(k.run, Run::Backward(_))
+}
+
+/// Whether the float sweep checks `k`: it has a host call and an error.
+pub fn swept(k: &Kernel) -> bool {
+    call(k).is_some() && k.metric != Metric::None
+}
+
 fn sweep(
     kernels: &[&Kernel],
     chunks: usize,
@@ -246,9 +295,16 @@ fn sweep(
             let mut got = vec![0.0f32; x.len()];
             let mut out = empty();
             for (k, s) in kernels.iter().zip(&mut out) {
-                match &k.run {
-                    Run::Forward(f) => f(&x, &mut got),
-                    Run::Backward(f) => f(&x, &dy, &mut got),
+                match call(k) {
+                    Some(Call::Forward(f)) => f(&x, &mut got),
+                    Some(Call::TryForward(f)) => {
+                        if let Err(e) = f(&x, &mut got) {
+                            got.fill(f32::NAN);
+                            s.failed.get_or_insert(e);
+                        }
+                    }
+                    Some(Call::Backward(f)) => f(&x, &dy, &mut got),
+                    None => continue,
                 }
                 accumulate(s, k.metric, &x, &dy, &got, &want);
             }
@@ -297,9 +353,7 @@ pub fn sample(per_binade: u32, dense: u32) -> Vec<f32> {
 /// Stats of each kernel in `kernels` over the given sorted forward inputs
 /// (backward kernels get `y = σ(x)` for x ≥ −104, with pseudo-random `dy`).
 pub fn sample_stats(kernels: &[&Kernel], x: &[f32]) -> Vec<Stats> {
-    let (fwd, bwd): (Vec<&Kernel>, Vec<&Kernel>) = kernels
-        .iter()
-        .partition(|k| matches!(k.run, Run::Forward(_)));
+    let (bwd, fwd): (Vec<&Kernel>, Vec<&Kernel>) = kernels.iter().partition(|k| is_backward(k));
     let chunks = x.len().div_ceil(CHUNK);
     let fs = sweep(
         &fwd,
@@ -322,18 +376,13 @@ pub fn sample_stats(kernels: &[&Kernel], x: &[f32]) -> Vec<Stats> {
     let (mut fs, mut bs) = (fs.into_iter(), bs.into_iter());
     kernels
         .iter()
-        .map(|k| match k.run {
-            Run::Forward(_) => fs.next(),
-            Run::Backward(_) => bs.next(),
-        })
+        .map(|k| if is_backward(k) { bs.next() } else { fs.next() })
         .map(|s| s.expect("one stats per kernel"))
         .collect()
 }
 
 fn exhaustive_stats(kernels: &[&Kernel]) -> Vec<Stats> {
-    let (fwd, bwd): (Vec<&Kernel>, Vec<&Kernel>) = kernels
-        .iter()
-        .partition(|k| matches!(k.run, Run::Forward(_)));
+    let (bwd, fwd): (Vec<&Kernel>, Vec<&Kernel>) = kernels.iter().partition(|k| is_backward(k));
     let fchunks = if fwd.is_empty() {
         0
     } else {
@@ -368,10 +417,7 @@ fn exhaustive_stats(kernels: &[&Kernel]) -> Vec<Stats> {
     let (mut fs, mut bs) = (fs.into_iter(), bs.into_iter());
     kernels
         .iter()
-        .map(|k| match k.run {
-            Run::Forward(_) => fs.next(),
-            Run::Backward(_) => bs.next(),
-        })
+        .map(|k| if is_backward(k) { bs.next() } else { fs.next() })
         .map(|s| s.expect("one stats per kernel"))
         .collect()
 }
@@ -396,44 +442,220 @@ fn cell(w: &Worst, backward: bool) -> String {
     }
 }
 
+/// Input scales of the 8-bit parameter grid.
+const GRID_SCALES: [f32; 6] = [20.0 / 255.0, 1.0 / 16.0, 0.1, 0.5, 1.0 / 256.0, 3.0];
+/// Input zero points of the `i8` grid.
+const GRID_I8_ZP: [i32; 5] = [-128, -37, 0, 64, 127];
+/// Input zero points of the `u8` grid.
+const GRID_U8_ZP: [i32; 5] = [0, 77, 128, 200, 255];
+/// Output (scale, zero point) pairs of the grid: the default, the other
+/// common 1/255, and one that clamps.
+const GRID_OUT_SCALES: [f32; 3] = [1.0 / 256.0, 1.0 / 255.0, 0.01];
+
+/// The correctly rounded code: `clamp(round_half_away(σ(s_in·(q − z_in)) /
+/// s_out) + z_out, min, max)`.
+fn want_code(input: QuantParams, output: QuantParams, q: i32, (min, max): (i32, i32)) -> i32 {
+    let x = f64::from(input.scale) * f64::from(q - input.zero_point);
+    let y = reference::sigmoid_f64(x) / f64::from(output.scale);
+    (y.round() + f64::from(output.zero_point)).clamp(f64::from(min), f64::from(max)) as i32
+}
+
+/// The worst LSB error of one quantized kernel over its exhaustive sweep.
+struct QuantCheck {
+    /// Parameter sets (or Q formats) tried.
+    sets: usize,
+    /// Inputs checked, all sets together.
+    inputs: u64,
+    /// Max |got − want| in output codes, and where: (parameters, input code,
+    /// got, want).
+    worst: (i32, String),
+}
+
+impl QuantCheck {
+    fn update(&mut self, err: i32, at: impl FnOnce() -> String) {
+        if err > self.worst.0 || self.inputs == 0 {
+            self.worst = (err, at());
+        }
+    }
+}
+
+/// Every code of `min..=max`, twice, plus a 19-element tail: long enough for
+/// the SIMD main loop and its tail path.
+fn codes(min: i32, max: i32) -> Vec<i32> {
+    (min..=max).chain(min..=max).chain(min..min + 19).collect()
+}
+
+/// An 8-bit kernel over [`codes`] for every input scale, zero point in `zps`
+/// and output scale of the grid (output zero point `out_zp`, and 10 with
+/// scale 0.01 so that the clamp is exercised). `run(input, output, x)` gives
+/// the output codes.
+fn lut_check(
+    range: (i32, i32),
+    zps: &[i32],
+    out_zp: i32,
+    run: impl Fn(QuantParams, QuantParams, &[i32]) -> Vec<i32>,
+) -> QuantCheck {
+    let mut c = QuantCheck {
+        sets: 0,
+        inputs: 0,
+        worst: (0, String::new()),
+    };
+    let x = codes(range.0, range.1);
+    for &scale in &GRID_SCALES {
+        for &zp in zps {
+            for &os in &GRID_OUT_SCALES {
+                let input = QuantParams::new(scale, zp);
+                let output = QuantParams::new(os, if os == 0.01 { 10 } else { out_zp });
+                let y = run(input, output, &x);
+                for (&q, &got) in x.iter().zip(&y) {
+                    let want = want_code(input, output, q, range);
+                    c.update((got - want).abs(), || {
+                        format!(
+                            "in {scale:e}@{zp}, out {os:e}@{}, q={q}: got {got}, want {want}",
+                            output.zero_point
+                        )
+                    });
+                    c.inputs += 1;
+                }
+                c.sets += 1;
+            }
+        }
+    }
+    c
+}
+
+/// `q15` for every Q format n in 0..=15 over all 65536 inputs, against
+/// `min(round(σ(q/2^n)·2^15), 32767)`.
+fn q15_check() -> QuantCheck {
+    let mut c = QuantCheck {
+        sets: 0,
+        inputs: 0,
+        worst: (0, String::new()),
+    };
+    let x: Vec<i16> = (i16::MIN..=i16::MAX).collect();
+    let mut y = vec![0i16; x.len()];
+    for n in 0..=15 {
+        Q15Sigmoid::new(n).expect("n <= 15").apply(&x, &mut y);
+        for (&q, &got) in x.iter().zip(&y) {
+            let s = reference::sigmoid_f64(f64::from(q) / f64::from(1u32 << n));
+            let want = (s * 32768.0).round().min(32767.0) as i32;
+            c.update((i32::from(got) - want).abs(), || {
+                format!("Q{}.{n}, q={q}: got {got}, want {want}", 15 - n)
+            });
+            c.inputs += 1;
+        }
+        c.sets += 1;
+    }
+    c
+}
+
+/// The exhaustive check of one quantized kernel (`None` for the others).
+fn quant_check(k: &Kernel) -> Option<QuantCheck> {
+    match &k.run {
+        Run::Int8(_, b) => {
+            let b = *b;
+            Some(lut_check((-128, 127), &GRID_I8_ZP, -128, move |i, o, x| {
+                let s = Int8Sigmoid::with_output(i, o).expect("the grid is valid");
+                let x: Vec<i8> = x.iter().map(|&q| q as i8).collect();
+                let mut y = vec![0i8; x.len()];
+                s.apply_with(b, &x, &mut y);
+                y.into_iter().map(i32::from).collect()
+            }))
+        }
+        Run::Uint8(_, b) => {
+            let b = *b;
+            Some(lut_check((0, 255), &GRID_U8_ZP, 0, move |i, o, x| {
+                let s = Uint8Sigmoid::with_output(i, o).expect("the grid is valid");
+                let x: Vec<u8> = x.iter().map(|&q| q as u8).collect();
+                let mut y = vec![0u8; x.len()];
+                s.apply_with(b, &x, &mut y);
+                y.into_iter().map(i32::from).collect()
+            }))
+        }
+        Run::Q15(_) => Some(q15_check()),
+        Run::Forward(_) | Run::Backward(_) | Run::Device { .. } => None,
+    }
+}
+
+/// The quantized table: one row per kernel; failures appended to `failures`.
+fn quant_rows(ks: &[&Kernel], failures: &mut Vec<String>) -> Vec<Vec<String>> {
+    let checks: Vec<Option<QuantCheck>> = ks.par_iter().map(|k| quant_check(k)).collect();
+    let mut rows = Vec::new();
+    for (k, c) in ks.iter().zip(checks) {
+        let (Some(c), Metric::Lsb(bound)) = (c, k.metric) else {
+            continue;
+        };
+        let ok = f64::from(c.worst.0) <= bound;
+        if !ok {
+            failures.push(format!(
+                "{} {} [{}]: {} LSB > {bound} LSB at {}",
+                k.name, k.tier, k.backend, c.worst.0, c.worst.1
+            ));
+        }
+        rows.push(vec![
+            k.name.to_string(),
+            k.backend.clone(),
+            c.sets.to_string(),
+            c.inputs.to_string(),
+            if c.worst.0 == 0 {
+                "0 LSB (every input)".into()
+            } else {
+                format!("{} LSB @ {}", c.worst.0, c.worst.1)
+            },
+            kernels::quant_abs(k).map_or("-".into(), |e| format!("{e:.3e}")),
+            format!("<= {bound} LSB"),
+            if ok { "ok" } else { "FAIL" }.into(),
+        ]);
+    }
+    rows
+}
+
 /// Runs the subcommand; `Err` if a documented bound is broken.
 pub fn run(args: &Args) -> Result<(), CliError> {
-    let ks: Vec<Kernel> = kernels::filtered(args.filter.as_deref())
-        .into_iter()
-        .filter(|k| k.metric != Metric::None)
+    let reg = kernels::registry(args.filter.as_deref(), true);
+    let ks: Vec<&Kernel> = reg.kernels.iter().filter(|k| swept(k)).collect();
+    let qs: Vec<&Kernel> = reg
+        .kernels
+        .iter()
+        .filter(|k| matches!(k.metric, Metric::Lsb(_)))
         .collect();
-    if ks.is_empty() {
+    if ks.is_empty() && qs.is_empty() {
         return Err(CliError::Usage(
             "no kernel matches --filter; see `bench` for the list".into(),
         ));
     }
-    let refs: Vec<&Kernel> = ks.iter().collect();
     let t = std::time::Instant::now();
     let stats = if args.exhaustive {
         println!(
             "exhaustive sweep: all 2^32 inputs; backward: every y in [0, 1]; {} threads",
             rayon::current_num_threads()
         );
-        exhaustive_stats(&refs)
+        exhaustive_stats(&ks)
     } else {
         let x = sample(2048, 1 << 20);
         println!(
             "stratified sample: {} inputs (every sign and exponent, plus a dense grid on [-20, 20]); --exhaustive for all 2^32",
             x.len()
         );
-        sample_stats(&refs, &x)
+        sample_stats(&ks, &x)
     };
     let mut failures = Vec::new();
     let mut rows = Vec::new();
     for (k, s) in ks.iter().zip(&stats) {
-        let bwd = matches!(k.run, Run::Backward(_));
+        let bwd = is_backward(k);
         let bound = match k.metric {
             Metric::Ulp(Some(b)) => format!("<= {b} ULP"),
             Metric::UlpRelBound(r) => format!("rel <= {r:e}"),
-            Metric::Ulp(None) | Metric::None => "none".into(),
+            Metric::UlpNormal(b) => format!("<= {b} ULP where σ >= 2^-126"),
+            Metric::Abs(b) => format!("abs <= {b:.4}"),
+            Metric::Ulp(None) | Metric::Lsb(_) | Metric::None => "none".into(),
         };
         let has_bound = bound != "none";
         let mut verdict = if has_bound { "ok" } else { "-" }.to_string();
+        if let Some(e) = &s.failed {
+            failures.push(format!("{} {} [{}]: {e}", k.name, k.tier, k.backend));
+            verdict = "FAIL".into();
+        }
         if s.violations > 0 {
             let (x, dy, got, want) = s.example.expect("an example of each violation");
             let at = if bwd {
@@ -447,10 +669,11 @@ pub fn run(args: &Args) -> Result<(), CliError> {
             ));
             verdict = "FAIL".into();
         }
-        if has_bound && !bwd && (s.out_of_range > 0 || s.monotone > 0) {
+        let monotone = if k.monotone { s.monotone } else { 0 };
+        if has_bound && !bwd && (s.out_of_range > 0 || monotone > 0) {
             failures.push(format!(
                 "{} {} [{}]: {} outputs outside [0, 1], {} monotonicity violations",
-                k.name, k.tier, k.backend, s.out_of_range, s.monotone
+                k.name, k.tier, k.backend, s.out_of_range, monotone
             ));
             verdict = "FAIL".into();
         }
@@ -468,7 +691,11 @@ pub fn run(args: &Args) -> Result<(), CliError> {
             } else {
                 s.out_of_range.to_string()
             },
-            if bwd { na() } else { s.monotone.to_string() },
+            match (bwd, k.monotone) {
+                (true, _) => na(),
+                (false, true) => s.monotone.to_string(),
+                (false, false) => format!("{} (not required)", s.monotone),
+            },
             bound,
             verdict,
         ]);
@@ -486,17 +713,72 @@ pub fn run(args: &Args) -> Result<(), CliError> {
         "bound",
         "verdict",
     ];
-    print!("{}", super::text_table(&head, &rows));
-    println!();
+    if !ks.is_empty() {
+        print!("{}", super::text_table(&head, &rows));
+        println!();
+        special_values(&ks, &mut failures);
+    }
+    if !qs.is_empty() {
+        println!(
+            "\nquantized kernels, exhaustive: every input code for each parameter set (8-bit: {} input scales x {} zero points x {} outputs; q15: every Q format n = 0..=15), against the correctly rounded result from the f64 oracle:",
+            GRID_SCALES.len(),
+            GRID_I8_ZP.len(),
+            GRID_OUT_SCALES.len()
+        );
+        let rows = quant_rows(&qs, &mut failures);
+        let head = [
+            "kernel",
+            "backend (bench parameters)",
+            "parameter sets",
+            "inputs",
+            "max LSB error @ where",
+            "max abs vs σ (bench parameters, dequantized)",
+            "bound",
+            "verdict",
+        ];
+        print!("{}", super::text_table(&head, &rows));
+    }
+    for line in &reg.absent {
+        println!("absent: {line}");
+    }
+    println!(
+        "\n{} kernels checked in {:.1?}",
+        ks.len() + qs.len(),
+        t.elapsed()
+    );
+    if failures.is_empty() {
+        println!("PASS: every documented bound holds");
+        Ok(())
+    } else {
+        for f in &failures {
+            println!("FAIL: {f}");
+        }
+        Err(CliError::Failed(format!(
+            "{} documented bound(s) broken",
+            failures.len()
+        )))
+    }
+}
+
+/// The special-values table of the forward kernels in `ks`.
+fn special_values(ks: &[&Kernel], failures: &mut Vec<String>) {
     println!("special values (! = breaks the contract NaN->NaN, -inf->0, +-0->0.5, +inf->1):");
     let mut head = vec!["kernel".to_string(), "tier".into(), "backend".into()];
     head.extend(SPECIALS.iter().map(|s| s.0.to_string()));
     let mut rows = Vec::new();
-    for k in &ks {
-        let Run::Forward(f) = &k.run else { continue };
+    for k in ks {
         let x = SPECIALS.map(|s| s.1);
         let mut y = [0.0f32; SPECIALS.len()];
-        f(&x, &mut y);
+        match call(k) {
+            Some(Call::Forward(f)) => f(&x, &mut y),
+            Some(Call::TryForward(f)) => {
+                if let Err(e) = f(&x, &mut y) {
+                    failures.push(format!("{} {} [{}]: {e}", k.name, k.tier, k.backend));
+                    continue;
+                }
+            }
+            Some(Call::Backward(_)) | None => continue,
+        }
         let mut row = vec![k.name.to_string(), k.tier.to_string(), k.backend.clone()];
         for ((name, _, want), got) in SPECIALS.iter().zip(y) {
             let exact_required = *name != "1";
@@ -518,19 +800,6 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     }
     let head: Vec<&str> = head.iter().map(String::as_str).collect();
     print!("{}", super::text_table(&head, &rows));
-    println!("\n{} kernels checked in {:.1?}", ks.len(), t.elapsed());
-    if failures.is_empty() {
-        println!("PASS: every documented bound holds");
-        Ok(())
-    } else {
-        for f in &failures {
-            println!("FAIL: {f}");
-        }
-        Err(CliError::Failed(format!(
-            "{} documented bound(s) broken",
-            failures.len()
-        )))
-    }
 }
 
 #[cfg(test)]
@@ -566,11 +835,33 @@ mod tests {
     #[test]
     fn fast_bound_allows_flush_only_below_min_normal() {
         let m = Metric::UlpRelBound(1e-4);
-        assert!(!breaks(m, 0.0, 0.5, 0.500_04));
-        assert!(breaks(m, 0.0, 0.5, 0.5001));
-        assert!(!breaks(m, 0.0, 0.0, 1e-40));
-        assert!(breaks(m, 0.0, -1e-45, 1e-40));
-        assert!(breaks(m, 0.0, f32::NAN, 0.5));
-        assert!(!breaks(m, 0.0, f32::NAN, f64::NAN));
+        assert!(!breaks(m, 0.0, 0.0, 0.5, 0.500_04));
+        assert!(breaks(m, 0.0, 0.0, 0.5, 0.5001));
+        assert!(!breaks(m, 0.0, 0.0, 0.0, 1e-40));
+        assert!(breaks(m, 0.0, 0.0, -1e-45, 1e-40));
+        assert!(breaks(m, 0.0, 0.0, f32::NAN, 0.5));
+        assert!(!breaks(m, 0.0, 0.0, f32::NAN, f64::NAN));
+    }
+
+    #[test]
+    fn gpu_bound_allows_any_flush_below_min_normal() {
+        let m = Metric::UlpNormal(4.0);
+        assert!(!breaks(m, 4.0, 0.0, 0.5, 0.5));
+        assert!(breaks(m, 4.5, 0.0, 0.5, 0.5));
+        assert!(!breaks(m, 1e9, 0.0, 0.0, 1e-40));
+        assert!(breaks(m, 1e9, 0.0, -1e-45, 1e-40));
+        assert!(breaks(m, 0.0, 0.0, f32::NAN, 0.5));
+        assert!(breaks(Metric::Abs(0.07), 0.0, 0.071, 0.5, 0.5));
+    }
+
+    #[test]
+    fn quantized_kernels_are_exact_and_q15_within_one_lsb() {
+        let c = lut_check((-128, 127), &[0], -128, |i, o, x| {
+            let s = Int8Sigmoid::with_output(i, o).unwrap();
+            x.iter().map(|&q| i32::from(s.lookup(q as i8))).collect()
+        });
+        assert_eq!(c.worst.0, 0, "{}", c.worst.1);
+        assert_eq!(c.sets, GRID_SCALES.len() * GRID_OUT_SCALES.len());
+        assert!(q15_check().worst.0 <= 1);
     }
 }

@@ -5,8 +5,17 @@
 //! calls to last about a millisecond; the median batch gives the time per
 //! call. Inputs are deterministic (evenly spaced on [−12, 12] for forward
 //! kernels, σ of them with pseudo-random gradients for backward), allocated
-//! once per size. The error column comes from a quick stratified sample run
-//! through the same kernel, against the `f64` oracle.
+//! once per size; quantized kernels get every input code, repeated). The
+//! error column comes from a quick stratified sample run through the same
+//! kernel, against the `f64` oracle; for quantized kernels it is the absolute
+//! error of the dequantized output against σ of the dequantized input, over
+//! every input code.
+//!
+//! GPU rows (when an adapter exists) are timed by `gpu::bench`: `iters` runs
+//! per batch (about a millisecond's worth, at least one), the median batch
+//! of `--reps`. The host round trip includes upload and readback; the
+//! device-resident row is the kernel alone, and its `% copy` is against a
+//! buffer-to-buffer copy of the same size on the same device.
 
 use super::accuracy;
 use super::kernels::{self, Kernel, Metric, Run};
@@ -79,7 +88,7 @@ struct Row {
     seconds: f64,
     melem_s: f64,
     gb_s: f64,
-    pct_copy: f64,
+    pct_copy: Option<f64>,
     err: Option<f64>,
     unit: &'static str,
 }
@@ -103,27 +112,98 @@ fn time(mut f: impl FnMut(), reps: u32) -> f64 {
     v[v.len() / 2]
 }
 
-fn measure(k: &Kernel, x: &[f32], y: &[f32], dy: &[f32], out: &mut [f32], reps: u32) -> f64 {
-    match &k.run {
+/// The inputs of one size, allocated once, and an output buffer per type.
+struct Inputs {
+    x: Vec<f32>,
+    y: Vec<f32>,
+    dy: Vec<f32>,
+    out: Vec<f32>,
+    i8: (Vec<i8>, Vec<i8>),
+    u8: (Vec<u8>, Vec<u8>),
+    i16: (Vec<i16>, Vec<i16>),
+}
+
+impl Inputs {
+    fn new(n: usize) -> Inputs {
+        let x: Vec<f32> = (0..n).map(|i| -12.0 + 24.0 * i as f32 / n as f32).collect();
+        let y = x.iter().map(|&x| reference::sigmoid(x)).collect();
+        Inputs {
+            x,
+            y,
+            dy: (0..n).map(|i| 1.0 - (i % 7) as f32 * 0.25).collect(),
+            out: vec![0.0; n],
+            i8: ((0..n).map(|i| i as u8 as i8).collect(), vec![0; n]),
+            u8: ((0..n).map(|i| i as u8).collect(), vec![0; n]),
+            i16: ((0..n).map(|i| i as u16 as i16).collect(), vec![0; n]),
+        }
+    }
+}
+
+/// The median time of one call of a `gpu::bench` timer over `n` elements:
+/// `reps` batches of enough runs to last about a millisecond.
+fn time_device(t: &kernels::Timer, n: usize, reps: u32) -> Result<f64, String> {
+    let once = t(n, 1)?.max(Duration::from_nanos(50));
+    let iters = (Duration::from_millis(1).as_nanos() / once.as_nanos()).clamp(1, 10_000) as u32;
+    let mut v = (0..reps)
+        .map(|_| Ok(t(n, iters)?.as_secs_f64() / f64::from(iters)))
+        .collect::<Result<Vec<f64>, String>>()?;
+    v.sort_by(f64::total_cmp);
+    Ok(v[v.len() / 2])
+}
+
+fn measure(k: &Kernel, d: &mut Inputs, reps: u32) -> Result<f64, String> {
+    let n = d.x.len();
+    let Inputs {
+        x,
+        y,
+        dy,
+        out,
+        i8,
+        u8,
+        i16,
+    } = d;
+    Ok(match &k.run {
         Run::Forward(f) => time(|| f(black_box(x), black_box(&mut *out)), reps),
         Run::Backward(f) => time(
             || f(black_box(y), black_box(dy), black_box(&mut *out)),
             reps,
         ),
-    }
+        Run::Int8(s, b) => time(
+            || s.apply_with(*b, black_box(&i8.0), black_box(&mut i8.1)),
+            reps,
+        ),
+        Run::Uint8(s, b) => time(
+            || s.apply_with(*b, black_box(&u8.0), black_box(&mut u8.1)),
+            reps,
+        ),
+        Run::Q15(s) => time(|| s.apply(black_box(&i16.0), black_box(&mut i16.1)), reps),
+        Run::Device { time: timer, .. } => time_device(timer, n, reps)?,
+    })
 }
 
 /// The max error of each kernel on a quick sample, in its metric's unit.
 fn quick_errors(ks: &[Kernel]) -> Vec<Option<f64>> {
     let x = accuracy::sample(64, 1 << 14);
-    let refs: Vec<&Kernel> = ks.iter().collect();
-    let stats = accuracy::sample_stats(&refs, &x);
+    let swept: Vec<&Kernel> = ks.iter().filter(|k| accuracy::swept(k)).collect();
+    let mut stats = accuracy::sample_stats(&swept, &x).into_iter();
     ks.iter()
-        .zip(stats)
-        .map(|(k, s)| match k.metric {
-            Metric::Ulp(_) => Some(s.ulp.err),
-            Metric::UlpRelBound(_) => Some(s.ulp_normal.err),
-            Metric::None => None,
+        .map(|k| {
+            if matches!(k.metric, Metric::Lsb(_)) {
+                return kernels::quant_abs(k);
+            }
+            if !accuracy::swept(k) {
+                return None;
+            }
+            let s = stats.next().expect("one stats per swept kernel");
+            if s.failed.is_some() {
+                return Some(f64::NAN);
+            }
+            match k.metric {
+                Metric::Ulp(_) => Some(s.ulp.err),
+                Metric::UlpRelBound(_) | Metric::UlpNormal(_) => Some(s.ulp_normal.err),
+                Metric::Abs(_) => Some(s.abs.err),
+                Metric::Lsb(_) | Metric::None => None,
+            }
         })
         .collect()
 }
@@ -141,56 +221,88 @@ pub fn run(args: &Args) -> Result<(), CliError> {
 }
 
 fn run_in_pool(args: &Args) -> Result<(), CliError> {
-    let ks = kernels::filtered(args.filter.as_deref());
+    let reg = kernels::registry(args.filter.as_deref(), true);
+    let ks = reg.kernels;
+    let mut absent = reg.absent;
     if ks.is_empty() {
         return Err(CliError::Usage(
             "no kernel matches --filter; run `bench` without it for the list".into(),
         ));
     }
     let errs = quick_errors(&ks);
-    let copy_baseline = kernels::all()
-        .into_iter()
-        .find(|k| k.backend == "copy_from_slice")
-        .expect("the copy baseline is always registered");
+    let copy_baseline = kernels::host_copy();
+    // The device copy, measured first at each size, is the baseline of the
+    // device-resident rows.
+    let device_copy = ks.iter().position(|k| k.on_device() && k.name == "copy");
+    let mut order: Vec<usize> = device_copy.into_iter().collect();
+    order.extend((0..ks.len()).filter(|&i| Some(i) != device_copy));
     let pb = Progress::new((ks.len() * args.sizes.len()) as u64, "measurements");
     let mut rows = Vec::new();
     for &n in &args.sizes {
-        let x: Vec<f32> = (0..n).map(|i| -12.0 + 24.0 * i as f32 / n as f32).collect();
-        let y: Vec<f32> = x.iter().map(|&x| reference::sigmoid(x)).collect();
-        let dy: Vec<f32> = (0..n).map(|i| 1.0 - (i % 7) as f32 * 0.25).collect();
-        let mut out = vec![0.0f32; n];
-        let copy_s = measure(&copy_baseline, &x, &y, &dy, &mut out, args.reps);
+        let mut d = Inputs::new(n);
+        let copy_s = measure(&copy_baseline, &mut d, args.reps).map_err(CliError::Failed)?;
         let copy_gb_s = (8 * n) as f64 / copy_s / 1e9;
-        for (k, err) in ks.iter().zip(&errs) {
+        let mut device_gb_s = None;
+        let mut sized = Vec::new();
+        for &i in &order {
+            let (k, err) = (&ks[i], errs[i]);
             pb.set_message(format!("{} {} {}", k.name, k.backend, size_label(n)));
             let s = if k.backend == copy_baseline.backend {
                 copy_s
             } else {
-                measure(k, &x, &y, &dy, &mut out, args.reps)
+                match measure(k, &mut d, args.reps) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        absent.push(format!("{} {} at {}: {e}", k.name, k.tier, size_label(n)));
+                        pb.inc(1);
+                        continue;
+                    }
+                }
             };
             let gb_s = (k.bytes_per_elem() * n) as f64 / s / 1e9;
-            rows.push(Row {
-                kernel: k.name,
-                tier: k.tier,
-                backend: k.backend.clone(),
-                size: n,
-                seconds: s,
-                melem_s: n as f64 / s / 1e6,
-                gb_s,
-                pct_copy: 100.0 * gb_s / copy_gb_s,
-                err: *err,
-                unit: k.metric.unit(),
-            });
+            if Some(i) == device_copy {
+                device_gb_s = Some(gb_s);
+            }
+            let pct_copy = if k.on_device() {
+                device_gb_s.map(|c| 100.0 * gb_s / c)
+            } else {
+                Some(100.0 * gb_s / copy_gb_s)
+            };
+            sized.push((
+                i,
+                Row {
+                    kernel: k.name,
+                    tier: k.tier,
+                    backend: k.backend.clone(),
+                    size: n,
+                    seconds: s,
+                    melem_s: n as f64 / s / 1e6,
+                    gb_s,
+                    pct_copy,
+                    err,
+                    unit: k.metric.unit(),
+                },
+            ));
             pb.inc(1);
         }
+        // Back into table order.
+        sized.sort_by_key(|r| r.0);
+        rows.extend(sized.into_iter().map(|r| r.1));
     }
     pb.finish();
     print_table(&rows, args.markdown);
-    for line in kernels::absent() {
+    if ks
+        .iter()
+        .any(|k| k.on_device() && k.backend.contains("software device"))
+    {
+        println!("GPU rows ran on a software device (CPU emulation): their numbers mean little about GPUs.");
+    }
+    for line in &absent {
         println!("absent: {line}");
     }
     if let Some(path) = &args.json {
-        super::npy::write_atomic(path, json(&rows).as_bytes()).map_err(CliError::Failed)?;
+        super::npy::write_atomic(path, json(&rows, &absent).as_bytes())
+            .map_err(CliError::Failed)?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())
@@ -198,6 +310,7 @@ fn run_in_pool(args: &Args) -> Result<(), CliError> {
 
 fn err_cell(r: &Row) -> String {
     match r.err {
+        Some(e) if r.unit == "abs" => format!("{e:.2e} {}", r.unit),
         Some(e) if e.is_finite() && e >= 1e4 => format!("{e:.2e} {}", r.unit),
         Some(e) => format!("{e:.2} {}", r.unit),
         None => "-".into(),
@@ -225,7 +338,7 @@ fn print_table(rows: &[Row], markdown: bool) {
                 size_label(r.size),
                 format!("{:.0}", r.melem_s),
                 format!("{:.2}", r.gb_s),
-                format!("{:.0}%", r.pct_copy),
+                r.pct_copy.map_or("-".into(), |p| format!("{p:.0}%")),
                 err_cell(r),
             ]
         })
@@ -240,7 +353,7 @@ fn print_table(rows: &[Row], markdown: bool) {
         print!("{}", text_table(&head, &body));
     }
     println!(
-        "GB/s counts bytes read + written (8/elem forward, 12 backward); % copy is against copy_from_slice at the same size; errors from a quick stratified sample (`accuracy` for the full sweep)."
+        "GB/s counts bytes read + written per element (f32: 8 forward, 12 backward; int8/uint8: 2; int16: 4); % copy is against copy_from_slice at the same size (GPU rows: against a device buffer copy); errors from a quick stratified sample (`accuracy` for the full sweep); abs errors of quantized kernels are dequantized output vs σ of the dequantized input, over every input code."
     );
 }
 
@@ -266,7 +379,7 @@ fn json_num(v: f64) -> String {
     }
 }
 
-fn json(rows: &[Row]) -> String {
+fn json(rows: &[Row], absent: &[String]) -> String {
     let items: Vec<String> = rows
         .iter()
         .map(|r| {
@@ -279,7 +392,7 @@ fn json(rows: &[Row]) -> String {
                 json_num(r.seconds),
                 json_num(r.melem_s),
                 json_num(r.gb_s),
-                json_num(r.pct_copy),
+                r.pct_copy.map_or("null".into(), json_num),
                 r.err.map_or("null".into(), json_num),
                 json_str(r.unit),
             )
@@ -289,7 +402,7 @@ fn json(rows: &[Row]) -> String {
         "{{\n  \"threads\": {},\n  \"best_simd\": {},\n  \"absent\": [{}],\n  \"results\": [\n{}\n  ]\n}}\n",
         rayon::current_num_threads(),
         json_str(&sigmoid_kernels::Backend::best_simd().isa()),
-        kernels::absent()
+        absent
             .iter()
             .map(|s| json_str(s))
             .collect::<Vec<_>>()

@@ -1,42 +1,44 @@
 //! The kernel registry: every kernel `bench`, `accuracy` and `plot` know, one
-//! [`Kernel`] entry each, built by [`all`].
+//! [`Kernel`] entry each, built by [`registry`].
 //!
-//! To add a kernel, push one entry in [`all`]: its name, tier, backend label,
-//! a [`Run`] and the [`Metric`] its error is measured in (which also carries
-//! its documented bound, checked by `accuracy`). Kernels that need something
-//! this machine lacks are left out of the list and explained by a line from
-//! [`absent`] (printed under the `bench` table and in its JSON). The `apply`
-//! subcommand has its own table (in `apply.rs`) because it works on whole
-//! `.npy` arrays with per-kernel parameters.
+//! To add a kernel, push one entry in [`registry`]: its name, tier, backend
+//! label, a [`Run`] and the [`Metric`] its error is measured in (which also
+//! carries its documented bound, checked by `accuracy`). Kernels that need
+//! something this machine lacks are left out of the list and explained by a
+//! line in [`Registry::absent`] (printed under the `bench` table and in its
+//! JSON). The `apply` subcommand has its own table (in `apply.rs`) because
+//! it works on whole `.npy` arrays with per-kernel parameters.
 //!
-//! # Hooking in the kernels still to come
+//! | kernels | [`Run`] | [`Metric`] |
+//! |---|---|---|
+//! | exact, fast, naive, reference | `Forward` | `Ulp`, `UlpRelBound` |
+//! | backward (from the saved `y`) | `Backward` | `Ulp` |
+//! | hard, hard-affine, PLAN | `Forward` | `Abs` |
+//! | int8, uint8, q15 | `Int8`, `Uint8`, `Q15` | `Lsb` |
+//! | GPU round trip, device-resident, device copy | `Device` | `UlpNormal`, `None` |
+//! | memory copies | `Forward` | `None` |
 //!
-//! - **hard / hard-affine / PLAN** (`f32 → f32`): one [`Run::Forward`] entry
-//!   each; they need a `Metric::Abs(Option<f64>)` variant (unit `abs`), its
-//!   arm in `accuracy::breaks` (`abs > bound`), in `bench::quick_errors`
-//!   (`s.abs.err`) and an abs-error panel in `plot::errors` (ULPs are
-//!   meaningless for piecewise-linear forms). Their backward, if any, is a
-//!   [`Run::Backward`] taking `x` instead of `y`.
-//! - **GPU** (host round trip): a [`Run::Forward`] entry whose closure owns
-//!   the GPU context (`Arc`) and calls its forward; if no adapter exists,
-//!   no entry and one line in [`absent`] with the reason. Device-resident
-//!   timing needs a `Run` variant that prepares buffers for `n` elements and
-//!   returns a closure dispatching once (timed by `bench::measure`, skipped
-//!   by `accuracy`, whose numbers come from the round-trip entry).
-//! - **int8 / uint8 / q15**: a `Run` variant per storage type holding the
-//!   kernel and its quantization parameters, with arms in
-//!   [`Kernel::bytes_per_elem`] (2 or 4 bytes), `bench::measure` (inputs
-//!   quantized once per size), `plot::forward` (dequantized curve) and a
-//!   quantized sweep in `accuracy` (all inputs × a parameter grid, LSB
-//!   errors, a `Metric::Lsb(bound)` variant).
+//! The GPU context is created only when a GPU entry could pass the filter
+//! (see [`registry`]), so `--filter exact` never waits for a device.
 
 use rayon::prelude::*;
+#[cfg(feature = "gpu")]
+use sigmoid_kernels::gpu::{self, GpuContext};
+use sigmoid_kernels::quant::{Int8Sigmoid, Q15Sigmoid, QuantParams, Uint8Sigmoid};
 use sigmoid_kernels::{reference, Backend};
+#[cfg(feature = "gpu")]
+use std::sync::Arc;
+use std::time::Duration;
 
 /// An elementwise kernel `y = f(x)`.
 pub type Unary = Box<dyn Fn(&[f32], &mut [f32]) + Send + Sync>;
 /// A gradient kernel `dx = f(y, dy)`.
 pub type Binary = Box<dyn Fn(&[f32], &[f32], &mut [f32]) + Send + Sync>;
+/// A fallible `y = f(x)` (a device call).
+pub type TryUnary = Box<dyn Fn(&[f32], &mut [f32]) -> Result<(), String> + Send + Sync>;
+/// `(n, iters)` → the wall time of `iters` runs over `n` elements, after one
+/// untimed warm-up (the `gpu::bench` convention).
+pub type Timer = Box<dyn Fn(usize, u32) -> Result<Duration, String> + Send + Sync>;
 
 /// How to call a kernel.
 pub enum Run {
@@ -45,6 +47,24 @@ pub enum Run {
     Forward(Unary),
     /// `dx[i] = dy[i]·y[i]·(1 − y[i])` from the saved forward output `y`.
     Backward(Binary),
+    /// σ on affine-quantized `i8` through `apply_with` on a backend (bench
+    /// inputs: every code, repeated).
+    Int8(Int8Sigmoid, Backend),
+    /// σ on affine-quantized `u8`, likewise.
+    Uint8(Uint8Sigmoid, Backend),
+    /// σ from `i16` Qm.n to Q0.15.
+    Q15(Q15Sigmoid),
+    /// A GPU operation (built with the `gpu` feature only): `bench` times it
+    /// with `time`; `accuracy` and `plot`
+    /// call `check` (the host round trip), absent for device-resident runs
+    /// whose values the round-trip entry already checks.
+    #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
+    Device {
+        /// The host forward, for the accuracy sweep.
+        check: Option<TryUnary>,
+        /// The timing loop.
+        time: Timer,
+    },
 }
 
 /// The error unit of a kernel and its documented bound (if it has one).
@@ -55,16 +75,28 @@ pub enum Metric {
     /// Shown in ULPs; the documented bound is this relative error wherever
     /// σ ≥ 2^−126 (smaller results may be flushed towards 0).
     UlpRelBound(f64),
+    /// This many ULPs wherever σ ≥ 2^−126; smaller results may be anything
+    /// in [0, 2^−126] (a GPU may flush subnormals).
+    #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
+    UlpNormal(f64),
+    /// Absolute error against σ (piecewise-linear forms), with its bound.
+    Abs(f64),
+    /// Quantized: at most this many output codes (LSBs) from the correctly
+    /// rounded result, checked exhaustively by `accuracy`; `bench` shows the
+    /// absolute error of the dequantized output against σ of the
+    /// dequantized input.
+    Lsb(f64),
     /// Not an approximation of σ (a memory baseline): no error.
     None,
 }
 
 impl Metric {
-    /// The unit the error is shown in.
+    /// The unit the error is shown in (`bench` column, `accuracy` sweep).
     pub fn unit(self) -> &'static str {
         match self {
             Metric::Ulp(_) => "ULP",
-            Metric::UlpRelBound(_) => "ULP where σ ≥ 2^-126",
+            Metric::UlpRelBound(_) | Metric::UlpNormal(_) => "ULP where σ ≥ 2^-126",
+            Metric::Abs(_) | Metric::Lsb(_) => "abs",
             Metric::None => "-",
         }
     }
@@ -80,6 +112,9 @@ pub struct Kernel {
     pub backend: String,
     /// Whether `plot` draws it: one entry per tier (the best SIMD backend).
     pub representative: bool,
+    /// Whether its outputs never decrease as x grows (checked by `accuracy`;
+    /// PLAN is documented not to be, the GPU forward does not promise it).
+    pub monotone: bool,
     /// The function.
     pub run: Run,
     /// Its error unit and documented bound.
@@ -95,11 +130,32 @@ impl Kernel {
     /// Bytes read and written per element (for GB/s).
     pub fn bytes_per_elem(&self) -> usize {
         match self.run {
-            Run::Forward(_) => 8,
+            Run::Forward(_) | Run::Device { .. } => 8,
             Run::Backward(_) => 12,
+            Run::Int8(..) | Run::Uint8(..) => 2,
+            Run::Q15(_) => 4,
         }
     }
+
+    /// Whether it runs on the GPU.
+    pub fn on_device(&self) -> bool {
+        matches!(self.run, Run::Device { .. })
+    }
 }
+
+/// Bench and plot parameters of the 8-bit kernels: TFLite-style input scale
+/// 20/255 (inputs on about [−10, 10]) and the default output 1/256.
+pub const INT8_INPUT: QuantParams = QuantParams::new(20.0 / 255.0, 0);
+/// As [`INT8_INPUT`], for `u8` codes centred on 128.
+pub const UINT8_INPUT: QuantParams = QuantParams::new(20.0 / 255.0, 128);
+/// Fraction bits of the bench's `q15` input: Q3.12, like TFLite's int16.
+pub const Q15_FRAC_BITS: u32 = 12;
+
+/// Documented max absolute errors against σ (`src/lib.rs`) plus a margin of
+/// 5·10^−4: hard 0.0692, hard-affine 0.0759 (ONNX defaults), PLAN 0.0189.
+const HARD_ABS: f64 = 0.0692 + 5e-4;
+const HARD_AFFINE_ABS: f64 = 0.0759 + 5e-4;
+const PLAN_ABS: f64 = 0.0189 + 5e-4;
 
 /// `name [isa]`, or just the name when they are the same.
 fn backend_label(b: Backend) -> String {
@@ -111,100 +167,399 @@ fn backend_label(b: Backend) -> String {
     }
 }
 
-/// Every kernel available on this machine, in table order. Call it inside
-/// the rayon pool the kernels will run in (the labels name its threads).
-pub fn all() -> Vec<Kernel> {
-    let mut k = vec![
-        Kernel {
-            name: "reference",
-            tier: "oracle",
-            backend: "scalar f64 (libm)".into(),
-            representative: false,
-            run: Run::Forward(Box::new(|x, y| {
-                for (y, &x) in y.iter_mut().zip(x) {
-                    *y = reference::sigmoid(x);
-                }
-            })),
-            metric: Metric::Ulp(None),
-        },
-        Kernel {
-            name: "naive",
-            tier: "naive",
-            backend: "scalar f32 loop".into(),
-            representative: true,
-            run: Run::Forward(Box::new(|x, y| {
-                for (y, &x) in y.iter_mut().zip(x) {
-                    *y = 1.0 / (1.0 + (-x).exp());
-                }
-            })),
-            metric: Metric::Ulp(None),
-        },
-    ];
-    let best = Backend::best_simd();
-    for b in Backend::available() {
-        let label = backend_label(b);
-        let representative = b == best;
-        k.push(Kernel {
-            name: "sigmoid",
-            tier: "exact",
-            backend: label.clone(),
-            representative,
-            run: Run::Forward(Box::new(move |x, y| b.sigmoid(x, y))),
-            metric: Metric::Ulp(Some(1.0)),
-        });
-        k.push(Kernel {
-            name: "sigmoid_fast",
-            tier: "fast",
-            backend: label.clone(),
-            representative,
-            run: Run::Forward(Box::new(move |x, y| b.sigmoid_fast(x, y))),
-            metric: Metric::UlpRelBound(1e-4),
-        });
-        k.push(Kernel {
-            name: "sigmoid_backward",
-            tier: "backward",
-            backend: label,
-            representative,
-            run: Run::Backward(Box::new(move |y, dy, dx| b.sigmoid_backward(y, dy, dx))),
-            metric: Metric::Ulp(Some(2.0)),
-        });
+/// `1/256` for the default output scale, else the number.
+fn scale_label(s: f32) -> String {
+    if s == 1.0 / 256.0 {
+        "1/256".into()
+    } else if s == 20.0 / 255.0 {
+        "20/255".into()
+    } else {
+        format!("{s}")
     }
-    k.push(Kernel {
+}
+
+/// `in S@Z, out S@Z` for a quantized kernel's backend column.
+fn quant_label(input: QuantParams, output: QuantParams) -> String {
+    format!(
+        "in {}@{}, out {}@{}",
+        scale_label(input.scale),
+        input.zero_point,
+        scale_label(output.scale),
+        output.zero_point
+    )
+}
+
+/// The kernels and why some are missing.
+pub struct Registry {
+    /// The kernels, in table order.
+    pub kernels: Vec<Kernel>,
+    /// One line per kernel this build knows but this machine cannot run.
+    pub absent: Vec<String>,
+}
+
+/// `name tier` of every GPU entry, to decide before creating a context
+/// whether the filter could keep one.
+const GPU_HEADS: [&str; 3] = [
+    "sigmoid_gpu round-trip wgpu",
+    "sigmoid_gpu resident wgpu",
+    "copy baseline (device) wgpu",
+];
+
+/// The kernels whose [`Kernel::label`] contains `filter` (all if `None`),
+/// GPU entries included when `gpu` is set. Call it inside the rayon pool the
+/// kernels will run in (the labels name its threads).
+///
+/// The GPU context is created only if a GPU entry could match: `filter` is
+/// part of a GPU entry's `name tier wgpu`, or it matches no CPU kernel (it
+/// may name the adapter). Without an adapter, [`Registry::absent`] says why.
+pub fn registry(filter: Option<&str>, gpu: bool) -> Registry {
+    let keep = |k: &Kernel| filter.is_none_or(|f| k.label().contains(f));
+    let mut kernels: Vec<Kernel> = cpu_kernels().into_iter().filter(keep).collect();
+    let mut absent: Vec<String> = Backend::ALL
+        .into_iter()
+        .filter(|b| !b.is_available())
+        .map(|b| format!("{}: not available on this CPU", b.name()))
+        .collect();
+    let wanted =
+        filter.is_none_or(|f| kernels.is_empty() || GPU_HEADS.iter().any(|h| h.contains(f)));
+    if gpu && wanted {
+        match gpu_kernels() {
+            Ok(k) => kernels.extend(k.into_iter().filter(keep)),
+            Err(e) => absent.push(format!("gpu: {e}")),
+        }
+    }
+    Registry { kernels, absent }
+}
+
+/// The `copy_from_slice` baseline every `bench` row is compared with.
+pub fn host_copy() -> Kernel {
+    Kernel {
         name: "copy",
         tier: "baseline",
         backend: "copy_from_slice".into(),
         representative: false,
+        monotone: true,
         run: Run::Forward(Box::new(|x, y| y.copy_from_slice(x))),
         metric: Metric::None,
-    });
+    }
+}
+
+/// A monotone `f32 → f32` kernel entry.
+fn forward(
+    name: &'static str,
+    tier: &'static str,
+    backend: String,
+    representative: bool,
+    f: Unary,
+    metric: Metric,
+) -> Kernel {
+    Kernel {
+        name,
+        tier,
+        backend,
+        representative,
+        monotone: true,
+        run: Run::Forward(f),
+        metric,
+    }
+}
+
+fn cpu_kernels() -> Vec<Kernel> {
+    let mut k = vec![
+        forward(
+            "reference",
+            "oracle",
+            "scalar f64 (libm)".into(),
+            false,
+            Box::new(|x, y| {
+                for (y, &x) in y.iter_mut().zip(x) {
+                    *y = reference::sigmoid(x);
+                }
+            }),
+            Metric::Ulp(None),
+        ),
+        forward(
+            "naive",
+            "naive",
+            "scalar f32 loop".into(),
+            true,
+            Box::new(|x, y| {
+                for (y, &x) in y.iter_mut().zip(x) {
+                    *y = 1.0 / (1.0 + (-x).exp());
+                }
+            }),
+            Metric::Ulp(None),
+        ),
+    ];
+    let best = Backend::best_simd();
+    let (alpha, beta) = (
+        sigmoid_kernels::HARD_SIGMOID_ALPHA,
+        sigmoid_kernels::HARD_SIGMOID_BETA,
+    );
+    for b in Backend::available() {
+        let label = backend_label(b);
+        let rep = b == best;
+        k.push(forward(
+            "sigmoid",
+            "exact",
+            label.clone(),
+            rep,
+            Box::new(move |x, y| b.sigmoid(x, y)),
+            Metric::Ulp(Some(1.0)),
+        ));
+        k.push(forward(
+            "sigmoid_fast",
+            "fast",
+            label.clone(),
+            rep,
+            Box::new(move |x, y| b.sigmoid_fast(x, y)),
+            Metric::UlpRelBound(1e-4),
+        ));
+        k.push(Kernel {
+            name: "sigmoid_backward",
+            tier: "backward",
+            backend: label.clone(),
+            representative: rep,
+            monotone: true,
+            run: Run::Backward(Box::new(move |y, dy, dx| b.sigmoid_backward(y, dy, dx))),
+            metric: Metric::Ulp(Some(2.0)),
+        });
+        k.push(forward(
+            "hard_sigmoid",
+            "hard (PyTorch)",
+            label.clone(),
+            rep,
+            Box::new(move |x, y| b.hard_sigmoid(x, y)),
+            Metric::Abs(HARD_ABS),
+        ));
+        k.push(forward(
+            "hard_sigmoid_affine",
+            "hard-affine (0.2x+0.5)",
+            label.clone(),
+            rep,
+            Box::new(move |x, y| b.hard_sigmoid_affine(alpha, beta, x, y)),
+            Metric::Abs(HARD_AFFINE_ABS),
+        ));
+        k.push(Kernel {
+            monotone: false,
+            ..forward(
+                "plan_sigmoid",
+                "PLAN",
+                label,
+                rep,
+                Box::new(move |x, y| b.plan_sigmoid(x, y)),
+                Metric::Abs(PLAN_ABS),
+            )
+        });
+    }
+    let int8 = Int8Sigmoid::new(INT8_INPUT).expect("valid bench parameters");
+    let uint8 = Uint8Sigmoid::new(UINT8_INPUT).expect("valid bench parameters");
+    // `Portable` runs the same scalar lookup loop as `Scalar`: not repeated.
+    for b in Backend::available()
+        .into_iter()
+        .filter(|&b| b != Backend::Portable)
+    {
+        let rep = b == best;
+        k.push(Kernel {
+            name: "int8_sigmoid",
+            tier: "quantized",
+            backend: format!(
+                "{}, {}",
+                backend_label(b),
+                quant_label(int8.input(), int8.output())
+            ),
+            representative: rep,
+            monotone: true,
+            run: Run::Int8(int8.clone(), b),
+            metric: Metric::Lsb(0.0),
+        });
+        k.push(Kernel {
+            name: "uint8_sigmoid",
+            tier: "quantized",
+            backend: format!(
+                "{}, {}",
+                backend_label(b),
+                quant_label(uint8.input(), uint8.output())
+            ),
+            representative: rep,
+            monotone: true,
+            run: Run::Uint8(uint8.clone(), b),
+            metric: Metric::Lsb(0.0),
+        });
+    }
     k.push(Kernel {
-        name: "copy",
-        tier: "baseline",
-        backend: format!("rayon x{} threads", rayon::current_num_threads()),
-        representative: false,
-        run: Run::Forward(Box::new(|x, y| {
+        name: "q15_sigmoid",
+        tier: "quantized",
+        backend: format!("scalar integer-only, i16 Q3.{Q15_FRAC_BITS} -> Q0.15"),
+        representative: true,
+        monotone: true,
+        run: Run::Q15(Q15Sigmoid::new(Q15_FRAC_BITS).expect("n <= 15")),
+        metric: Metric::Lsb(1.0),
+    });
+    k.push(host_copy());
+    k.push(forward(
+        "copy",
+        "baseline",
+        format!("rayon x{} threads", rayon::current_num_threads()),
+        false,
+        Box::new(|x, y| {
             y.par_chunks_mut(sigmoid_kernels::cpu::PAR_CHUNK)
                 .zip(x.par_chunks(sigmoid_kernels::cpu::PAR_CHUNK))
                 .for_each(|(y, x)| y.copy_from_slice(x));
-        })),
-        metric: Metric::None,
-    });
+        }),
+        Metric::None,
+    ));
     k
 }
 
-/// One line per kernel this build knows but this machine cannot run.
-pub fn absent() -> Vec<String> {
-    Backend::ALL
-        .into_iter()
-        .filter(|b| !b.is_available())
-        .map(|b| format!("{}: not available on this CPU", b.name()))
-        .collect()
+/// A ramp over [−16, 16], the inputs of the GPU round-trip timing.
+#[cfg(feature = "gpu")]
+fn ramp(n: usize) -> Vec<f32> {
+    (0..n).map(|i| -16.0 + 32.0 * i as f32 / n as f32).collect()
 }
 
-/// The kernels whose [`Kernel::label`] contains `filter` (all if `None`).
-pub fn filtered(filter: Option<&str>) -> Vec<Kernel> {
-    all()
-        .into_iter()
-        .filter(|k| filter.is_none_or(|f| k.label().contains(f)))
-        .collect()
+/// Without the `gpu` feature: why there are no GPU rows.
+#[cfg(not(feature = "gpu"))]
+fn gpu_kernels() -> Result<Vec<Kernel>, String> {
+    Err("this build has no GPU support (the `gpu` feature is off)".into())
+}
+
+/// The GPU entries on a new context, or why there is none.
+#[cfg(feature = "gpu")]
+fn gpu_kernels() -> Result<Vec<Kernel>, String> {
+    let ctx = Arc::new(GpuContext::new().map_err(|e| e.to_string())?);
+    let label = format!("wgpu {}", gpu::bench::label(&ctx));
+    let err = |e: gpu::GpuError| e.to_string();
+    let (c1, c2, c3, c4) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx);
+    Ok(vec![
+        Kernel {
+            name: "sigmoid_gpu",
+            tier: "round-trip",
+            backend: label.clone(),
+            representative: false,
+            // Within 4 ULP of σ, but not promised to be monotone.
+            monotone: false,
+            run: Run::Device {
+                check: Some(Box::new(move |x, y| c1.sigmoid_into(x, y).map_err(err))),
+                time: Box::new(move |n, iters| {
+                    gpu::bench::round_trip(&c2, &ramp(n), iters).map_err(err)
+                }),
+            },
+            metric: Metric::UlpNormal(gpu::FORWARD_ULP),
+        },
+        Kernel {
+            name: "sigmoid_gpu",
+            tier: "resident",
+            backend: label.clone(),
+            representative: false,
+            monotone: true,
+            run: Run::Device {
+                check: None,
+                time: Box::new(move |n, iters| {
+                    gpu::bench::resident(&c3, n as u64, iters).map_err(err)
+                }),
+            },
+            metric: Metric::None,
+        },
+        Kernel {
+            name: "copy",
+            tier: "baseline (device)",
+            backend: label,
+            representative: false,
+            monotone: true,
+            run: Run::Device {
+                check: None,
+                time: Box::new(move |n, iters| gpu::bench::copy(&c4, n as u64, iters).map_err(err)),
+            },
+            metric: Metric::None,
+        },
+    ])
+}
+
+/// The nearest code of `x` for `p`, clamped to `min..=max` (NaN → the zero
+/// point).
+fn quantize(x: f32, p: QuantParams, (min, max): (i32, i32)) -> i32 {
+    let q = (f64::from(x) / f64::from(p.scale)).round();
+    let q = if q.is_nan() { 0.0 } else { q };
+    (q + f64::from(p.zero_point)).clamp(f64::from(min), f64::from(max)) as i32
+}
+
+/// `scale · (q − zero_point)`.
+fn dequantize(q: i32, p: QuantParams) -> f64 {
+    f64::from(p.scale) * f64::from(q - p.zero_point)
+}
+
+impl Kernel {
+    /// For a quantized kernel: each `x` quantized to the nearest input code
+    /// (clamped to the type), run through the kernel, and both sides
+    /// dequantized: `(input, output)` as real values. `None` for the others.
+    pub fn dequantized(&self, x: &[f32]) -> Option<Vec<(f64, f64)>> {
+        match &self.run {
+            Run::Int8(s, b) => {
+                let (i, o) = (s.input(), s.output());
+                let q: Vec<i8> = x
+                    .iter()
+                    .map(|&x| quantize(x, i, (-128, 127)) as i8)
+                    .collect();
+                let mut y = vec![0i8; q.len()];
+                s.apply_with(*b, &q, &mut y);
+                Some(
+                    q.iter()
+                        .zip(&y)
+                        .map(|(&q, &y)| (dequantize(q.into(), i), dequantize(y.into(), o)))
+                        .collect(),
+                )
+            }
+            Run::Uint8(s, b) => {
+                let (i, o) = (s.input(), s.output());
+                let q: Vec<u8> = x.iter().map(|&x| quantize(x, i, (0, 255)) as u8).collect();
+                let mut y = vec![0u8; q.len()];
+                s.apply_with(*b, &q, &mut y);
+                Some(
+                    q.iter()
+                        .zip(&y)
+                        .map(|(&q, &y)| (dequantize(q.into(), i), dequantize(y.into(), o)))
+                        .collect(),
+                )
+            }
+            Run::Q15(s) => {
+                let i = QuantParams::new(1.0 / (1u32 << s.frac_bits()) as f32, 0);
+                let q: Vec<i16> = x
+                    .iter()
+                    .map(|&x| quantize(x, i, (-32768, 32767)) as i16)
+                    .collect();
+                let mut y = vec![0i16; q.len()];
+                s.apply(&q, &mut y);
+                Some(
+                    q.iter()
+                        .zip(&y)
+                        .map(|(&q, &y)| (dequantize(q.into(), i), f64::from(y) / 32768.0))
+                        .collect(),
+                )
+            }
+            Run::Forward(_) | Run::Backward(_) | Run::Device { .. } => None,
+        }
+    }
+}
+
+/// Max |dequantized output − σ(dequantized input)| of a quantized kernel
+/// over every input code (`None` for other kernels).
+pub fn quant_abs(k: &Kernel) -> Option<f64> {
+    let x: Vec<f32> = match &k.run {
+        Run::Int8(s, _) => (-128..=127)
+            .map(|q| dequantize(q, s.input()) as f32)
+            .collect(),
+        Run::Uint8(s, _) => (0..=255).map(|q| dequantize(q, s.input()) as f32).collect(),
+        Run::Q15(s) => (-32768..=32767)
+            .map(|q| q as f32 / (1u32 << s.frac_bits()) as f32)
+            .collect(),
+        Run::Forward(_) | Run::Backward(_) | Run::Device { .. } => return None,
+    };
+    let pairs = k.dequantized(&x)?;
+    Some(
+        pairs
+            .into_iter()
+            .map(|(x, y)| (y - reference::sigmoid_f64(x)).abs())
+            .fold(0.0, f64::max),
+    )
 }

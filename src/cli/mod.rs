@@ -41,16 +41,23 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Time every kernel (reference, naive loop, exact and fast tiers per CPU
-    /// backend, parallel, backward, memory-copy baselines) at each size and
-    /// print Melem/s, GB/s, % of copy bandwidth and the max error vs σ.
+    /// backend, parallel, backward, hard/hard-affine/PLAN, int8/uint8/q15,
+    /// GPU round trip and device-resident when an adapter exists,
+    /// memory-copy baselines) at each size and print Melem/s, GB/s, % of
+    /// copy bandwidth and the max error vs σ.
     Bench(bench::Args),
     /// Sweep f32 inputs through every float kernel: max ULP, abs and rel
     /// error with where they occur, outputs outside [0, 1], monotonicity,
-    /// special values. Exits with status 1 if a documented bound is broken
-    /// (exact <= 1 ULP, fast rel <= 1e-4 where σ >= 2^-126, backward <= 2 ULP).
+    /// special values; check the quantized kernels exhaustively over a
+    /// parameter grid in output LSBs. Exits with status 1 if a documented
+    /// bound is broken (exact <= 1 ULP, fast rel <= 1e-4 where σ >= 2^-126,
+    /// backward <= 2 ULP, hard/hard-affine/PLAN abs <= 0.0697/0.0764/0.0194,
+    /// GPU forward <= 4 ULP, int8/uint8 0 LSB, q15 <= 1 LSB).
     Accuracy(accuracy::Args),
-    /// Write an SVG: σ and its approximations on [-8, 8], each kernel's error
-    /// in ULPs over [-105, 25], optionally the backward curves.
+    /// Write an SVG: σ and its approximations on [-8, 8] (quantized kernels
+    /// dequantized), the float tiers' error in ULPs over [-105, 25], the
+    /// hard/PLAN/quantized kernels' absolute error over [-12, 12],
+    /// optionally the backward curves.
     Plot(plot::Args),
     /// Run a kernel over a NumPy .npy array (float32, int8, uint8, int16;
     /// little-endian, C order, any shape) and write the result as .npy.
@@ -79,15 +86,21 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // One line, even for multi-line messages from wgpu.
         Err(CliError::Usage(msg)) => {
-            eprintln!("sigmoid-kernels: error: {msg}");
+            eprintln!("sigmoid-kernels: error: {}", one_line(&msg));
             ExitCode::from(2)
         }
         Err(CliError::Failed(msg)) => {
-            eprintln!("sigmoid-kernels: error: {msg}");
+            eprintln!("sigmoid-kernels: error: {}", one_line(&msg));
             ExitCode::FAILURE
         }
     }
+}
+
+/// `msg` with its lines joined by spaces.
+fn one_line(msg: &str) -> String {
+    msg.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A progress bar on stderr that appears once the work has run for a second,
