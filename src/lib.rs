@@ -78,7 +78,7 @@ pub use cpu::{parallel_threshold, set_parallel_threshold, Backend};
 /// all rayon threads from [`parallel_threshold`] elements up (threads do not
 /// pay below that: see the README's measurements).
 ///
-/// Special values: NaN → NaN (payload kept, quieted), +∞ → 1, −∞ → +0,
+/// Special values: NaN → NaN, +∞ → 1, −∞ → +0,
 /// ±0 → 0.5; every output is in [0, 1]; monotone non-decreasing in `x`.
 /// Results below 2^−126 are subnormal, not flushed: σ(x) > 0 down to
 /// x ≈ −103.97.

@@ -76,13 +76,14 @@ impl Lanes for Avx2 {
     }
     #[inline(always)]
     fn min(self, o: Self) -> Self {
-        // SAFETY: AVX is enabled in every caller.
-        Avx2(unsafe { _mm256_min_ps(self.0, o.0) })
+        // SAFETY: AVX is enabled in every caller. minps returns its second
+        // operand if either is NaN, so a NaN in `self` propagates.
+        Avx2(unsafe { _mm256_min_ps(o.0, self.0) })
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {
-        // SAFETY: AVX is enabled in every caller.
-        Avx2(unsafe { _mm256_max_ps(self.0, o.0) })
+        // SAFETY: AVX is enabled in every caller; NaN as for `min`.
+        Avx2(unsafe { _mm256_max_ps(o.0, self.0) })
     }
     #[inline(always)]
     fn floor(self) -> Self {

@@ -39,9 +39,10 @@ pub(crate) trait Lanes:
     fn mul_add(self, b: Self, c: Self) -> Self;
     /// `c − self·b` with a single rounding on every backend.
     fn mul_sub_exact(self, b: Self, c: Self) -> Self;
-    /// `min`/`max` with unspecified NaN behaviour (kernels fix NaN lanes last).
+    /// Lane-wise minimum; a NaN in `self` propagates (`o` must not be NaN).
+    /// The σ kernels rely on this to carry NaN inputs through to the output.
     fn min(self, o: Self) -> Self;
-    /// See [`Lanes::min`].
+    /// Lane-wise maximum; a NaN in `self` propagates, as for [`Lanes::min`].
     fn max(self, o: Self) -> Self;
     /// Round toward −∞.
     fn floor(self) -> Self;

@@ -50,7 +50,7 @@ const TWO_M64: f32 = f32::from_bits(0x1f80_0000);
 ///    N − y₀·D with a fused multiply-subtract and one correction step.
 /// 5. t = y·S is exact (always normal); x < 0: t·2^−64, rounded once, also
 ///    into the subnormal range; x ≥ 0: 1 − t·2^−64 in one fused step.
-///    NaN lanes are restored last.
+///    A NaN input is carried through every step (see [`Lanes::max`]).
 #[inline(always)]
 pub(crate) fn exact_lanes<L: Lanes>(x: L) -> L {
     let (r1, r_lo, s) = exact_reduce(x);
@@ -106,13 +106,13 @@ fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, s: L) -> L {
 }
 
 /// Step 5: t = y·S (exact), then t·2^−64 for x < 0 and 1 − t·2^−64 for
-/// x ≥ 0; NaN lanes restored.
+/// x ≥ 0.
 #[inline(always)]
 fn exact_finish<L: Lanes>(x: L, y: L, s: L) -> L {
     let t = y * s;
     let neg = t * L::splat(TWO_M64);
     let pos = (-t).mul_add(L::splat(TWO_M64), L::splat(1.0));
-    x.nan_or(x.select_sign(neg, pos))
+    x.select_sign(neg, pos)
 }
 
 /// The exact tier over slices, in blocks of `VECS` vectors and one pass per
@@ -173,8 +173,8 @@ pub(crate) fn fast_lanes<L: Lanes>(x: L) -> L {
     q = q.mul_add(f, L::splat(Q[1]));
     q = q.mul_add(f, L::splat(Q[0]));
     let p = q.mul_add(f, one);
-    let u = i.pow2i() * p;
-    x.nan_or(one / (one + u))
+    let u = i.pow2i() * p; // NaN (carried by max/min) stays NaN from here on
+    one / (one + u)
 }
 
 /// Backward, one vector: dx = dy·(y − y²) with y − y² rounded once (a fused

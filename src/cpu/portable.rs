@@ -39,11 +39,19 @@ impl Lanes for f32x8 {
     }
     #[inline(always)]
     fn min(self, o: Self) -> Self {
-        self.fast_min(o)
+        if cfg!(target_feature = "sse") {
+            o.fast_min(self) // minps returns its second operand if either is NaN
+        } else {
+            self.is_nan().select(self, self.fast_min(o))
+        }
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {
-        self.fast_max(o)
+        if cfg!(target_feature = "sse") {
+            o.fast_max(self) // maxps returns its second operand if either is NaN
+        } else {
+            self.is_nan().select(self, self.fast_max(o))
+        }
     }
     #[inline(always)]
     fn floor(self) -> Self {
