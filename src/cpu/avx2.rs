@@ -91,14 +91,6 @@ impl Lanes for Avx2 {
         Avx2(unsafe { _mm256_floor_ps(self.0) })
     }
     #[inline(always)]
-    fn pow2i(self) -> Self {
-        // SAFETY: AVX2 is enabled in every caller.
-        Avx2(unsafe {
-            let k = _mm256_add_epi32(_mm256_cvtps_epi32(self.0), _mm256_set1_epi32(127));
-            _mm256_castsi256_ps(_mm256_slli_epi32::<23>(k))
-        })
-    }
-    #[inline(always)]
     fn neg_abs(self) -> Self {
         // SAFETY: AVX is enabled in every caller.
         Avx2(unsafe { _mm256_or_ps(self.0, _mm256_set1_ps(-0.0)) })

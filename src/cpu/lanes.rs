@@ -46,9 +46,6 @@ pub(crate) trait Lanes:
     fn max(self, o: Self) -> Self;
     /// Round toward −∞.
     fn floor(self) -> Self;
-    /// 2^k for lanes holding an integral `k` in [−126, 128] (128 gives +∞).
-    /// Other lanes give unspecified (but defined) values.
-    fn pow2i(self) -> Self;
     /// −|self| (sets the sign bit).
     fn neg_abs(self) -> Self;
     /// Reinterprets each lane's bits shifted left by 23 as an `f32`: moves the
@@ -147,13 +144,6 @@ impl Lanes for Scalar {
         Scalar(self.0.floor())
     }
     #[inline(always)]
-    fn pow2i(self) -> Self {
-        // `as` saturates (NaN → 0), so no lane can overflow the shift.
-        Scalar(f32::from_bits(
-            ((self.0 as i32).wrapping_add(127) as u32) << 23,
-        ))
-    }
-    #[inline(always)]
     fn neg_abs(self) -> Self {
         Scalar(f32::from_bits(self.0.to_bits() | 0x8000_0000))
     }
@@ -228,13 +218,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn pow2i_range() {
-        for k in -126..=127 {
-            assert_eq!(Scalar(k as f32).pow2i().0, 2f32.powi(k));
-        }
-        assert_eq!(Scalar(128.0).pow2i().0, f32::INFINITY);
     }
 }

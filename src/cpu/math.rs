@@ -150,6 +150,9 @@ fn exact_blocks<L: Lanes, I: Input>(src: I, dst: &mut [f32]) {
 /// log2(e) and the clamp range of the fast tier's exponent.
 const FAST_V_MIN: f32 = -126.0;
 const FAST_V_MAX: f32 = 128.0;
+/// 1.5·2^23 + 127: for an integral i in [−126, 128], the bits of
+/// i + FAST_SHIFTER end in i + 127, the biased exponent of 2^i.
+const FAST_SHIFTER: f32 = 12_582_912.0 + 127.0;
 /// 2^f ≈ 1 + f·(Q0 + f·(Q1 + f·(Q2 + f·Q3))) on [0, 1): relative error
 /// < 7.1e−6; all coefficients positive and Q0+Q1+Q2+Q3 < 1, so the
 /// evaluation is monotone in f and stays below 2 as f → 1.
@@ -173,7 +176,8 @@ pub(crate) fn fast_lanes<L: Lanes>(x: L) -> L {
     q = q.mul_add(f, L::splat(Q[1]));
     q = q.mul_add(f, L::splat(Q[0]));
     let p = q.mul_add(f, one);
-    let u = i.pow2i() * p; // NaN (carried by max/min) stays NaN from here on
+    // 2^i: i + 127 lands in the low mantissa bits of i + FAST_SHIFTER.
+    let u = (i + L::splat(FAST_SHIFTER)).shl_exponent() * p; // a NaN stays NaN from here on
     one / (one + u)
 }
 

@@ -58,11 +58,6 @@ impl Lanes for f32x8 {
         f32x8::floor(self)
     }
     #[inline(always)]
-    fn pow2i(self) -> Self {
-        let k = self.fast_round_int() + i32x8::splat(127);
-        bytemuck::cast(k << 23u32)
-    }
-    #[inline(always)]
     fn neg_abs(self) -> Self {
         self | f32x8::splat(-0.0)
     }
