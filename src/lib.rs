@@ -24,17 +24,19 @@
 //! every `f32` input; the normal test run checks every 251st bit pattern on
 //! every backend.
 //!
-//! For comparison (measured on this crate's development machine with the
-//! scripts in `shared/anchors`): XNNPACK's AVX2 kernel 4.7 ULP, glibc
-//! `1/(1+expf(−x))` 2.5 ULP, numpy's `1/(1+np.exp(-x))` 3 ULP in the normal
+//! For comparison, measured on the development machine with
+//! `shared/anchors/peers.py`: numpy's `1/(1+np.exp(-x))` 3 ULP in the normal
 //! range and ~2·10^6 ULP in the subnormal tail, ONNX Runtime ~8.7·10^8 ULP
-//! (it returns 0 below x ≈ −15.8) and not monotone.
+//! (it returns 0 below x ≈ −15.8) and not monotone; reported when the crate
+//! was specified: XNNPACK's AVX2 kernel 4.7 ULP, glibc `1/(1+expf(−x))`
+//! 2.5 ULP.
 //!
 //! # Special values (both tiers)
 //!
 //! NaN → NaN; +∞ → 1; −∞ → +0; ±0 → 0.5; every output is in [0, 1]; the
 //! output is monotone non-decreasing over all finite inputs; huge |x| never
-//! overflows (e^x is only formed for x ≤ 0). The exact tier returns
+//! overflows (the exact tier only forms e^−|x|, the fast tier clamps its
+//! exponent). The exact tier returns
 //! subnormal results down to the true underflow (σ(x) > 0 for
 //! x > −103.98) and exactly 1 from x ≈ 17.33 on, where σ rounds to 1. The
 //! fast tier returns 0 for x ≤ −88.73.
