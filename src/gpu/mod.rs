@@ -22,11 +22,15 @@
 //! # Accuracy
 //! Measured on lavapipe (Mesa 22.3.6, adapter "llvmpipe (LLVM 15.0.6, 256
 //! bits)", Vulkan on the CPU) by `tests/gpu.rs`:
-//! - forward: ≤ 2.41 ULP against
+//! - forward: ≤ 2.64 ULP against
 //!   [`reference::sigmoid_f64`](crate::reference::sigmoid_f64) wherever
-//!   σ(x) ≥ 2^−126, over every 61st f32 bit pattern (70.4 M inputs, run with
-//!   `SIGMOID_GPU_SWEEP_STRIDE=61`; worst at x ≈ −11.13); 2.39 ULP over the
-//!   default sweep (every 1021st pattern, 4.2 M inputs);
+//!   σ(x) ≥ 2^−126, over all 2^32 inputs (`sigmoid-kernels accuracy
+//!   --exhaustive`; worst at x ≈ −5.54); 2.41 ULP over every 61st bit
+//!   pattern (`SIGMOID_GPU_SWEEP_STRIDE=61`), 2.39 ULP over the default
+//!   test sweep (every 1021st pattern, 4.2 M inputs). Unlike the CPU tiers
+//!   the GPU forward is not monotone: the device's division rounds
+//!   differently from one input to the next (716,352 decreases over all
+//!   2^32 inputs on lavapipe);
 //! - backward: ≤ 1.83 ULP against
 //!   [`reference::sigmoid_backward_f64`](crate::reference::sigmoid_backward_f64)
 //!   wherever the result is ≥ 2^−126 (120 k random and edge inputs).
@@ -98,7 +102,7 @@ pub use error::GpuError;
 use encode::{Kernel, WORKGROUP};
 
 /// Forward error bound (ULP, where σ(x) ≥ 2^−126) that `tests/gpu.rs`
-/// enforces on the device it runs on; 2.41 ULP measured on lavapipe.
+/// enforces on the device it runs on; 2.64 ULP measured on lavapipe.
 pub const FORWARD_ULP: f64 = 4.0;
 /// Backward error bound (ULP, where the result is ≥ 2^−126) that
 /// `tests/gpu.rs` enforces; 1.83 ULP measured on lavapipe.
