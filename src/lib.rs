@@ -57,8 +57,21 @@
 //!
 //! # Features
 //!
-//! `std` (default): everything on this page. Without it the crate is
-//! `no_std` and keeps [`reference`](mod@reference).
+//! - `std` (default): the CPU kernels, runtime detection and threads.
+//!   Without it the crate is `no_std` and keeps [`reference`](mod@reference)
+//!   and [`quant`] (the integer-only Q15 kernel and the int8/uint8 tables,
+//!   applied by a scalar loop).
+//! - `gpu` (default): [`gpu`], WGSL shaders through `wgpu`.
+//! - `cli` (default): the `sigmoid-kernels` command (`bench`, `accuracy`,
+//!   `plot`, `apply`); library users can turn it off.
+//!
+//! # Other kernels
+//!
+//! Piecewise-linear substitutes for constrained targets: [`hard_sigmoid`]
+//! (PyTorch), [`hard_sigmoid_affine`] (ONNX / Keras 2), [`plan_sigmoid`]
+//! (PLAN), each bit-identical on every backend to its scalar definition in
+//! [`reference`](mod@reference); quantized int8/uint8 and integer-only Q15
+//! in [`quant`]; the GPU in [`gpu`].
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 
