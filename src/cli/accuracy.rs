@@ -372,7 +372,11 @@ pub fn sample_stats(kernels: &[&Kernel], x: &[f32]) -> Vec<Stats> {
         },
         || {},
     );
-    // Back into the caller's order.
+    in_kernel_order(kernels, fs, bs)
+}
+
+/// Merges the forward and backward results back into the order of `kernels`.
+fn in_kernel_order(kernels: &[&Kernel], fs: Vec<Stats>, bs: Vec<Stats>) -> Vec<Stats> {
     let (mut fs, mut bs) = (fs.into_iter(), bs.into_iter());
     kernels
         .iter()
@@ -414,12 +418,7 @@ fn exhaustive_stats(kernels: &[&Kernel]) -> Vec<Stats> {
         || pb.inc(1),
     );
     pb.finish();
-    let (mut fs, mut bs) = (fs.into_iter(), bs.into_iter());
-    kernels
-        .iter()
-        .map(|k| if is_backward(k) { bs.next() } else { fs.next() })
-        .map(|s| s.expect("one stats per kernel"))
-        .collect()
+    in_kernel_order(kernels, fs, bs)
 }
 
 /// The special inputs and what every σ kernel with a contract must give.
