@@ -129,20 +129,11 @@ pub(crate) unsafe fn unary(op: math::Unary, src: Option<&[f32]>, dst: &mut [f32]
     math::unary::<Avx2>(op, src, dst)
 }
 
-/// [`math::backward`] compiled for AVX2+FMA.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn backward(y: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
-    math::backward::<Avx2>(y, dy, dx)
-}
-
 /// [`math::binary`] compiled for AVX2+FMA.
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn binary(op: math::Grad, x: &[f32], dy: &[f32], dx: &mut [f32]) {
-    math::binary::<Avx2>(op, x, dy, dx)
+pub(crate) unsafe fn binary(op: math::Grad, a: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
+    math::binary::<Avx2>(op, a, dy, dx)
 }

@@ -368,19 +368,13 @@ fn unary_from<L: Lanes, I: Input>(op: Unary, src: I, dst: &mut [f32]) {
     }
 }
 
-/// dx = dy·y·(1−y) over slices; `dy == None` means dy lives in `dx` (in place).
-#[inline(always)]
-pub(crate) fn backward<L: Lanes>(y: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
-    match dy {
-        Some(dy) => map2::<L, _, _>(BackwardK, y, Slice(dy), dx),
-        None => map2::<L, _, _>(BackwardK, y, InPlace, dx),
-    }
-}
-
-/// The element-wise two-input kernels of the form `dx = f(x, dy)` (gradients
-/// that need the forward input, not its output).
+/// The element-wise gradient kernels `dx = f(a, dy)`: `a` is the saved
+/// forward output y for [`Grad::Sigmoid`] and the forward input x for the
+/// piecewise-linear forms.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Grad {
+    /// [`backward_lanes`]: dy·y·(1−y)
+    Sigmoid,
     /// [`hard::hard_backward_lanes`]
     Hard,
     /// [`hard::hard_affine_backward_lanes`]
@@ -389,15 +383,24 @@ pub(crate) enum Grad {
     Plan,
 }
 
-/// Runs `op` on `x` and `dy` into `dx`. Lengths were checked by the caller.
+/// Runs `op` on `a` and `dy` into `dx`; `dy == None` means dy lives in `dx`
+/// (in place). Lengths were checked by the caller.
 #[inline(always)]
-pub(crate) fn binary<L: Lanes>(op: Grad, x: &[f32], dy: &[f32], dx: &mut [f32]) {
-    let dy = Slice(dy);
+pub(crate) fn binary<L: Lanes>(op: Grad, a: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
+    match dy {
+        Some(dy) => binary_from::<L, _>(op, a, Slice(dy), dx),
+        None => binary_from::<L, _>(op, a, InPlace, dx),
+    }
+}
+
+#[inline(always)]
+fn binary_from<L: Lanes, I: Input>(op: Grad, a: &[f32], dy: I, dx: &mut [f32]) {
     match op {
-        Grad::Hard => map2::<L, _, _>(HardBackwardK, x, dy, dx),
+        Grad::Sigmoid => map2::<L, _, _>(BackwardK, a, dy, dx),
+        Grad::Hard => map2::<L, _, _>(HardBackwardK, a, dy, dx),
         Grad::HardAffine { alpha, beta } => {
-            map2::<L, _, _>(hard::HardAffineK { alpha, beta }, x, dy, dx)
+            map2::<L, _, _>(hard::HardAffineK { alpha, beta }, a, dy, dx)
         }
-        Grad::Plan => map2::<L, _, _>(PlanBackwardK, x, dy, dx),
+        Grad::Plan => map2::<L, _, _>(PlanBackwardK, a, dy, dx),
     }
 }

@@ -208,7 +208,7 @@ impl Backend {
     pub fn sigmoid_backward(self, y: &[f32], dy: &[f32], dx: &mut [f32]) {
         check_len("sigmoid_backward", "y", y.len(), "dy", dy.len());
         check_len("sigmoid_backward", "y", y.len(), "dx", dx.len());
-        self.backward(y, Some(dy), dx);
+        self.binary(Grad::Sigmoid, y, Some(dy), dx);
     }
 
     /// [`crate::sigmoid_backward_inplace`] on this backend.
@@ -217,7 +217,7 @@ impl Backend {
     /// If `y.len() != dy.len()`, or if the backend is not available.
     pub fn sigmoid_backward_inplace(self, y: &[f32], dy: &mut [f32]) {
         check_len("sigmoid_backward_inplace", "y", y.len(), "dy", dy.len());
-        self.backward(y, None, dy);
+        self.binary(Grad::Sigmoid, y, None, dy);
     }
 
     fn unary(self, op: Unary, src: Option<&[f32]>, dst: &mut [f32]) {
@@ -269,7 +269,7 @@ impl Backend {
     pub fn hard_sigmoid_backward(self, x: &[f32], dy: &[f32], dx: &mut [f32]) {
         check_len("hard_sigmoid_backward", "x", x.len(), "dy", dy.len());
         check_len("hard_sigmoid_backward", "x", x.len(), "dx", dx.len());
-        self.binary(Grad::Hard, x, dy, dx);
+        self.binary(Grad::Hard, x, Some(dy), dx);
     }
 
     /// [`crate::hard_sigmoid_affine`] on this backend.
@@ -303,7 +303,7 @@ impl Backend {
     ) {
         check_len("hard_sigmoid_affine_backward", "x", x.len(), "dy", dy.len());
         check_len("hard_sigmoid_affine_backward", "x", x.len(), "dx", dx.len());
-        self.binary(Grad::HardAffine { alpha, beta }, x, dy, dx);
+        self.binary(Grad::HardAffine { alpha, beta }, x, Some(dy), dx);
     }
 
     /// [`crate::plan_sigmoid`] on this backend.
@@ -330,51 +330,31 @@ impl Backend {
     pub fn plan_sigmoid_backward(self, x: &[f32], dy: &[f32], dx: &mut [f32]) {
         check_len("plan_sigmoid_backward", "x", x.len(), "dy", dy.len());
         check_len("plan_sigmoid_backward", "x", x.len(), "dx", dx.len());
-        self.binary(Grad::Plan, x, dy, dx);
+        self.binary(Grad::Plan, x, Some(dy), dx);
     }
 
-    fn binary(self, op: Grad, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    fn binary(self, op: Grad, a: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
         self.assert_available();
         match self {
-            Backend::Scalar => math::binary::<lanes::Scalar>(op, x, dy, dx),
-            Backend::Portable => math::binary::<wide::f32x8>(op, x, dy, dx),
+            Backend::Scalar => math::binary::<lanes::Scalar>(op, a, dy, dx),
+            Backend::Portable => math::binary::<wide::f32x8>(op, a, dy, dx),
             // SAFETY: `assert_available` checked that the CPU has AVX2 and FMA.
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx2Fma => unsafe { avx2::binary(op, x, dy, dx) },
-            #[cfg(not(target_arch = "x86_64"))]
-            Backend::Avx2Fma => unreachable!("checked by assert_available"),
-            Backend::Parallel => {
-                let best = Backend::best_simd();
-                x.par_chunks(PAR_CHUNK)
-                    .zip(dy.par_chunks(PAR_CHUNK))
-                    .zip(dx.par_chunks_mut(PAR_CHUNK))
-                    .for_each(|((x, dy), dx)| best.binary(op, x, dy, dx));
-            }
-        }
-    }
-
-    fn backward(self, y: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
-        self.assert_available();
-        match self {
-            Backend::Scalar => math::backward::<lanes::Scalar>(y, dy, dx),
-            Backend::Portable => math::backward::<wide::f32x8>(y, dy, dx),
-            // SAFETY: `assert_available` checked that the CPU has AVX2 and FMA.
-            #[cfg(target_arch = "x86_64")]
-            Backend::Avx2Fma => unsafe { avx2::backward(y, dy, dx) },
+            Backend::Avx2Fma => unsafe { avx2::binary(op, a, dy, dx) },
             #[cfg(not(target_arch = "x86_64"))]
             Backend::Avx2Fma => unreachable!("checked by assert_available"),
             Backend::Parallel => {
                 let best = Backend::best_simd();
                 match dy {
-                    Some(dy) => y
+                    Some(dy) => a
                         .par_chunks(PAR_CHUNK)
                         .zip(dy.par_chunks(PAR_CHUNK))
                         .zip(dx.par_chunks_mut(PAR_CHUNK))
-                        .for_each(|((y, dy), dx)| best.backward(y, Some(dy), dx)),
-                    None => y
+                        .for_each(|((a, dy), dx)| best.binary(op, a, Some(dy), dx)),
+                    None => a
                         .par_chunks(PAR_CHUNK)
                         .zip(dx.par_chunks_mut(PAR_CHUNK))
-                        .for_each(|(y, dx)| best.backward(y, None, dx)),
+                        .for_each(|(a, dx)| best.binary(op, a, None, dx)),
                 }
             }
         }
