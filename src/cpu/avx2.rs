@@ -70,6 +70,11 @@ impl Lanes for Avx2 {
         Avx2(unsafe { _mm256_fmadd_ps(self.0, b.0, c.0) })
     }
     #[inline(always)]
+    fn mul_neg_add(self, b: Self, c: Self) -> Self {
+        // SAFETY: FMA is enabled in every caller.
+        Avx2(unsafe { _mm256_fnmadd_ps(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
     fn mul_sub_exact(self, b: Self, c: Self) -> Self {
         // SAFETY: FMA is enabled in every caller.
         Avx2(unsafe { _mm256_fnmadd_ps(self.0, b.0, c.0) })
@@ -91,9 +96,9 @@ impl Lanes for Avx2 {
         Avx2(unsafe { _mm256_floor_ps(self.0) })
     }
     #[inline(always)]
-    fn neg_abs(self) -> Self {
+    fn abs(self) -> Self {
         // SAFETY: AVX is enabled in every caller.
-        Avx2(unsafe { _mm256_or_ps(self.0, _mm256_set1_ps(-0.0)) })
+        Avx2(unsafe { _mm256_andnot_ps(_mm256_set1_ps(-0.0), self.0) })
     }
     #[inline(always)]
     fn shl_exponent(self) -> Self {

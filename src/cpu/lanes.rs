@@ -37,6 +37,8 @@ pub(crate) trait Lanes:
     fn store(self, dst: &mut [f32]);
     /// `self·b + c`, fused where the backend has FMA, else two roundings.
     fn mul_add(self, b: Self, c: Self) -> Self;
+    /// `c − self·b`, fused where the backend has FMA, else two roundings.
+    fn mul_neg_add(self, b: Self, c: Self) -> Self;
     /// `c − self·b` with a single rounding on every backend.
     fn mul_sub_exact(self, b: Self, c: Self) -> Self;
     /// Lane-wise minimum; a NaN in `self` propagates (`o` must not be NaN).
@@ -46,8 +48,8 @@ pub(crate) trait Lanes:
     fn max(self, o: Self) -> Self;
     /// Round toward −∞.
     fn floor(self) -> Self;
-    /// −|self| (sets the sign bit).
-    fn neg_abs(self) -> Self;
+    /// |self| (clears the sign bit).
+    fn abs(self) -> Self;
     /// Reinterprets each lane's bits shifted left by 23 as an `f32`: moves the
     /// low 9 bits into the sign and exponent fields.
     fn shl_exponent(self) -> Self;
@@ -128,6 +130,10 @@ impl Lanes for Scalar {
         Scalar(self.0 * b.0 + c.0)
     }
     #[inline(always)]
+    fn mul_neg_add(self, b: Self, c: Self) -> Self {
+        Scalar(c.0 - self.0 * b.0)
+    }
+    #[inline(always)]
     fn mul_sub_exact(self, b: Self, c: Self) -> Self {
         mul_sub_exact_dekker(self, b, c)
     }
@@ -144,8 +150,8 @@ impl Lanes for Scalar {
         Scalar(self.0.floor())
     }
     #[inline(always)]
-    fn neg_abs(self) -> Self {
-        Scalar(f32::from_bits(self.0.to_bits() | 0x8000_0000))
+    fn abs(self) -> Self {
+        Scalar(self.0.abs())
     }
     #[inline(always)]
     fn shl_exponent(self) -> Self {

@@ -12,114 +12,116 @@ use super::lanes::Lanes;
 /// log2(e) rounded to f32.
 const LOG2E: f32 = core::f32::consts::LOG2_E;
 /// ln 2 split for Cody–Waite reduction: `LN2_HI` has 9 significant bits, so
-/// k·LN2_HI is exact for |k| ≤ 2^15 and z − k·LN2_HI is exact (Sterbenz).
+/// k·LN2_HI is exact for |k| ≤ 2^15 and a − k·LN2_HI is exact (Sterbenz).
 const LN2_HI: f32 = f32::from_bits(0x3f31_8000); // 0.693359375 = 355/512
 const LN2_LO: f32 = -2.121_944_4e-4;
-/// Inputs below −104 give σ < 2^−150, which rounds to +0. Clamping there keeps
-/// the exponent k in [−150, 0].
-const EXACT_CLAMP: f32 = -104.0;
-/// Near-minimax P(r) ≈ (e^r − 1 − r)/r² on [−ln2/2, ln2/2]; |error| < 4e−9,
-/// so r²·P carries < 2^−31 absolute error.
-const P: [f32; 6] = [
+/// |x| is clamped to 104: σ(−104) < 2^−150 rounds to +0, and the clamp keeps
+/// the reduction finite for ±∞.
+const EXACT_CLAMP: f32 = 104.0;
+/// Minimax P(r) ≈ (e^r − 1 − r)/r² on [−ln2/2, ln2/2] (Remez, weighted by
+/// r², coefficients rounded to f32): r²·P carries < 2^−27.7 absolute error,
+/// under 0.11 ULP of the quotient where it matters most (r = −ln2/2).
+const P: [f32; 5] = [
     0.5,
-    0.166_666_67,
-    0.041_666_467,
-    0.008_333_286,
-    0.001_393_365_2,
-    0.000_199_075_88,
+    0.166_665_18,
+    0.041_666_206,
+    0.008_368_888,
+    0.001_395_048_9,
 ];
 
-/// 1.5·2^23 + 191: adding it to a value in [−150, 0] rounds to an integer k
-/// and leaves k + 191 in the low mantissa bits, which shifted into the
-/// exponent field give 2^(k+64) (see [`Lanes::shl_exponent`]).
+/// 1.5·2^23 + 191: adding it to a value in [−150, 0] rounds to an integer −k
+/// and leaves 191 − k in the low mantissa bits, which shifted into the
+/// exponent field give 2^(64−k) (see [`Lanes::shl_exponent`]).
 const SHIFTER: f32 = 12_582_912.0 + 191.0;
-/// 2^−64: undoes the +64 bias of the scale factor with one rounding.
+/// The shifter value of −k = −149, the largest k used: 2^−149 is the
+/// smallest subnormal, so 2^−k stays exact.
+const SHIFTER_K_MAX: f32 = SHIFTER - 149.0;
+/// 2^−64: turns 2^(64−k) into 2^−k exactly, subnormal included.
 const TWO_M64: f32 = f32::from_bits(0x1f80_0000);
 
 /// Exact tier, one vector: σ(x) with ≤ 1 ULP error for every f32 `x`.
 ///
-/// With a = |x| and e = e^−a, t = e/(1+e) = σ(−a); the result is t for x < 0
-/// and 1 − t for x ≥ 0, so e^(large positive) is never formed.
-/// 1. z = max(−a, −104); k = round(z·log2 e) by the shifter trick, which also
-///    gives S = 2^(k+64); r = z − k·ln2 (Cody–Waite: r₁ exact, the low part
-///    kept separately).
-/// 2. N = e^r = 1 + r + r²P(r) as an unevaluated pair n_hi + n_lo (two
-///    Fast2Sums), so e = 2^k·N without rounding N.
-/// 3. D = 1 + 2^k·N as a pair.
-/// 4. y = N/D: one division for a first quotient, then the residual
-///    N − y₀·D with a fused multiply-subtract and one correction step.
-/// 5. t = y·S is exact (always normal); x < 0: t·2^−64, rounded once, also
-///    into the subnormal range; x ≥ 0: 1 − t·2^−64 in one fused step.
+/// With a = |x|, t = σ(−a) = 1/(1 + e^a); the result is t for x < 0 and
+/// 1 − t for x ≥ 0, so no cancellation happens outside the final rounding.
+/// 1. a = min(|x|, 104); k = min(round(a·log2 e), 149) by the shifter trick,
+///    which also gives m = 2^−k exactly (subnormal for k > 126);
+///    r = a − k·ln2 (Cody–Waite: r₁ exact, the low part kept separately),
+///    so e^a = 2^k·e^r.
+/// 2. N = e^r = 1 + r + r²P(r) as a normalized pair n_hi + n_lo
+///    (n_hi = 1 + (r₁ + tail) rounded, n_lo the remainder).
+/// 3. t = 1/(1 + 2^k·N) = m/D with D = N + m, also as a pair (Fast2Sum:
+///    N ≥ m always); y = 1/D from one division and one correction step
+///    (the residual 1 − y₀·d_hi is exact in a fused multiply-subtract).
+/// 4. x < 0: y·m, exact unless subnormal (then one more rounding); x ≥ 0:
+///    1 − y·m. With k capped at 149, y·m rounds to 2^−149 exactly when
+///    N < 2, i.e. a < 150·ln2, which is where σ(−a) > 2^−150.
 ///    A NaN input is carried through every step (see [`Lanes::max`]).
 #[inline(always)]
 pub(crate) fn exact_lanes<L: Lanes>(x: L) -> L {
-    let (r1, r_lo, s) = exact_reduce(x);
+    let (r1, r_lo, m) = exact_reduce(x);
     let (n_hi, n_lo) = exact_exp(r1, r_lo);
-    let y = exact_quotient(n_hi, n_lo, s);
-    exact_finish(x, y, s)
+    let y = exact_quotient(n_hi, n_lo, m);
+    exact_finish(x, y, m)
 }
 
-/// Step 1: returns (r₁, r_lo, S) with −|x| (clamped) = k·ln2 + r₁ + r_lo and
-/// S = 2^(k+64).
+/// Step 1: returns (r₁, r_lo, m) with |x| (clamped) = k·ln2 + r₁ + r_lo and
+/// m = 2^−k.
 #[inline(always)]
 fn exact_reduce<L: Lanes>(x: L) -> (L, L, L) {
-    let z = x.neg_abs().max(L::splat(EXACT_CLAMP));
-    let kf = z.mul_add(L::splat(LOG2E), L::splat(SHIFTER));
-    let k = kf - L::splat(SHIFTER); // exact
-    let s = kf.shl_exponent(); // 2^(k+64)
-    let r1 = k.mul_add(L::splat(-LN2_HI), z); // exact, fused or not
-    let r_lo = k * L::splat(-LN2_LO);
-    (r1, r_lo, s)
+    let a = x.abs().min(L::splat(EXACT_CLAMP));
+    let kf = a
+        .mul_add(L::splat(-LOG2E), L::splat(SHIFTER))
+        .max(L::splat(SHIFTER_K_MAX));
+    let kn = kf - L::splat(SHIFTER); // −k, exact
+    let m = kf.shl_exponent() * L::splat(TWO_M64); // 2^−k, exact
+    let r1 = kn.mul_add(L::splat(LN2_HI), a); // a − k·LN2_HI, exact
+    let r_lo = kn * L::splat(LN2_LO);
+    (r1, r_lo, m)
 }
 
-/// Step 2: e^(r₁+r_lo) as an unevaluated pair (n_hi, n_lo).
+/// Step 2: e^(r₁+r_lo) as a normalized pair (n_hi, n_lo).
 #[inline(always)]
 fn exact_exp<L: Lanes>(r1: L, r_lo: L) -> (L, L) {
     let one = L::splat(1.0);
     let r = r1 + r_lo;
-    // P(r) by Estrin's scheme: three short chains instead of one long one.
     let r2 = r * r;
+    // P(r) by Estrin's scheme: short chains instead of one long one.
     let p01 = r.mul_add(L::splat(P[1]), L::splat(P[0]));
     let p23 = r.mul_add(L::splat(P[3]), L::splat(P[2]));
-    let p45 = r.mul_add(L::splat(P[5]), L::splat(P[4]));
-    let p = r2.mul_add(r2.mul_add(p45, p23), p01);
-    let tail = r2.mul_add(p, r_lo);
-    let q = r1 + tail; // |tail| < |r1| except near r1 = 0, where both are tiny
-    let q_err = (r1 - q) + tail;
-    let n_hi = one + q;
-    let n_lo = ((one - n_hi) + q) + q_err;
+    let p = r2.mul_add(r2.mul_add(L::splat(P[4]), p23), p01);
+    let tail = r2.mul_add(p, r_lo); // |tail| < 0.1
+    let n_hi = one + (r1 + tail);
+    // 1 − n_hi is exact; adding r₁ rounds only if |tail| ≥ 1/16, by ≤ 2^−28.
+    let n_lo = ((one - n_hi) + r1) + tail;
     (n_hi, n_lo)
 }
 
-/// Steps 3–4: y = N/(1 + 2^k·N), scaled by 2^−k (so always normal).
+/// Step 3: y = 1/(N + m) for N = n_hi + n_lo.
 #[inline(always)]
-fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, s: L) -> L {
+fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, m: L) -> L {
     let one = L::splat(1.0);
-    let m = s * L::splat(TWO_M64); // 2^k; subnormal or 0 for k < −126, where it no longer matters
-    let eh = n_hi * m;
-    let d_hi = one + eh;
-    let d_lo = n_lo.mul_add(m, (one - d_hi) + eh);
-    let rinv = one / d_hi;
-    let y0 = n_hi * rinv;
-    let rho = y0.mul_sub_exact(d_hi, n_hi) + (-y0).mul_add(d_lo, n_lo);
-    rho.mul_add(rinv, y0)
+    let d_hi = n_hi + m;
+    let d_lo = ((n_hi - d_hi) + m) + n_lo;
+    let y0 = one / d_hi;
+    let rho = y0.mul_sub_exact(d_hi, one); // 1 − y₀·d_hi, exact
+    let rho = y0.mul_neg_add(d_lo, rho);
+    y0.mul_add(rho, y0)
 }
 
-/// Step 5: t = y·S (exact), then t·2^−64 for x < 0 and 1 − t·2^−64 for
-/// x ≥ 0.
+/// Step 4: m·y for x < 0 and 1 − m·y for x ≥ 0.
 #[inline(always)]
-fn exact_finish<L: Lanes>(x: L, y: L, s: L) -> L {
-    let t = y * s;
-    let neg = t * L::splat(TWO_M64);
-    let pos = (-t).mul_add(L::splat(TWO_M64), L::splat(1.0));
-    x.select_sign(neg, pos)
+fn exact_finish<L: Lanes>(x: L, y: L, m: L) -> L {
+    let t = y * m; // exact unless subnormal, where 1 − t rounds to 1 anyway
+    x.select_sign(t, L::splat(1.0) - t)
 }
 
-/// The exact tier over slices, in blocks of `VECS` vectors and one pass per
-/// step of [`exact_lanes`] over the whole block. Each pass is a short
+/// The exact tier over slices, in blocks of `VECS` vectors and three passes
+/// over each block (step 1; step 2; steps 3–4). Each pass is a short
 /// dependency chain, so the out-of-order core overlaps many vectors instead
-/// of stalling on one long chain (measured: see the README). Remainders go
-/// through [`map1`]; every element gets the same bits either way.
+/// of stalling on one ~100-cycle chain per vector (measured on Zen 3: one
+/// pass or two are slower, and so is a fourth pass, whose extra loads and
+/// stores cost more than its shorter chains save). Remainders go through
+/// [`map1`]; every element gets the same bits either way.
 #[inline(always)]
 fn exact_blocks<L: Lanes, I: Input>(src: I, dst: &mut [f32]) {
     const VECS: usize = 32;
@@ -129,19 +131,19 @@ fn exact_blocks<L: Lanes, I: Input>(src: I, dst: &mut [f32]) {
     let zero = L::splat(0.0);
     let (mut a, mut b, mut sc) = ([zero; VECS], [zero; VECS], [zero; VECS]);
     for start in (0..body).step_by(blk) {
+        // Exact-length views, so the indexing below needs no bounds checks.
+        let s = src.skip(start).take(blk);
+        let out = &mut dst[start..start + blk];
         for v in 0..VECS {
-            (a[v], b[v], sc[v]) = exact_reduce(L::load(src.get(dst, start + v * w, w)));
+            (a[v], b[v], sc[v]) = exact_reduce(L::load(s.get(out, v * w, w)));
         }
         for v in 0..VECS {
             (a[v], b[v]) = exact_exp(a[v], b[v]);
         }
         for v in 0..VECS {
-            a[v] = exact_quotient(a[v], b[v], sc[v]);
-        }
-        for v in 0..VECS {
-            let i = start + v * w;
-            let x = L::load(src.get(dst, i, w));
-            exact_finish(x, a[v], sc[v]).store(&mut dst[i..i + w]);
+            let x = L::load(s.get(out, v * w, w));
+            let y = exact_quotient(a[v], b[v], sc[v]);
+            exact_finish(x, y, sc[v]).store(&mut out[v * w..v * w + w]);
         }
     }
     map1::<L, _, _>(ExactK, src.skip(body), &mut dst[body..]);
@@ -256,6 +258,8 @@ pub(crate) trait Input: Copy {
     fn get<'a>(&'a self, dst: &'a [f32], i: usize, len: usize) -> &'a [f32];
     /// The same input without its first `n` elements.
     fn skip(self, n: usize) -> Self;
+    /// The first `n` elements of the input.
+    fn take(self, n: usize) -> Self;
 }
 
 /// Input from a separate slice.
@@ -275,6 +279,10 @@ impl Input for Slice<'_> {
     fn skip(self, n: usize) -> Self {
         Slice(&self.0[n..])
     }
+    #[inline(always)]
+    fn take(self, n: usize) -> Self {
+        Slice(&self.0[..n])
+    }
 }
 
 impl Input for InPlace {
@@ -284,6 +292,10 @@ impl Input for InPlace {
     }
     #[inline(always)]
     fn skip(self, _n: usize) -> Self {
+        InPlace
+    }
+    #[inline(always)]
+    fn take(self, _n: usize) -> Self {
         InPlace
     }
 }

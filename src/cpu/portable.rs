@@ -29,6 +29,10 @@ impl Lanes for f32x8 {
         f32x8::mul_add(self, b, c)
     }
     #[inline(always)]
+    fn mul_neg_add(self, b: Self, c: Self) -> Self {
+        f32x8::mul_neg_add(self, b, c)
+    }
+    #[inline(always)]
     fn mul_sub_exact(self, b: Self, c: Self) -> Self {
         if cfg!(target_feature = "fma") {
             // wide was built with FMA: this is one vfnmadd, one rounding.
@@ -58,8 +62,8 @@ impl Lanes for f32x8 {
         f32x8::floor(self)
     }
     #[inline(always)]
-    fn neg_abs(self) -> Self {
-        self | f32x8::splat(-0.0)
+    fn abs(self) -> Self {
+        f32x8::abs(self)
     }
     #[inline(always)]
     fn shl_exponent(self) -> Self {
