@@ -179,8 +179,8 @@ pub(crate) fn fast_lanes<L: Lanes>(x: L) -> L {
     q = q.mul_add(f, L::splat(Q[0]));
     let p = q.mul_add(f, one);
     // 2^i: i + 127 lands in the low mantissa bits of i + FAST_SHIFTER.
-    let u = (i + L::splat(FAST_SHIFTER)).shl_exponent() * p; // a NaN stays NaN from here on
-    one / (one + u)
+    let s = (i + L::splat(FAST_SHIFTER)).shl_exponent();
+    one / s.mul_add(p, one) // a NaN stays NaN from here on (0·NaN is NaN)
 }
 
 /// Backward, one vector: dx = dy·(y − y²) with y − y² rounded once (a fused
