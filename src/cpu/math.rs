@@ -134,16 +134,22 @@ fn exact_blocks<L: Lanes, I: Input>(src: I, dst: &mut [f32]) {
         // Exact-length views, so the indexing below needs no bounds checks.
         let s = src.skip(start).take(blk);
         let out = &mut dst[start..start + blk];
-        for v in 0..VECS {
-            (a[v], b[v], sc[v]) = exact_reduce(L::load(s.get(out, v * w, w)));
+        for v in (0..VECS).step_by(2) {
+            for v in [v, v + 1] {
+                (a[v], b[v], sc[v]) = exact_reduce(L::load(s.get(out, v * w, w)));
+            }
         }
-        for v in 0..VECS {
-            (a[v], b[v]) = exact_exp(a[v], b[v]);
+        for v in (0..VECS).step_by(2) {
+            for v in [v, v + 1] {
+                (a[v], b[v]) = exact_exp(a[v], b[v]);
+            }
         }
-        for v in 0..VECS {
-            let x = L::load(s.get(out, v * w, w));
-            let y = exact_quotient(a[v], b[v], sc[v]);
-            exact_finish(x, y, sc[v]).store(&mut out[v * w..v * w + w]);
+        for v in (0..VECS).step_by(2) {
+            for v in [v, v + 1] {
+                let x = L::load(s.get(out, v * w, w));
+                let y = exact_quotient(a[v], b[v], sc[v]);
+                exact_finish(x, y, sc[v]).store(&mut out[v * w..v * w + w]);
+            }
         }
     }
     map1::<L, _, _>(ExactK, src.skip(body), &mut dst[body..]);
