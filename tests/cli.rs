@@ -252,6 +252,24 @@ fn accuracy_sample_passes() {
     }
 }
 
+/// Output piped into a reader that goes away (`… | head`): the tool stops
+/// quietly with status 0 instead of panicking on the broken pipe.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::process::Stdio;
+    let mut child = Command::new(BIN)
+        .args(["accuracy", "--filter", "sigmoid exact scalar"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    drop(child.stdout.take()); // close the read end before anything is written
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert!(o.status.success(), "{:?}: {err}", o.status);
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 #[test]
 fn plot_writes_an_svg() {
     let d = dir("plot");

@@ -625,14 +625,14 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     }
     let t = std::time::Instant::now();
     let stats = if args.exhaustive {
-        println!(
+        outln!(
             "exhaustive sweep: all 2^32 inputs; backward: every y in [0, 1]; {} threads",
             rayon::current_num_threads()
         );
         exhaustive_stats(&ks)
     } else {
         let x = sample(2048, 1 << 20);
-        println!(
+        outln!(
             "stratified sample: {} inputs (every sign and exponent, plus a dense grid on [-20, 20]); --exhaustive for all 2^32",
             x.len()
         );
@@ -713,12 +713,12 @@ pub fn run(args: &Args) -> Result<(), CliError> {
         "verdict",
     ];
     if !ks.is_empty() {
-        print!("{}", super::text_table(&head, &rows));
-        println!();
+        out!("{}", super::text_table(&head, &rows));
+        outln!();
         special_values(&ks, &mut failures);
     }
     if !qs.is_empty() {
-        println!(
+        outln!(
             "\nquantized kernels, exhaustive: every input code for each parameter set (8-bit: {} input scales x {} zero points x {} outputs; q15: every Q format n = 0..=15), against the correctly rounded result from the f64 oracle:",
             GRID_SCALES.len(),
             GRID_I8_ZP.len(),
@@ -735,22 +735,22 @@ pub fn run(args: &Args) -> Result<(), CliError> {
             "bound",
             "verdict",
         ];
-        print!("{}", super::text_table(&head, &rows));
+        out!("{}", super::text_table(&head, &rows));
     }
     for line in &reg.absent {
-        println!("absent: {line}");
+        outln!("absent: {line}");
     }
-    println!(
+    outln!(
         "\n{} kernels checked in {:.1?}",
         ks.len() + qs.len(),
         t.elapsed()
     );
     if failures.is_empty() {
-        println!("PASS: every documented bound holds");
+        outln!("PASS: every documented bound holds");
         Ok(())
     } else {
         for f in &failures {
-            println!("FAIL: {f}");
+            outln!("FAIL: {f}");
         }
         Err(CliError::Failed(format!(
             "{} documented bound(s) broken",
@@ -761,7 +761,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
 
 /// The special-values table of the forward kernels in `ks`.
 fn special_values(ks: &[&Kernel], failures: &mut Vec<String>) {
-    println!("special values (! = breaks the contract NaN->NaN, -inf->0, +-0->0.5, +inf->1):");
+    outln!("special values (! = breaks the contract NaN->NaN, -inf->0, +-0->0.5, +inf->1):");
     let mut head = vec!["kernel".to_string(), "tier".into(), "backend".into()];
     head.extend(SPECIALS.iter().map(|s| s.0.to_string()));
     let mut rows = Vec::new();
@@ -798,7 +798,7 @@ fn special_values(ks: &[&Kernel], failures: &mut Vec<String>) {
         rows.push(row);
     }
     let head: Vec<&str> = head.iter().map(String::as_str).collect();
-    print!("{}", super::text_table(&head, &rows));
+    out!("{}", super::text_table(&head, &rows));
 }
 
 #[cfg(test)]

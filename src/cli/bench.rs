@@ -295,10 +295,10 @@ fn run_in_pool(args: &Args) -> Result<(), CliError> {
         .iter()
         .any(|k| k.on_device() && k.backend.contains("software device"))
     {
-        println!("GPU rows ran on a software device (CPU emulation): their numbers mean little about GPUs.");
+        outln!("GPU rows ran on a software device (CPU emulation): their numbers mean little about GPUs.");
     }
     for line in &absent {
-        println!("absent: {line}");
+        outln!("absent: {line}");
     }
     if let Some(path) = &args.json {
         super::npy::write_atomic(path, json(&rows, &absent).as_bytes())
@@ -344,15 +344,15 @@ fn print_table(rows: &[Row], markdown: bool) {
         })
         .collect();
     if markdown {
-        println!("| {} |", head.join(" | "));
-        println!("|{}", "---|".repeat(head.len()));
+        outln!("| {} |", head.join(" | "));
+        outln!("|{}", "---|".repeat(head.len()));
         for r in &body {
-            println!("| {} |", r.join(" | "));
+            outln!("| {} |", r.join(" | "));
         }
     } else {
-        print!("{}", text_table(&head, &body));
+        out!("{}", text_table(&head, &body));
     }
-    println!(
+    outln!(
         "GB/s counts bytes read + written per element (f32: 8 forward, 12 backward; int8/uint8: 2; int16: 4); % copy is against copy_from_slice at the same size (GPU rows: against a device buffer copy); errors from a quick stratified sample (`accuracy` for the full sweep); abs errors of quantized kernels are dequantized output vs σ of the dequantized input, over every input code."
     );
 }

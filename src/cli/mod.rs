@@ -10,6 +10,28 @@
 //! | `apply` | runs a kernel over a `.npy` array (its own kernel table) |
 //! | `npy` | `.npy` reading and atomic writing |
 
+/// `println!` for the CLI's results: when stdout has been closed (the output
+/// piped into `head`, say) the program ends quietly with status 0 instead of
+/// panicking; any other write error is a one-line error with status 1.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            $crate::cli::stdout_failed(e)
+        }
+    }};
+}
+
+/// `print!` with the same handling as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout(), $($arg)*) {
+            $crate::cli::stdout_failed(e)
+        }
+    }};
+}
+
 mod accuracy;
 mod apply;
 mod bench;
@@ -96,6 +118,16 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Ends the program after a failed write to stdout: quietly (status 0) when
+/// the reader went away, else with a one-line error (status 1).
+pub fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("sigmoid-kernels: error: writing to stdout: {e}");
+    std::process::exit(1);
 }
 
 /// `msg` with its lines joined by spaces.

@@ -281,6 +281,6 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     let mut svg = String::new();
     draw(&mut svg, &fwd, &bwd).map_err(|e| CliError::Failed(format!("cannot draw: {e}")))?;
     super::npy::write_atomic(&args.out, svg.as_bytes()).map_err(CliError::Failed)?;
-    println!("wrote {}", args.out.display());
+    outln!("wrote {}", args.out.display());
     Ok(())
 }
