@@ -46,7 +46,7 @@ pub(crate) trait Lanes:
     fn min(self, o: Self) -> Self;
     /// Lane-wise maximum; a NaN in `self` propagates, as for [`Lanes::min`].
     fn max(self, o: Self) -> Self;
-    /// Round toward −∞.
+    /// Round toward −∞ (a zero result may come back as +0 for −0).
     fn floor(self) -> Self;
     /// |self| (clears the sign bit).
     fn abs(self) -> Self;

@@ -9,6 +9,18 @@
 use super::lanes::{mul_sub_exact_dekker, Lanes};
 use wide::{f32x8, i32x8};
 
+/// floor(v) for x86-64 before SSE4.1, which has no floor instruction (`wide`
+/// would call libm once per lane there): truncate to an integer (SSE2
+/// `cvttps2dq`), convert back, subtract one where that rounded up. |v| ≥ 2^23
+/// is already integral and NaN stays NaN; a zero result is +0 even for −0
+/// (the fast tier, the only user, does not see the difference).
+#[inline(always)]
+fn floor_by_truncation(v: f32x8) -> f32x8 {
+    let t = v.fast_trunc_int().round_float();
+    let floor = v.simd_lt(t).select(t - f32x8::splat(1.0), t);
+    v.abs().simd_lt(f32x8::splat(8_388_608.0)).select(floor, v)
+}
+
 impl Lanes for f32x8 {
     const WIDTH: usize = 8;
     #[inline(always)]
@@ -59,7 +71,17 @@ impl Lanes for f32x8 {
     }
     #[inline(always)]
     fn floor(self) -> Self {
-        f32x8::floor(self)
+        // `wide` has a floor instruction on these targets; elsewhere (x86-64
+        // before SSE4.1) it calls libm once per lane.
+        if cfg!(any(
+            target_feature = "sse4.1",
+            target_feature = "simd128",
+            all(target_feature = "neon", target_arch = "aarch64")
+        )) {
+            f32x8::floor(self)
+        } else {
+            floor_by_truncation(self)
+        }
     }
     #[inline(always)]
     fn abs(self) -> Self {
@@ -80,5 +102,39 @@ impl Lanes for f32x8 {
     #[inline(always)]
     fn lt_select(self, o: Self, a: Self, b: Self) -> Self {
         self.simd_lt(o).select(a, b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floor_by_truncation_is_floor() {
+        // Every 4099th bit pattern (all signs and exponents), plus the edges.
+        let mut vals: Vec<f32> = (0..=u32::MAX).step_by(4099).map(f32::from_bits).collect();
+        vals.extend([
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            -1.0,
+            4_194_303.5,
+            -4_194_303.5,
+            8_388_607.5,
+        ]);
+        vals.extend([-8_388_607.5, 8_388_608.0, -8_388_609.0, 3e9, -3e9]);
+        vals.extend([f32::INFINITY, f32::NEG_INFINITY, f32::NAN, -0.0]);
+        vals.resize(vals.len().div_ceil(8) * 8, 0.0);
+        for chunk in vals.chunks_exact(8) {
+            let got = floor_by_truncation(Lanes::load(chunk)).to_array();
+            for (v, got) in chunk.iter().zip(got) {
+                let want = v.floor();
+                assert!(
+                    got == want || (got.is_nan() && want.is_nan()),
+                    "floor({v:e}) = {want:e}, got {got:e}"
+                );
+            }
+        }
     }
 }
