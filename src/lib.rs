@@ -47,8 +47,11 @@
 //! CPU, found once at run time with no build flags needed (AVX2+FMA on
 //! x86-64 when present, else the portable `wide` code), and split the work
 //! over rayon's threads from [`parallel_threshold`] elements up (below that,
-//! threads cost more than they save). [`Backend`] lists and runs each way
-//! explicitly, for benchmarks and tests: see [`cpu`].
+//! threads cost more than they save). From [`cpu::STREAM_MIN`] elements
+//! (8M), out-of-place calls write their output with non-temporal stores, so
+//! outputs larger than the cache do not first read every line they
+//! overwrite. [`Backend`] lists and runs each way explicitly, for benchmarks
+//! and tests: see [`cpu`].
 //!
 //! # Panics
 //!

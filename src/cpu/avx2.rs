@@ -65,6 +65,18 @@ impl Lanes for Avx2 {
         unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), self.0) }
     }
     #[inline(always)]
+    fn store_stream(self, dst: &mut [f32]) {
+        let dst = &mut dst[..8];
+        if (dst.as_ptr() as usize).is_multiple_of(32) {
+            // SAFETY: `dst` has 8 writable f32s (checked above) at a 32-byte
+            // aligned address (checked here), as vmovntps requires; the entry
+            // points fence after streaming.
+            unsafe { _mm256_stream_ps(dst.as_mut_ptr(), self.0) }
+        } else {
+            self.store(dst)
+        }
+    }
+    #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {
         // SAFETY: FMA is enabled in every caller.
         Avx2(unsafe { _mm256_fmadd_ps(self.0, b.0, c.0) })
@@ -125,20 +137,34 @@ impl Lanes for Avx2 {
     }
 }
 
-/// [`math::unary`] compiled for AVX2+FMA.
+/// [`math::unary`] compiled for AVX2+FMA. Streamed stores are fenced
+/// before it returns, so they are ordered before whatever the caller does
+/// next (rayon's join included).
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn unary(op: math::Unary, src: Option<&[f32]>, dst: &mut [f32]) {
-    math::unary::<Avx2>(op, src, dst)
+pub(crate) unsafe fn unary(op: math::Unary, src: Option<&[f32]>, dst: &mut [f32], stream: bool) {
+    math::unary::<Avx2>(op, src, dst, stream);
+    if stream {
+        _mm_sfence();
+    }
 }
 
-/// [`math::binary`] compiled for AVX2+FMA.
+/// [`math::binary`] compiled for AVX2+FMA, fenced as [`unary`].
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn binary(op: math::Grad, a: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
-    math::binary::<Avx2>(op, a, dy, dx)
+pub(crate) unsafe fn binary(
+    op: math::Grad,
+    a: &[f32],
+    dy: Option<&[f32]>,
+    dx: &mut [f32],
+    stream: bool,
+) {
+    math::binary::<Avx2>(op, a, dy, dx, stream);
+    if stream {
+        _mm_sfence();
+    }
 }

@@ -35,6 +35,13 @@ pub(crate) trait Lanes:
     fn load(src: &[f32]) -> Self;
     /// Writes the lanes to the first `WIDTH` elements of `dst`.
     fn store(self, dst: &mut [f32]);
+    /// [`Lanes::store`], but around the cache (a non-temporal store) where
+    /// the backend has one and `dst` is aligned to a whole vector; the
+    /// caller issues the fence that orders such stores. By default, `store`.
+    #[inline(always)]
+    fn store_stream(self, dst: &mut [f32]) {
+        self.store(dst)
+    }
     /// `self·b + c`, fused where the backend has FMA, else two roundings.
     fn mul_add(self, b: Self, c: Self) -> Self;
     /// `c − self·b`, fused where the backend has FMA, else two roundings.

@@ -123,7 +123,7 @@ fn exact_finish<L: Lanes>(x: L, y: L, m: L) -> L {
 /// stores cost more than its shorter chains save). Remainders go through
 /// [`map1`]; every element gets the same bits either way.
 #[inline(always)]
-fn exact_blocks<L: Lanes, I: Input>(src: I, dst: &mut [f32]) {
+fn exact_blocks<L: Lanes, I: Input, O: Out>(src: I, dst: &mut [f32]) {
     const VECS: usize = 32;
     let w = L::WIDTH;
     let blk = VECS * w;
@@ -148,11 +148,11 @@ fn exact_blocks<L: Lanes, I: Input>(src: I, dst: &mut [f32]) {
             for v in [v, v + 1] {
                 let x = L::load(s.get(out, v * w, w));
                 let y = exact_quotient(a[v], b[v], sc[v]);
-                exact_finish(x, y, sc[v]).store(&mut out[v * w..v * w + w]);
+                O::put(exact_finish(x, y, sc[v]), &mut out[v * w..v * w + w]);
             }
         }
     }
-    map1::<L, _, _>(ExactK, src.skip(body), &mut dst[body..]);
+    map1::<L, _, _, O>(ExactK, src.skip(body), &mut dst[body..]);
 }
 
 /// log2(e) and the clamp range of the fast tier's exponent.
@@ -311,16 +311,53 @@ impl Input for InPlace {
 /// Largest vector width of any backend: the size of the tail buffers.
 const MAX_WIDTH: usize = 16;
 
+/// How the kernels write whole vectors of output: through the cache
+/// ([`Cached`]) or around it ([`Streamed`]). A type parameter, chosen once
+/// per call.
+pub(crate) trait Out: Copy {
+    fn put<L: Lanes>(v: L, dst: &mut [f32]);
+}
+
+/// Ordinary stores.
+#[derive(Clone, Copy)]
+pub(crate) struct Cached;
+
+/// Non-temporal stores where the backend has them ([`Lanes::store_stream`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Streamed;
+
+impl Out for Cached {
+    #[inline(always)]
+    fn put<L: Lanes>(v: L, dst: &mut [f32]) {
+        v.store(dst)
+    }
+}
+
+impl Out for Streamed {
+    #[inline(always)]
+    fn put<L: Lanes>(v: L, dst: &mut [f32]) {
+        v.store_stream(dst)
+    }
+}
+
+/// Elements before `dst` reaches the alignment of a whole `L` vector (so
+/// that streamed stores can be aligned), at most `dst.len()`.
+#[inline(always)]
+fn head_to_align<L: Lanes>(dst: &[f32]) -> usize {
+    let align = 4 * L::WIDTH;
+    let misalign = dst.as_ptr() as usize % align;
+    (((align - misalign) % align) / 4).min(dst.len())
+}
+
 /// `dst[i] = k(src[i])` vector by vector; the tail goes through a
 /// zero-padded copy.
 #[inline(always)]
-fn map1<L: Lanes, K: Apply1, I: Input>(k: K, src: I, dst: &mut [f32]) {
+fn map1<L: Lanes, K: Apply1, I: Input, O: Out>(k: K, src: I, dst: &mut [f32]) {
     let w = L::WIDTH;
     let n = dst.len();
     let body = n - n % w;
     for i in (0..body).step_by(w) {
-        k.apply(L::load(src.get(dst, i, w)))
-            .store(&mut dst[i..i + w]);
+        O::put(k.apply(L::load(src.get(dst, i, w))), &mut dst[i..i + w]);
     }
     if body < n {
         let mut buf = [0.0f32; MAX_WIDTH];
@@ -332,13 +369,13 @@ fn map1<L: Lanes, K: Apply1, I: Input>(k: K, src: I, dst: &mut [f32]) {
 
 /// `dst[i] = k(a[i], b[i])`, where `b` may be `dst` itself.
 #[inline(always)]
-fn map2<L: Lanes, K: Apply2, I: Input>(k: K, a: &[f32], b: I, dst: &mut [f32]) {
+fn map2<L: Lanes, K: Apply2, I: Input, O: Out>(k: K, a: &[f32], b: I, dst: &mut [f32]) {
     let w = L::WIDTH;
     let n = dst.len();
     let body = n - n % w;
     for i in (0..body).step_by(w) {
         let (va, vb) = (L::load(&a[i..i + w]), L::load(b.get(dst, i, w)));
-        k.apply(va, vb).store(&mut dst[i..i + w]);
+        O::put(k.apply(va, vb), &mut dst[i..i + w]);
     }
     if body < n {
         let mut ba = [0.0f32; MAX_WIDTH];
@@ -366,25 +403,33 @@ pub(crate) enum Unary {
 }
 
 /// Runs `op` over `src` into `dst`, or over `dst` in place when `src` is
-/// `None`. Lengths were checked by the caller.
+/// `None`; with `stream`, the output from its first vector-aligned element
+/// on is written with non-temporal stores (in place, never: the lines are
+/// in the cache already). Lengths were checked by the caller.
 #[inline(always)]
-pub(crate) fn unary<L: Lanes>(op: Unary, src: Option<&[f32]>, dst: &mut [f32]) {
+pub(crate) fn unary<L: Lanes>(op: Unary, src: Option<&[f32]>, dst: &mut [f32], stream: bool) {
     match src {
-        Some(s) => unary_from::<L, _>(op, Slice(s), dst),
-        None => unary_from::<L, _>(op, InPlace, dst),
+        Some(s) if stream => {
+            let head = head_to_align::<L>(dst);
+            let (d0, d1) = dst.split_at_mut(head);
+            unary_from::<L, _, Cached>(op, Slice(&s[..head]), d0);
+            unary_from::<L, _, Streamed>(op, Slice(&s[head..]), d1);
+        }
+        Some(s) => unary_from::<L, _, Cached>(op, Slice(s), dst),
+        None => unary_from::<L, _, Cached>(op, InPlace, dst),
     }
 }
 
 #[inline(always)]
-fn unary_from<L: Lanes, I: Input>(op: Unary, src: I, dst: &mut [f32]) {
+fn unary_from<L: Lanes, I: Input, O: Out>(op: Unary, src: I, dst: &mut [f32]) {
     match op {
-        Unary::Exact => exact_blocks::<L, _>(src, dst),
-        Unary::Fast => map1::<L, _, _>(FastK, src, dst),
-        Unary::Hard => map1::<L, _, _>(HardK, src, dst),
+        Unary::Exact => exact_blocks::<L, _, O>(src, dst),
+        Unary::Fast => map1::<L, _, _, O>(FastK, src, dst),
+        Unary::Hard => map1::<L, _, _, O>(HardK, src, dst),
         Unary::HardAffine { alpha, beta } => {
-            map1::<L, _, _>(hard::HardAffineK { alpha, beta }, src, dst)
+            map1::<L, _, _, O>(hard::HardAffineK { alpha, beta }, src, dst)
         }
-        Unary::Plan => map1::<L, _, _>(PlanK, src, dst),
+        Unary::Plan => map1::<L, _, _, O>(PlanK, src, dst),
     }
 }
 
@@ -404,23 +449,36 @@ pub(crate) enum Grad {
 }
 
 /// Runs `op` on `a` and `dy` into `dx`; `dy == None` means dy lives in `dx`
-/// (in place). Lengths were checked by the caller.
+/// (in place). `stream` as for [`unary`]. Lengths were checked by the
+/// caller.
 #[inline(always)]
-pub(crate) fn binary<L: Lanes>(op: Grad, a: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
+pub(crate) fn binary<L: Lanes>(
+    op: Grad,
+    a: &[f32],
+    dy: Option<&[f32]>,
+    dx: &mut [f32],
+    stream: bool,
+) {
     match dy {
-        Some(dy) => binary_from::<L, _>(op, a, Slice(dy), dx),
-        None => binary_from::<L, _>(op, a, InPlace, dx),
+        Some(dy) if stream => {
+            let head = head_to_align::<L>(dx);
+            let (d0, d1) = dx.split_at_mut(head);
+            binary_from::<L, _, Cached>(op, &a[..head], Slice(&dy[..head]), d0);
+            binary_from::<L, _, Streamed>(op, &a[head..], Slice(&dy[head..]), d1);
+        }
+        Some(dy) => binary_from::<L, _, Cached>(op, a, Slice(dy), dx),
+        None => binary_from::<L, _, Cached>(op, a, InPlace, dx),
     }
 }
 
 #[inline(always)]
-fn binary_from<L: Lanes, I: Input>(op: Grad, a: &[f32], dy: I, dx: &mut [f32]) {
+fn binary_from<L: Lanes, I: Input, O: Out>(op: Grad, a: &[f32], dy: I, dx: &mut [f32]) {
     match op {
-        Grad::Sigmoid => map2::<L, _, _>(BackwardK, a, dy, dx),
-        Grad::Hard => map2::<L, _, _>(HardBackwardK, a, dy, dx),
+        Grad::Sigmoid => map2::<L, _, _, O>(BackwardK, a, dy, dx),
+        Grad::Hard => map2::<L, _, _, O>(HardBackwardK, a, dy, dx),
         Grad::HardAffine { alpha, beta } => {
-            map2::<L, _, _>(hard::HardAffineK { alpha, beta }, a, dy, dx)
+            map2::<L, _, _, O>(hard::HardAffineK { alpha, beta }, a, dy, dx)
         }
-        Grad::Plan => map2::<L, _, _>(PlanBackwardK, a, dy, dx),
+        Grad::Plan => map2::<L, _, _, O>(PlanBackwardK, a, dy, dx),
     }
 }

@@ -52,6 +52,20 @@ pub const PAR_CHUNK: usize = 1 << 14;
 /// threads cannot help.
 pub const DEFAULT_PARALLEL_THRESHOLD: usize = 1 << 15;
 
+/// From this many elements, with separate input and output slices, the
+/// output is written with non-temporal stores (AVX2 `vmovntps`; the other
+/// backends store as usual): 8M `f32`s is 32 MiB of output, more than the
+/// last-level cache of the development machine, so the output could not stay
+/// cached anyway, and skipping the read-for-ownership of each output line
+/// saves a third of the memory traffic. Measured on that 2-core Zen 3 at 16M
+/// elements against the same calls in 2M pieces (ordinary stores), medians
+/// of 11: on two threads the exact tier +3–15%, the fast tier and hard
+/// sigmoid +25–40%; on one thread fast and hard +5–20%, the exact tier
+/// (compute-bound) within this machine's noise (−15% to +8% over five
+/// runs). In-place calls never stream: their lines are in the cache
+/// already.
+pub const STREAM_MIN: usize = 1 << 23;
+
 static PARALLEL_THRESHOLD: AtomicUsize = AtomicUsize::new(DEFAULT_PARALLEL_THRESHOLD);
 
 /// The length from which the crate-level functions use [`Backend::Parallel`].
@@ -222,12 +236,19 @@ impl Backend {
 
     fn unary(self, op: Unary, src: Option<&[f32]>, dst: &mut [f32]) {
         self.assert_available();
+        let stream = src.is_some() && dst.len() >= STREAM_MIN;
+        self.unary_chunk(op, src, dst, stream);
+    }
+
+    /// One single-threaded piece of [`Backend::unary`] (or all of it);
+    /// `stream` is decided once, from the whole call.
+    fn unary_chunk(self, op: Unary, src: Option<&[f32]>, dst: &mut [f32], stream: bool) {
         match self {
-            Backend::Scalar => math::unary::<lanes::Scalar>(op, src, dst),
-            Backend::Portable => math::unary::<wide::f32x8>(op, src, dst),
+            Backend::Scalar => math::unary::<lanes::Scalar>(op, src, dst, stream),
+            Backend::Portable => math::unary::<wide::f32x8>(op, src, dst, stream),
             // SAFETY: `assert_available` checked that the CPU has AVX2 and FMA.
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx2Fma => unsafe { avx2::unary(op, src, dst) },
+            Backend::Avx2Fma => unsafe { avx2::unary(op, src, dst, stream) },
             #[cfg(not(target_arch = "x86_64"))]
             Backend::Avx2Fma => unreachable!("checked by assert_available"),
             Backend::Parallel => {
@@ -236,10 +257,10 @@ impl Backend {
                     Some(src) => src
                         .par_chunks(PAR_CHUNK)
                         .zip(dst.par_chunks_mut(PAR_CHUNK))
-                        .for_each(|(s, d)| best.unary(op, Some(s), d)),
+                        .for_each(|(s, d)| best.unary_chunk(op, Some(s), d, stream)),
                     None => dst
                         .par_chunks_mut(PAR_CHUNK)
-                        .for_each(|d| best.unary(op, None, d)),
+                        .for_each(|d| best.unary_chunk(op, None, d, stream)),
                 }
             }
         }
@@ -335,12 +356,19 @@ impl Backend {
 
     fn binary(self, op: Grad, a: &[f32], dy: Option<&[f32]>, dx: &mut [f32]) {
         self.assert_available();
+        let stream = dy.is_some() && dx.len() >= STREAM_MIN;
+        self.binary_chunk(op, a, dy, dx, stream);
+    }
+
+    /// One single-threaded piece of [`Backend::binary`], as
+    /// [`Backend::unary_chunk`].
+    fn binary_chunk(self, op: Grad, a: &[f32], dy: Option<&[f32]>, dx: &mut [f32], stream: bool) {
         match self {
-            Backend::Scalar => math::binary::<lanes::Scalar>(op, a, dy, dx),
-            Backend::Portable => math::binary::<wide::f32x8>(op, a, dy, dx),
+            Backend::Scalar => math::binary::<lanes::Scalar>(op, a, dy, dx, stream),
+            Backend::Portable => math::binary::<wide::f32x8>(op, a, dy, dx, stream),
             // SAFETY: `assert_available` checked that the CPU has AVX2 and FMA.
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx2Fma => unsafe { avx2::binary(op, a, dy, dx) },
+            Backend::Avx2Fma => unsafe { avx2::binary(op, a, dy, dx, stream) },
             #[cfg(not(target_arch = "x86_64"))]
             Backend::Avx2Fma => unreachable!("checked by assert_available"),
             Backend::Parallel => {
@@ -350,11 +378,11 @@ impl Backend {
                         .par_chunks(PAR_CHUNK)
                         .zip(dy.par_chunks(PAR_CHUNK))
                         .zip(dx.par_chunks_mut(PAR_CHUNK))
-                        .for_each(|((a, dy), dx)| best.binary(op, a, Some(dy), dx)),
+                        .for_each(|((a, dy), dx)| best.binary_chunk(op, a, Some(dy), dx, stream)),
                     None => a
                         .par_chunks(PAR_CHUNK)
                         .zip(dx.par_chunks_mut(PAR_CHUNK))
-                        .for_each(|(a, dx)| best.binary(op, a, None, dx)),
+                        .for_each(|(a, dx)| best.binary_chunk(op, a, None, dx, stream)),
                 }
             }
         }
