@@ -88,8 +88,7 @@ impl Lanes for Avx2 {
     }
     #[inline(always)]
     fn mul_sub_exact(self, b: Self, c: Self) -> Self {
-        // SAFETY: FMA is enabled in every caller.
-        Avx2(unsafe { _mm256_fnmadd_ps(self.0, b.0, c.0) })
+        self.mul_neg_add(b, c) // fused here: one rounding
     }
     #[inline(always)]
     fn min(self, o: Self) -> Self {

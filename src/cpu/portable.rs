@@ -48,7 +48,7 @@ impl Lanes for f32x8 {
     fn mul_sub_exact(self, b: Self, c: Self) -> Self {
         if cfg!(target_feature = "fma") {
             // wide was built with FMA: this is one vfnmadd, one rounding.
-            f32x8::mul_add(-self, b, c)
+            self.mul_neg_add(b, c)
         } else {
             mul_sub_exact_dekker(self, b, c)
         }
