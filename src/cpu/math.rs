@@ -120,8 +120,14 @@ fn exact_finish<L: Lanes>(x: L, y: L, m: L) -> L {
 /// dependency chain, so the out-of-order core overlaps many vectors instead
 /// of stalling on one ~100-cycle chain per vector (measured on Zen 3: one
 /// pass or two are slower, and so is a fourth pass, whose extra loads and
-/// stores cost more than its shorter chains save). Remainders go through
-/// [`map1`]; every element gets the same bits either way.
+/// stores cost more than its shorter chains save). Fewer stored values do
+/// not pay either, although on Zen 3 a 256-bit store competes with FMAs for
+/// issue (six stores add about six cycles to a loop of twelve independent
+/// FMAs, and nothing to one of twelve multiplies): storing only k from pass
+/// 1 and recomputing |x| and m later was 6% slower, two passes with four
+/// stores 14% slower, and forming the denominator pair in pass 2 3% slower.
+/// Remainders go through [`map1`]; every element gets the same bits either
+/// way.
 #[inline(always)]
 fn exact_blocks<L: Lanes, I: Input, O: Out>(src: I, dst: &mut [f32]) {
     const VECS: usize = 32;
