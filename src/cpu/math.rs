@@ -355,16 +355,25 @@ fn head_to_align<L: Lanes>(dst: &[f32]) -> usize {
     (((align - misalign) % align) / 4).min(dst.len())
 }
 
-/// `dst[i] = k(src[i])` vector by vector; the tail goes through a
-/// zero-padded copy.
+/// Vectors per step of the element-wise loops ([`map1`], [`map2`]). Each
+/// step reads and writes exact-length views, so its vectors share one
+/// bounds check and the loop control is paid once per step. Measured on
+/// Zen 3 for the fast tier at 64K: the same speed as one vector per step
+/// while the core is free, 1.2× when it runs at its slower state (as if it
+/// shared the core's out-of-order window: fewer instructions per element
+/// then leave room for more elements in flight). Eight is no better.
+const STEP: usize = 4;
+
+/// `dst[i] = k(src[i])` vector by vector, in steps of [`STEP`] vectors and
+/// then single vectors; the tail goes through a zero-padded copy.
 #[inline(always)]
 fn map1<L: Lanes, K: Apply1, I: Input, O: Out>(k: K, src: I, dst: &mut [f32]) {
     let w = L::WIDTH;
     let n = dst.len();
+    let steps = n - n % (STEP * w);
     let body = n - n % w;
-    for i in (0..body).step_by(w) {
-        O::put(k.apply(L::load(src.get(dst, i, w))), &mut dst[i..i + w]);
-    }
+    map1_steps::<L, K, I, O, STEP>(k, src, &mut dst[..steps]);
+    map1_steps::<L, K, I, O, 1>(k, src.skip(steps), &mut dst[steps..body]);
     if body < n {
         let mut buf = [0.0f32; MAX_WIDTH];
         buf[..n - body].copy_from_slice(src.get(dst, body, n - body));
@@ -373,16 +382,36 @@ fn map1<L: Lanes, K: Apply1, I: Input, O: Out>(k: K, src: I, dst: &mut [f32]) {
     }
 }
 
-/// `dst[i] = k(a[i], b[i])`, where `b` may be `dst` itself.
+/// [`map1`] over whole steps of `V` vectors (`dst.len()` is a multiple of
+/// `V` vectors).
+#[inline(always)]
+fn map1_steps<L: Lanes, K: Apply1, I: Input, O: Out, const V: usize>(
+    k: K,
+    src: I,
+    dst: &mut [f32],
+) {
+    let w = L::WIDTH;
+    let step = V * w;
+    for start in (0..dst.len()).step_by(step) {
+        let s = src.skip(start).take(step);
+        let out = &mut dst[start..start + step];
+        for v in 0..V {
+            let x = L::load(s.get(out, v * w, w));
+            O::put(k.apply(x), &mut out[v * w..v * w + w]);
+        }
+    }
+}
+
+/// `dst[i] = k(a[i], b[i])`, where `b` may be `dst` itself; steps as in
+/// [`map1`].
 #[inline(always)]
 fn map2<L: Lanes, K: Apply2, I: Input, O: Out>(k: K, a: &[f32], b: I, dst: &mut [f32]) {
     let w = L::WIDTH;
     let n = dst.len();
+    let steps = n - n % (STEP * w);
     let body = n - n % w;
-    for i in (0..body).step_by(w) {
-        let (va, vb) = (L::load(&a[i..i + w]), L::load(b.get(dst, i, w)));
-        O::put(k.apply(va, vb), &mut dst[i..i + w]);
-    }
+    map2_steps::<L, K, I, O, STEP>(k, a, b, &mut dst[..steps]);
+    map2_steps::<L, K, I, O, 1>(k, &a[steps..], b.skip(steps), &mut dst[steps..body]);
     if body < n {
         let mut ba = [0.0f32; MAX_WIDTH];
         let mut bb = [0.0f32; MAX_WIDTH];
@@ -390,6 +419,29 @@ fn map2<L: Lanes, K: Apply2, I: Input, O: Out>(k: K, a: &[f32], b: I, dst: &mut 
         bb[..n - body].copy_from_slice(b.get(dst, body, n - body));
         k.apply(L::load(&ba), L::load(&bb)).store(&mut ba);
         dst[body..].copy_from_slice(&ba[..n - body]);
+    }
+}
+
+/// [`map2`] over whole steps of `V` vectors.
+#[inline(always)]
+fn map2_steps<L: Lanes, K: Apply2, I: Input, O: Out, const V: usize>(
+    k: K,
+    a: &[f32],
+    b: I,
+    dst: &mut [f32],
+) {
+    let w = L::WIDTH;
+    let step = V * w;
+    for start in (0..dst.len()).step_by(step) {
+        let (sa, sb) = (&a[start..start + step], b.skip(start).take(step));
+        let out = &mut dst[start..start + step];
+        for v in 0..V {
+            let (va, vb) = (
+                L::load(&sa[v * w..v * w + w]),
+                L::load(sb.get(out, v * w, w)),
+            );
+            O::put(k.apply(va, vb), &mut out[v * w..v * w + w]);
+        }
     }
 }
 
