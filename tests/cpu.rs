@@ -60,7 +60,7 @@ fn run_and_check(b: Backend, tier: Tier, what: &str, xs: &[f32]) -> Worst {
 /// The shared check for a forward tier on one backend.
 fn check_forward(b: Backend, tier: Tier) {
     if !b.is_available() {
-        println!("skipping {b}: not available on this CPU");
+        println!("{b} not available on this CPU: skipped");
         return;
     }
     let around: &[usize] = if b == Backend::Parallel {
@@ -126,7 +126,7 @@ fn check_forward(b: Backend, tier: Tier) {
 /// and a strided ascending walk of all finite f32.
 fn check_monotonicity(b: Backend, tier: Tier) {
     if !b.is_available() {
-        println!("skipping {b}: not available on this CPU");
+        println!("{b} not available on this CPU: skipped");
         return;
     }
     let mut xs = Vec::new();
@@ -166,7 +166,7 @@ fn check_monotonicity(b: Backend, tier: Tier) {
 /// The shared check for backward on one backend.
 fn check_backward(b: Backend) {
     if !b.is_available() {
-        println!("skipping {b}: not available on this CPU");
+        println!("{b} not available on this CPU: skipped");
         return;
     }
     let mut rng = Rng(0x1234_5678_9abc_def1);
@@ -254,6 +254,7 @@ backend_tests! {
     scalar => Backend::Scalar;
     portable => Backend::Portable;
     avx2_fma => Backend::Avx2Fma;
+    avx512 => Backend::Avx512;
     parallel => Backend::Parallel;
 }
 
@@ -499,4 +500,48 @@ fn portable_and_avx2_agree_in_a_native_build() {
             );
         }
     }
+}
+
+/// The AVX-512 backend runs the AVX2 backend's algorithm over 16 lanes, with
+/// the same fused operations: every kernel gives the same bits (the crate
+/// docs promise it), checked over a strided sweep of the whole bit space.
+#[test]
+fn avx512_and_avx2_agree_bit_for_bit() {
+    if !(Backend::Avx512.is_available() && Backend::Avx2Fma.is_available()) {
+        println!("avx512 not available on this CPU: skipped");
+        return;
+    }
+    let xs = strided(257, 3);
+    let dy: Vec<f32> = xs.iter().rev().copied().collect();
+    let unary: [(&str, fn(Backend, &[f32], &mut [f32])); 5] = [
+        ("exact", |b, x, y| b.sigmoid(x, y)),
+        ("fast", |b, x, y| b.sigmoid_fast(x, y)),
+        ("hard", |b, x, y| b.hard_sigmoid(x, y)),
+        ("plan", |b, x, y| b.plan_sigmoid(x, y)),
+        ("backward", |b, x, y| {
+            let dy: Vec<f32> = x.iter().map(|v| v * 0.5).collect();
+            b.sigmoid_backward(x, &dy, y)
+        }),
+    ];
+    let mut a = vec![0.0f32; xs.len()];
+    let mut c = vec![0.0f32; xs.len()];
+    for (name, f) in unary {
+        f(Backend::Avx2Fma, &xs, &mut a);
+        f(Backend::Avx512, &xs, &mut c);
+        for i in 0..xs.len() {
+            assert!(
+                a[i].to_bits() == c[i].to_bits() || (a[i].is_nan() && c[i].is_nan()),
+                "{name}: avx2 {:e} != avx512 {:e} at x = {:e}",
+                a[i],
+                c[i],
+                xs[i]
+            );
+        }
+    }
+    Backend::Avx2Fma.hard_sigmoid_affine_backward(0.2, 0.5, &xs, &dy, &mut a);
+    Backend::Avx512.hard_sigmoid_affine_backward(0.2, 0.5, &xs, &dy, &mut c);
+    assert!(a
+        .iter()
+        .zip(&c)
+        .all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan())));
 }

@@ -8,18 +8,23 @@
 //! operation is an AVX2/FMA intrinsic, so the code generated inside the entry
 //! points below is AVX2 whatever the crate-wide flags are.
 //!
-//! Soundness: values of [`Avx2`] can only be made inside this module, and
-//! the only functions that make them are the entry points, which carry
-//! `#[target_feature(enable = "avx2,fma")]` and are only called after
-//! [`super::Backend::Avx2Fma`] was detected (see `super::dispatch`).
+//! It also holds the AVX2 table lookup of the int8/uint8 kernels
+//! ([`lookup`]).
+//!
+//! Soundness: [`Avx2`] is private to this module, so only code in this
+//! module can make a value of it (through [`Lanes::splat`] or
+//! [`Lanes::load`]) or instantiate a kernel with it; the only such code is
+//! the entry points below, which carry `#[target_feature(enable =
+//! "avx2,fma")]` and whose `# Safety` contract is that the CPU has AVX2 and
+//! FMA. The dispatch in `cpu/mod.rs` calls them only after checking that.
 
 use super::lanes::Lanes;
-use super::math;
+use super::ops;
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
 #[derive(Clone, Copy)]
-pub(crate) struct Avx2(__m256);
+struct Avx2(__m256);
 
 macro_rules! avx_binop {
     ($($tr:ident $f:ident $intr:ident),*) => {$(
@@ -27,7 +32,8 @@ macro_rules! avx_binop {
             type Output = Avx2;
             #[inline(always)]
             fn $f(self, o: Avx2) -> Avx2 {
-                // SAFETY: an `Avx2` value exists only inside an avx2+fma entry point.
+                // SAFETY: an `Avx2` value exists only inside an entry point of this
+                // module (see the module docs).
                 Avx2(unsafe { $intr(self.0, o.0) })
             }
         }
@@ -136,34 +142,150 @@ impl Lanes for Avx2 {
     }
 }
 
-/// [`math::unary`] compiled for AVX2+FMA. Streamed stores are fenced
+/// [`ops::unary`] compiled for AVX2+FMA. Streamed stores are fenced
 /// before it returns, so they are ordered before whatever the caller does
 /// next (rayon's join included).
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn unary(op: math::Unary, src: Option<&[f32]>, dst: &mut [f32], stream: bool) {
-    math::unary::<Avx2>(op, src, dst, stream);
+pub(crate) unsafe fn unary(op: ops::Unary, src: Option<&[f32]>, dst: &mut [f32], stream: bool) {
+    ops::unary::<Avx2>(op, src, dst, stream);
     if stream {
         _mm_sfence();
     }
 }
 
-/// [`math::binary`] compiled for AVX2+FMA, fenced as [`unary`].
+/// [`ops::binary`] compiled for AVX2+FMA, fenced as [`unary`].
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn binary(
-    op: math::Grad,
+    op: ops::Grad,
     a: &[f32],
     dy: Option<&[f32]>,
     dx: &mut [f32],
     stream: bool,
 ) {
-    math::binary::<Avx2>(op, a, dy, dx, stream);
+    ops::binary::<Avx2>(op, a, dy, dx, stream);
     if stream {
         _mm_sfence();
+    }
+}
+
+// The int8/uint8 table lookup (`quant`), 32 bytes per step with `vpshufb`.
+//
+// `vpshufb` reads 16-byte tables and returns 0 where the index byte has its
+// top bit set. With the index `v − 16·i` (wrapping) at step i, a lane with
+// input v in block c = v >> 4 (c < 8) hits tables i ≤ c and gets 0 from
+// i > c (the index wrapped to ≥ 0x90). XOR-ing the tables
+// `D_i = T_i ⊕ T_(i−1)` (`D_0 = T_0`) over steps 0..8 therefore leaves
+// exactly `T_c[v & 15]`. Steps 8..16 do the same for the upper half with
+// `D_8 = T_8`, and the top bit of v picks the half.
+
+/// The 16 XOR-differenced tables of the module docs, each in both
+/// 128-bit halves.
+#[target_feature(enable = "avx2")]
+fn lut_tables(table: &[u8; 256]) -> [__m256i; 16] {
+    let mut d = [_mm256_setzero_si256(); 16];
+    for (i, di) in d.iter_mut().enumerate() {
+        let mut block = [0u8; 16];
+        for (j, b) in block.iter_mut().enumerate() {
+            let cur = table[16 * i + j];
+            *b = if i % 8 == 0 {
+                cur
+            } else {
+                cur ^ table[16 * (i - 1) + j]
+            };
+        }
+        // SAFETY: `block` is 16 readable bytes; loadu has no alignment need.
+        let x = unsafe { _mm_loadu_si128(block.as_ptr().cast()) };
+        *di = _mm256_broadcastsi128_si256(x);
+    }
+    d
+}
+
+/// Lookups of `N` vectors of 32 bytes, step by step across the vectors
+/// so that each table is loaded once per step. Every index is `v − 16·i`
+/// from `v` directly (no serial chain).
+#[inline]
+#[target_feature(enable = "avx2")]
+fn lookup_vecs<const N: usize>(d: &[__m256i; 16], v: [__m256i; N]) -> [__m256i; N] {
+    let mut lo = [_mm256_setzero_si256(); N];
+    let mut hi = [_mm256_setzero_si256(); N];
+    for (i, di) in d.iter().enumerate() {
+        let off = _mm256_set1_epi8((16 * i) as u8 as i8);
+        for k in 0..N {
+            let t = _mm256_shuffle_epi8(*di, _mm256_sub_epi8(v[k], off));
+            if i < 8 {
+                lo[k] = _mm256_xor_si256(lo[k], t);
+            } else {
+                hi[k] = _mm256_xor_si256(hi[k], t);
+            }
+        }
+    }
+    let mut r = lo;
+    for k in 0..N {
+        r[k] = _mm256_blendv_epi8(lo[k], hi[k], v[k]);
+    }
+    r
+}
+
+/// `dst[i] = table[src[i]]` (`src == None`: in place) with `vpshufb`;
+/// the tail goes through a 32-byte stack copy.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn lookup(table: &[u8; 256], src: Option<&[u8]>, dst: &mut [u8]) {
+    let d = lut_tables(table);
+    let n = dst.len();
+    let body = n - n % 32;
+    let mut i = 0;
+    // Two vectors per step while 64 bytes remain, then one.
+    while i + 64 <= body {
+        let s = match src {
+            Some(s) => &s[i..i + 64],
+            None => &dst[i..i + 64],
+        };
+        // SAFETY: `s` has 64 readable bytes (bounds-checked slice above).
+        let v = unsafe {
+            [
+                _mm256_loadu_si256(s.as_ptr().cast()),
+                _mm256_loadu_si256(s[32..].as_ptr().cast()),
+            ]
+        };
+        let [a, b] = lookup_vecs(&d, v);
+        let o = &mut dst[i..i + 64];
+        // SAFETY: `o` has 64 writable bytes.
+        unsafe {
+            _mm256_storeu_si256(o.as_mut_ptr().cast(), a);
+            _mm256_storeu_si256(o[32..].as_mut_ptr().cast(), b);
+        }
+        i += 64;
+    }
+    if i < body {
+        let s = match src {
+            Some(s) => &s[i..i + 32],
+            None => &dst[i..i + 32],
+        };
+        // SAFETY: `s` has 32 readable bytes (bounds-checked slice above).
+        let [r] = lookup_vecs(&d, [unsafe { _mm256_loadu_si256(s.as_ptr().cast()) }]);
+        // SAFETY: `dst[i..i + 32]` has 32 writable bytes.
+        unsafe { _mm256_storeu_si256(dst[i..i + 32].as_mut_ptr().cast(), r) };
+    }
+    if body < n {
+        let mut buf = [0u8; 32];
+        buf[..n - body].copy_from_slice(match src {
+            Some(s) => &s[body..],
+            None => &dst[body..],
+        });
+        // SAFETY: `buf` is 32 bytes, readable and writable.
+        unsafe {
+            let [r] = lookup_vecs(&d, [_mm256_loadu_si256(buf.as_ptr().cast())]);
+            _mm256_storeu_si256(buf.as_mut_ptr().cast(), r);
+        }
+        dst[body..].copy_from_slice(&buf[..n - body]);
     }
 }

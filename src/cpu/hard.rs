@@ -4,11 +4,11 @@
 //! Each function computes, lane by lane, exactly the scalar definition of the
 //! same name in [`crate::reference`] (same operations, same roundings, same
 //! NaN and signed-zero results), so every backend is bit-identical to it.
-//! The dispatch lives in `math.rs`; the formulas and their error against σ
+//! The dispatch lives in `ops.rs`; the formulas and their error against σ
 //! are documented on the crate-level functions.
 
 use super::lanes::Lanes;
-use super::math::{Apply1, Apply2};
+use super::map::{kernel, Apply1, Apply2};
 
 /// `min(max(x + 3, 0), 6) / 6`; NaN lanes return `x + x`.
 #[inline(always)]
@@ -97,3 +97,8 @@ impl Apply2 for HardAffineK {
         hard_affine_backward_lanes(x, dy, self.alpha, self.beta)
     }
 }
+
+kernel!(HardK: Apply1, hard_lanes);
+kernel!(PlanK: Apply1, plan_lanes);
+kernel!(HardBackwardK: Apply2, hard_backward_lanes);
+kernel!(PlanBackwardK: Apply2, plan_backward_lanes);

@@ -1,12 +1,17 @@
 //! The small vector trait every CPU kernel is written against, and its
 //! one-lane scalar implementation.
 //!
-//! The kernels in [`super::math`] are generic over [`Lanes`] and
-//! `#[inline(always)]`; each backend (scalar, portable `wide`, AVX2+FMA)
-//! instantiates them inside its own entry point, so one body of math becomes
-//! scalar, SSE2/NEON and AVX2 machine code (the memchr design).
+//! The algorithms (`sigma.rs`, `hard.rs`) are generic over [`Lanes`] and
+//! `#[inline(always)]`; each backend (scalar, portable `wide`, AVX2+FMA,
+//! AVX-512) instantiates them inside its own entry point, so one body of
+//! math becomes scalar, SSE2/NEON, AVX2 and AVX-512 machine code (the
+//! memchr design). This is the bottom layer: it imports no other kernel
+//! module.
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
+
+/// Largest vector width of any backend: the size of the tail buffers.
+pub(crate) const MAX_WIDTH: usize = 16;
 
 /// A vector of `WIDTH` `f32` lanes with the handful of operations the kernels
 /// need. Every method is lane-wise.
@@ -35,6 +40,25 @@ pub(crate) trait Lanes:
     fn load(src: &[f32]) -> Self;
     /// Writes the lanes to the first `WIDTH` elements of `dst`.
     fn store(self, dst: &mut [f32]);
+    /// `src` (fewer than `WIDTH` elements) in the first lanes, zeros in the
+    /// rest. By default through a zero-padded copy; a backend with masked
+    /// loads overrides it. Either way each lane's result depends only on
+    /// its own input, so a tail element gets the same bits as anywhere else.
+    #[inline(always)]
+    fn load_partial(src: &[f32]) -> Self {
+        let mut buf = [0.0f32; MAX_WIDTH];
+        buf[..src.len()].copy_from_slice(src);
+        Self::load(&buf)
+    }
+    /// Writes the first `dst.len()` (< `WIDTH`) lanes to `dst`, as
+    /// [`Lanes::load_partial`].
+    #[inline(always)]
+    fn store_partial(self, dst: &mut [f32]) {
+        let mut buf = [0.0f32; MAX_WIDTH];
+        self.store(&mut buf);
+        let n = dst.len();
+        dst.copy_from_slice(&buf[..n]);
+    }
     /// [`Lanes::store`], but around the cache (a non-temporal store) where
     /// the backend has one and `dst` is aligned to a whole vector; the
     /// caller issues the fence that orders such stores. By default, `store`.

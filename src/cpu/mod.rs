@@ -1,14 +1,15 @@
 //! CPU backends as values: listing, detection, dispatch and the rayon path.
 //!
 //! A [`Backend`] names one way of running the kernels on this CPU. Every
-//! backend runs the same vector algorithm (`math.rs`, generic over the lane
-//! trait in `lanes.rs`); they differ in instruction set or in threads:
+//! backend runs the same vector algorithms (`sigma.rs`, `hard.rs`, generic
+//! over the lane trait in `lanes.rs`, looped by `map.rs`, chosen in `ops.rs`); they differ in instruction set or in threads:
 //!
 //! | backend | what runs |
 //! |---|---|
 //! | [`Backend::Scalar`] | the vector algorithm one lane at a time |
 //! | [`Backend::Portable`] | `wide::f32x8` with the instruction set `wide` was compiled for (SSE2 in a default x86-64 build) |
 //! | [`Backend::Avx2Fma`] | `std::arch` AVX2+FMA, detected at run time (x86-64 only) |
+//! | [`Backend::Avx512`] | `std::arch` AVX-512 (F, DQ, BW, VL; VBMI for the byte tables), detected at run time (x86-64 only) |
 //! | [`Backend::Parallel`] | the best of the above on every rayon thread, in chunks of [`PAR_CHUNK`] elements |
 //!
 //! The crate-level functions ([`crate::sigmoid`] and friends) pick the best
@@ -17,14 +18,18 @@
 
 mod hard;
 mod lanes;
-pub(crate) mod math;
+mod map;
+mod ops;
 mod portable;
+mod sigma;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use math::{Grad, Unary};
+use ops::{Grad, Unary};
 use rayon::prelude::*;
 
 /// A way of running the kernels on this CPU. See the [module docs](self).
@@ -37,6 +42,10 @@ pub enum Backend {
     Portable,
     /// AVX2 + FMA intrinsics, chosen at run time (x86-64 only).
     Avx2Fma,
+    /// AVX-512 intrinsics (F, DQ, BW, VL), chosen at run time (x86-64
+    /// only): 16 lanes, masked tails, and `vpermi2b` byte tables where the
+    /// CPU has AVX512_VBMI.
+    Avx512,
     /// The best SIMD backend on all rayon threads.
     Parallel,
 }
@@ -81,15 +90,17 @@ pub fn set_parallel_threshold(n: usize) {
 }
 
 /// Environment variable that caps the detected instruction set, for testing
-/// the fallbacks on a capable machine: `scalar` or `portable`.
+/// the fallbacks on a capable machine: `scalar`, `portable` or `avx2`
+/// (AVX2+FMA where present: an AVX-512 machine then runs the AVX2 code).
 pub const FORCE_ENV: &str = "SIGMOID_KERNELS_BACKEND";
 
 impl Backend {
     /// Every backend this build knows, available here or not.
-    pub const ALL: [Backend; 4] = [
+    pub const ALL: [Backend; 5] = [
         Backend::Scalar,
         Backend::Portable,
         Backend::Avx2Fma,
+        Backend::Avx512,
         Backend::Parallel,
     ];
 
@@ -105,6 +116,7 @@ impl Backend {
         match self {
             Backend::Scalar | Backend::Portable | Backend::Parallel => true,
             Backend::Avx2Fma => avx2_detected(),
+            Backend::Avx512 => avx512_detected(),
         }
     }
 
@@ -120,6 +132,9 @@ impl Backend {
         let best = match std::env::var(FORCE_ENV).as_deref() {
             Ok("scalar") => Backend::Scalar,
             Ok("portable") => Backend::Portable,
+            Ok("avx2" | "avx2+fma") if avx2_detected() => Backend::Avx2Fma,
+            Ok("avx2" | "avx2+fma") => Backend::Portable,
+            _ if avx512_detected() => Backend::Avx512,
             _ if avx2_detected() => Backend::Avx2Fma,
             _ => Backend::Portable,
         };
@@ -137,13 +152,14 @@ impl Backend {
         }
     }
 
-    /// Short name: `scalar`, `portable`, `avx2+fma`, `parallel`.
+    /// Short name: `scalar`, `portable`, `avx2+fma`, `avx512`, `parallel`.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Backend::Scalar => "scalar",
             Backend::Portable => "portable",
             Backend::Avx2Fma => "avx2+fma",
+            Backend::Avx512 => "avx512",
             Backend::Parallel => "parallel",
         }
     }
@@ -165,6 +181,13 @@ impl Backend {
             Backend::Scalar => "scalar".into(),
             Backend::Portable => format!("wide/{}", portable_isa()),
             Backend::Avx2Fma => "avx2+fma".into(),
+            Backend::Avx512 => {
+                #[cfg(target_arch = "x86_64")]
+                if avx512::vbmi_detected() {
+                    return "avx512 (f/dq/bw/vl/vbmi)".into();
+                }
+                "avx512 (f/dq/bw/vl)".into()
+            }
             Backend::Parallel => format!(
                 "{} x{} threads",
                 Backend::best_simd().isa(),
@@ -173,7 +196,7 @@ impl Backend {
         }
     }
 
-    fn assert_available(self) {
+    pub(crate) fn assert_available(self) {
         assert!(
             self.is_available(),
             "sigmoid-kernels: backend `{}` is not available on this CPU",
@@ -244,13 +267,16 @@ impl Backend {
     /// `stream` is decided once, from the whole call.
     fn unary_chunk(self, op: Unary, src: Option<&[f32]>, dst: &mut [f32], stream: bool) {
         match self {
-            Backend::Scalar => math::unary::<lanes::Scalar>(op, src, dst, stream),
-            Backend::Portable => math::unary::<wide::f32x8>(op, src, dst, stream),
+            Backend::Scalar => ops::unary::<lanes::Scalar>(op, src, dst, stream),
+            Backend::Portable => ops::unary::<wide::f32x8>(op, src, dst, stream),
             // SAFETY: `assert_available` checked that the CPU has AVX2 and FMA.
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2Fma => unsafe { avx2::unary(op, src, dst, stream) },
+            // SAFETY: `assert_available` checked `avx512::detected()`.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => unsafe { avx512::unary(op, src, dst, stream) },
             #[cfg(not(target_arch = "x86_64"))]
-            Backend::Avx2Fma => unreachable!("checked by assert_available"),
+            Backend::Avx2Fma | Backend::Avx512 => unreachable!("checked by assert_available"),
             Backend::Parallel => {
                 let best = Backend::best_simd();
                 match src {
@@ -364,13 +390,16 @@ impl Backend {
     /// [`Backend::unary_chunk`].
     fn binary_chunk(self, op: Grad, a: &[f32], dy: Option<&[f32]>, dx: &mut [f32], stream: bool) {
         match self {
-            Backend::Scalar => math::binary::<lanes::Scalar>(op, a, dy, dx, stream),
-            Backend::Portable => math::binary::<wide::f32x8>(op, a, dy, dx, stream),
+            Backend::Scalar => ops::binary::<lanes::Scalar>(op, a, dy, dx, stream),
+            Backend::Portable => ops::binary::<wide::f32x8>(op, a, dy, dx, stream),
             // SAFETY: `assert_available` checked that the CPU has AVX2 and FMA.
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2Fma => unsafe { avx2::binary(op, a, dy, dx, stream) },
+            // SAFETY: `assert_available` checked `avx512::detected()`.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => unsafe { avx512::binary(op, a, dy, dx, stream) },
             #[cfg(not(target_arch = "x86_64"))]
-            Backend::Avx2Fma => unreachable!("checked by assert_available"),
+            Backend::Avx2Fma | Backend::Avx512 => unreachable!("checked by assert_available"),
             Backend::Parallel => {
                 let best = Backend::best_simd();
                 match dy {
@@ -386,6 +415,35 @@ impl Backend {
                 }
             }
         }
+    }
+}
+
+impl Backend {
+    /// `dst[i] = table[src[i]]` (`src == None`: in place) with this
+    /// backend's vector lookup, for the int8/uint8 kernels in
+    /// [`crate::quant`]; returns `false`, touching nothing, where the
+    /// backend has none (scalar, portable, parallel: the caller loops or
+    /// splits). The caller checked availability.
+    pub(crate) fn lookup_bytes(
+        self,
+        table: &[u8; 256],
+        src: Option<&[u8]>,
+        dst: &mut [u8],
+    ) -> bool {
+        match self {
+            // SAFETY: the caller checked that the CPU runs `self`, and
+            // `vbmi_detected` the extra feature of this kernel.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 if avx512::vbmi_detected() => unsafe {
+                avx512::lookup(table, src, dst)
+            },
+            // SAFETY: the caller checked that the CPU runs `self`, which
+            // has AVX2 for both backends.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2Fma | Backend::Avx512 => unsafe { avx2::lookup(table, src, dst) },
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -408,6 +466,17 @@ fn avx2_detected() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+fn avx512_detected() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        avx512::detected()
     }
     #[cfg(not(target_arch = "x86_64"))]
     {

@@ -1,0 +1,267 @@
+//! The x86-64 AVX-512 backend: [`Lanes`] over `__m512` (16 lanes) with
+//! `std::arch` intrinsics, the `#[target_feature]` entry points that
+//! instantiate the generic kernels with it, and the 64-byte table lookup
+//! for the int8/uint8 kernels.
+//!
+//! Beyond the width, it uses what AVX-512 adds where that removes work:
+//! masked loads and stores for the last partial vector (no copy through a
+//! stack buffer), mask registers for every select (`vblendmps` instead of
+//! `vblendvps`), a masked add for the NaN fix-up, and `vpermi2b`
+//! (AVX512_VBMI) for a 256-entry byte table in four instructions per 64
+//! bytes.
+//!
+//! Soundness: [`Avx512`] is private to this module, so only code in this
+//! module can make a value of it (through [`Lanes::splat`] or
+//! [`Lanes::load`]) or instantiate a kernel with it; the only such code is
+//! the entry points below, whose `# Safety` contract is that the CPU has
+//! the features [`detected`] checks. The dispatch in `cpu/mod.rs` calls
+//! them only for [`super::Backend::Avx512`] after checking that.
+
+use super::lanes::Lanes;
+use super::ops;
+use core::arch::x86_64::*;
+use core::ops::{Add, Div, Mul, Neg, Sub};
+
+/// Whether this CPU runs the backend: AVX-512 F, DQ, BW and VL (every
+/// AVX-512 CPU since Skylake-SP has all four) plus AVX2 and FMA. The OS
+/// support check (XSAVE of the ZMM state) is part of the standard
+/// library's detection.
+pub(crate) fn detected() -> bool {
+    is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx512dq")
+        && is_x86_feature_detected!("avx512bw")
+        && is_x86_feature_detected!("avx512vl")
+        && is_x86_feature_detected!("avx2")
+        && is_x86_feature_detected!("fma")
+}
+
+/// Whether the byte lookup can use `vpermi2b` (AVX512_VBMI); without it
+/// the AVX2 lookup runs.
+pub(crate) fn vbmi_detected() -> bool {
+    detected() && is_x86_feature_detected!("avx512vbmi")
+}
+
+#[derive(Clone, Copy)]
+struct Avx512(__m512);
+
+macro_rules! binop {
+    ($($tr:ident $f:ident $intr:ident),*) => {$(
+        impl $tr for Avx512 {
+            type Output = Avx512;
+            #[inline(always)]
+            fn $f(self, o: Avx512) -> Avx512 {
+                // SAFETY: an `Avx512` value exists only inside an entry point
+                // of this module (see the module docs).
+                Avx512(unsafe { $intr(self.0, o.0) })
+            }
+        }
+    )*};
+}
+binop!(Add add _mm512_add_ps, Sub sub _mm512_sub_ps, Mul mul _mm512_mul_ps, Div div _mm512_div_ps);
+
+impl Neg for Avx512 {
+    type Output = Avx512;
+    #[inline(always)]
+    fn neg(self) -> Avx512 {
+        // SAFETY: as for the binary operators.
+        Avx512(unsafe {
+            _mm512_castsi512_ps(_mm512_xor_si512(
+                _mm512_castps_si512(self.0),
+                _mm512_set1_epi32(i32::MIN),
+            ))
+        })
+    }
+}
+
+/// A mask with the first `n` (< 16) lanes set.
+#[inline(always)]
+fn first(n: usize) -> __mmask16 {
+    debug_assert!(n < 16);
+    (1u16 << n) - 1
+}
+
+// SAFETY (every block in this impl): an `Avx512` value, and every call of
+// `splat`/`load`, exists only inside an entry point of this module, which
+// runs with the features [`detected`] checks enabled and detected
+// (module docs). Memory accesses carry their own note.
+impl Lanes for Avx512 {
+    const WIDTH: usize = 16;
+    #[inline(always)]
+    fn splat(v: f32) -> Self {
+        Avx512(unsafe { _mm512_set1_ps(v) })
+    }
+    #[inline(always)]
+    fn load(src: &[f32]) -> Self {
+        let src = &src[..16];
+        // SAFETY: `src` has 16 readable f32s (checked above); loadu has no
+        // alignment requirement.
+        Avx512(unsafe { _mm512_loadu_ps(src.as_ptr()) })
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [f32]) {
+        let dst = &mut dst[..16];
+        // SAFETY: `dst` has 16 writable f32s (checked above).
+        unsafe { _mm512_storeu_ps(dst.as_mut_ptr(), self.0) }
+    }
+    #[inline(always)]
+    fn load_partial(src: &[f32]) -> Self {
+        // SAFETY: the mask enables exactly the `src.len()` (< 16) lanes
+        // that lie inside `src`; masked-off lanes are not accessed (no
+        // fault) and read as zero.
+        Avx512(unsafe { _mm512_maskz_loadu_ps(first(src.len()), src.as_ptr()) })
+    }
+    #[inline(always)]
+    fn store_partial(self, dst: &mut [f32]) {
+        // SAFETY: the mask enables exactly the `dst.len()` (< 16) lanes
+        // inside `dst`; the others are not written.
+        unsafe { _mm512_mask_storeu_ps(dst.as_mut_ptr(), first(dst.len()), self.0) }
+    }
+    #[inline(always)]
+    fn store_stream(self, dst: &mut [f32]) {
+        let dst = &mut dst[..16];
+        if (dst.as_ptr() as usize).is_multiple_of(64) {
+            // SAFETY: `dst` has 16 writable f32s (checked above) at a
+            // 64-byte aligned address (checked here), as vmovntps needs;
+            // the entry points fence after streaming.
+            unsafe { _mm512_stream_ps(dst.as_mut_ptr(), self.0) }
+        } else {
+            self.store(dst)
+        }
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        Avx512(unsafe { _mm512_fmadd_ps(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn mul_neg_add(self, b: Self, c: Self) -> Self {
+        Avx512(unsafe { _mm512_fnmadd_ps(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn mul_sub_exact(self, b: Self, c: Self) -> Self {
+        self.mul_neg_add(b, c) // fused: one rounding
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        // vminps returns its second operand if either is NaN, so a NaN in
+        // `self` propagates.
+        Avx512(unsafe { _mm512_min_ps(o.0, self.0) })
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        Avx512(unsafe { _mm512_max_ps(o.0, self.0) })
+    }
+    #[inline(always)]
+    fn floor(self) -> Self {
+        Avx512(unsafe {
+            _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(self.0)
+        })
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        Avx512(unsafe { _mm512_abs_ps(self.0) })
+    }
+    #[inline(always)]
+    fn shl_exponent(self) -> Self {
+        Avx512(unsafe { _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_castps_si512(self.0))) })
+    }
+    #[inline(always)]
+    fn select_sign(self, neg: Self, pos: Self) -> Self {
+        Avx512(unsafe {
+            let m = _mm512_movepi32_mask(_mm512_castps_si512(self.0));
+            _mm512_mask_blend_ps(m, pos.0, neg.0)
+        })
+    }
+    #[inline(always)]
+    fn nan_or(self, r: Self) -> Self {
+        // One masked add: r, with self + self in the NaN lanes.
+        Avx512(unsafe {
+            let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(self.0, self.0);
+            _mm512_mask_add_ps(r.0, nan, self.0, self.0)
+        })
+    }
+    #[inline(always)]
+    fn lt_select(self, o: Self, a: Self, b: Self) -> Self {
+        // LT_OQ is false on NaN.
+        Avx512(unsafe {
+            let m = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(self.0, o.0);
+            _mm512_mask_blend_ps(m, b.0, a.0)
+        })
+    }
+}
+
+/// [`ops::unary`] compiled for AVX-512. Streamed stores are fenced before
+/// it returns, so they are ordered before whatever the caller does next
+/// (rayon's join included).
+///
+/// # Safety
+/// The CPU must have the features [`detected`] checks.
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")]
+pub(crate) unsafe fn unary(op: ops::Unary, src: Option<&[f32]>, dst: &mut [f32], stream: bool) {
+    ops::unary::<Avx512>(op, src, dst, stream);
+    if stream {
+        _mm_sfence();
+    }
+}
+
+/// [`ops::binary`] compiled for AVX-512, fenced as [`unary`].
+///
+/// # Safety
+/// The CPU must have the features [`detected`] checks.
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")]
+pub(crate) unsafe fn binary(
+    op: ops::Grad,
+    a: &[f32],
+    dy: Option<&[f32]>,
+    dx: &mut [f32],
+    stream: bool,
+) {
+    ops::binary::<Avx512>(op, a, dy, dx, stream);
+    if stream {
+        _mm_sfence();
+    }
+}
+
+/// `dst[i] = table[src[i]]` (`src == None`: in place), 64 bytes per step:
+/// two `vpermi2b` look up the index's low 7 bits in the table's lower and
+/// upper 128 entries, and the index's top bit picks one; the last partial
+/// vector with masked loads and stores.
+///
+/// # Safety
+/// The CPU must have the features [`vbmi_detected`] checks.
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+pub(crate) unsafe fn lookup(table: &[u8; 256], src: Option<&[u8]>, dst: &mut [u8]) {
+    // SAFETY: `table` has 256 readable bytes: four 64-byte unaligned loads.
+    let t =
+        unsafe { [0, 64, 128, 192].map(|o| _mm512_loadu_si512(table[o..o + 64].as_ptr().cast())) };
+    let look = |v: __m512i| {
+        let lo = _mm512_permutex2var_epi8(t[0], v, t[1]);
+        let hi = _mm512_permutex2var_epi8(t[2], v, t[3]);
+        _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi)
+    };
+    let n = dst.len();
+    let body = n - n % 64;
+    for i in (0..body).step_by(64) {
+        let s = match src {
+            Some(s) => &s[i..i + 64],
+            None => &dst[i..i + 64],
+        };
+        // SAFETY: `s` has 64 readable bytes (bounds-checked slice above).
+        let v = unsafe { _mm512_loadu_si512(s.as_ptr().cast()) };
+        let o = &mut dst[i..i + 64];
+        // SAFETY: `o` has 64 writable bytes.
+        unsafe { _mm512_storeu_si512(o.as_mut_ptr().cast(), look(v)) };
+    }
+    if body < n {
+        let m: __mmask64 = (1u64 << (n - body)) - 1;
+        let s = match src {
+            Some(s) => &s[body..n],
+            None => &dst[body..n],
+        };
+        // SAFETY: the mask enables exactly the `n − body` (< 64) bytes of
+        // `s`; masked-off bytes are neither read nor written.
+        unsafe {
+            let v = _mm512_maskz_loadu_epi8(m, s.as_ptr().cast());
+            _mm512_mask_storeu_epi8(dst[body..].as_mut_ptr().cast(), m, look(v));
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The operations the backends run, as values chosen once per call
+//! ([`Unary`], [`Grad`]), and the generic entry points [`unary`] and
+//! [`binary`] that each backend instantiates with its lane type: they split
+//! off the head that streamed stores need and hand the rest to the loops in
+//! `map.rs` with the algorithm from `sigma.rs` or `hard.rs`.
+
+use super::hard;
+use super::lanes::Lanes;
+use super::map::{head_to_align, map1, map2, Cached, InPlace, Input, Out, Slice, Streamed};
+use super::sigma;
+
+/// The element-wise one-input kernels, chosen once per call (outside the loop).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Unary {
+    /// [`sigma::exact_lanes`]
+    Exact,
+    /// [`sigma::fast_lanes`]
+    Fast,
+    /// [`hard::hard_lanes`]
+    Hard,
+    /// [`hard::hard_affine_lanes`]
+    HardAffine { alpha: f32, beta: f32 },
+    /// [`hard::plan_lanes`]
+    Plan,
+}
+
+/// Runs `op` over `src` into `dst`, or over `dst` in place when `src` is
+/// `None`; with `stream`, the output from its first vector-aligned element
+/// on is written with non-temporal stores (in place, never: the lines are
+/// in the cache already). Lengths were checked by the caller.
+#[inline(always)]
+pub(crate) fn unary<L: Lanes>(op: Unary, src: Option<&[f32]>, dst: &mut [f32], stream: bool) {
+    match src {
+        Some(s) if stream => {
+            let head = head_to_align::<L>(dst);
+            let (d0, d1) = dst.split_at_mut(head);
+            unary_from::<L, _, Cached>(op, Slice(&s[..head]), d0);
+            unary_from::<L, _, Streamed>(op, Slice(&s[head..]), d1);
+        }
+        Some(s) => unary_from::<L, _, Cached>(op, Slice(s), dst),
+        None => unary_from::<L, _, Cached>(op, InPlace, dst),
+    }
+}
+
+#[inline(always)]
+fn unary_from<L: Lanes, I: Input, O: Out>(op: Unary, src: I, dst: &mut [f32]) {
+    match op {
+        Unary::Exact => sigma::exact_blocks::<L, _, O>(src, dst),
+        Unary::Fast => map1::<L, _, _, O>(sigma::FastK, src, dst),
+        Unary::Hard => map1::<L, _, _, O>(hard::HardK, src, dst),
+        Unary::HardAffine { alpha, beta } => {
+            map1::<L, _, _, O>(hard::HardAffineK { alpha, beta }, src, dst)
+        }
+        Unary::Plan => map1::<L, _, _, O>(hard::PlanK, src, dst),
+    }
+}
+
+/// The element-wise gradient kernels `dx = f(a, dy)`: `a` is the saved
+/// forward output y for [`Grad::Sigmoid`] and the forward input x for the
+/// piecewise-linear forms.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Grad {
+    /// [`sigma::backward_lanes`]: dy·y·(1−y)
+    Sigmoid,
+    /// [`hard::hard_backward_lanes`]
+    Hard,
+    /// [`hard::hard_affine_backward_lanes`]
+    HardAffine { alpha: f32, beta: f32 },
+    /// [`hard::plan_backward_lanes`]
+    Plan,
+}
+
+/// Runs `op` on `a` and `dy` into `dx`; `dy == None` means dy lives in `dx`
+/// (in place). `stream` as for [`unary`]. Lengths were checked by the
+/// caller.
+#[inline(always)]
+pub(crate) fn binary<L: Lanes>(
+    op: Grad,
+    a: &[f32],
+    dy: Option<&[f32]>,
+    dx: &mut [f32],
+    stream: bool,
+) {
+    match dy {
+        Some(dy) if stream => {
+            let head = head_to_align::<L>(dx);
+            let (d0, d1) = dx.split_at_mut(head);
+            binary_from::<L, _, Cached>(op, &a[..head], Slice(&dy[..head]), d0);
+            binary_from::<L, _, Streamed>(op, &a[head..], Slice(&dy[head..]), d1);
+        }
+        Some(dy) => binary_from::<L, _, Cached>(op, a, Slice(dy), dx),
+        None => binary_from::<L, _, Cached>(op, a, InPlace, dx),
+    }
+}
+
+#[inline(always)]
+fn binary_from<L: Lanes, I: Input, O: Out>(op: Grad, a: &[f32], dy: I, dx: &mut [f32]) {
+    match op {
+        Grad::Sigmoid => map2::<L, _, _, O>(sigma::BackwardK, a, dy, dx),
+        Grad::Hard => map2::<L, _, _, O>(hard::HardBackwardK, a, dy, dx),
+        Grad::HardAffine { alpha, beta } => {
+            map2::<L, _, _, O>(hard::HardAffineK { alpha, beta }, a, dy, dx)
+        }
+        Grad::Plan => map2::<L, _, _, O>(hard::PlanBackwardK, a, dy, dx),
+    }
+}

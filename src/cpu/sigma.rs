@@ -1,0 +1,204 @@
+//! The σ algorithms, written once over [`Lanes`]: the exact tier (≤ 1 ULP),
+//! the fast tier (relative ≤ 1e−4) and the backward pass from the saved
+//! output, each one vector at a time, plus the exact tier's block loop.
+//!
+//! Every function is `#[inline(always)]` so that each backend's entry point
+//! gets its own copy compiled with its own instruction set; the slice loops
+//! they run in live in `map.rs`, the per-call dispatch in `ops.rs`.
+
+use super::lanes::Lanes;
+use super::map::{kernel, map1, Input, Out};
+
+/// log2(e) rounded to f32.
+const LOG2E: f32 = core::f32::consts::LOG2_E;
+/// ln 2 split for Cody–Waite reduction: `LN2_HI` has 9 significant bits, so
+/// k·LN2_HI is exact for |k| ≤ 2^15 and a − k·LN2_HI is exact (Sterbenz).
+const LN2_HI: f32 = f32::from_bits(0x3f31_8000); // 0.693359375 = 355/512
+const LN2_LO: f32 = -2.121_944_4e-4;
+/// |x| is clamped to 104: σ(−104) < 2^−150 rounds to +0, and the clamp keeps
+/// the reduction finite for ±∞.
+const EXACT_CLAMP: f32 = 104.0;
+/// Minimax P(r) ≈ (e^r − 1 − r)/r² on [−ln2/2, ln2/2] (Remez, weighted by
+/// r², coefficients rounded to f32): r²·P carries < 2^−27.7 absolute error,
+/// under 0.11 ULP of the quotient where it matters most (r = −ln2/2).
+const P: [f32; 5] = [
+    0.5,
+    0.166_665_18,
+    0.041_666_206,
+    0.008_368_888,
+    0.001_395_048_9,
+];
+
+/// 1.5·2^23 + 191: adding it to a value in [−150, 0] rounds to an integer −k
+/// and leaves 191 − k in the low mantissa bits, which shifted into the
+/// exponent field give 2^(64−k) (see [`Lanes::shl_exponent`]).
+const SHIFTER: f32 = 12_582_912.0 + 191.0;
+/// The shifter value of −k = −149, the largest k used: 2^−149 is the
+/// smallest subnormal, so 2^−k stays exact.
+const SHIFTER_K_MAX: f32 = SHIFTER - 149.0;
+/// 2^−64: turns 2^(64−k) into 2^−k exactly, subnormal included.
+const TWO_M64: f32 = f32::from_bits(0x1f80_0000);
+
+/// Exact tier, one vector: σ(x) with ≤ 1 ULP error for every f32 `x`.
+///
+/// With a = |x|, t = σ(−a) = 1/(1 + e^a); the result is t for x < 0 and
+/// 1 − t for x ≥ 0, so no cancellation happens outside the final rounding.
+/// 1. a = min(|x|, 104); k = min(round(a·log2 e), 149) by the shifter trick,
+///    which also gives m = 2^−k exactly (subnormal for k > 126);
+///    r = a − k·ln2 (Cody–Waite: r₁ exact, the low part kept separately),
+///    so e^a = 2^k·e^r.
+/// 2. N = e^r = 1 + r + r²P(r) as a normalized pair n_hi + n_lo
+///    (n_hi = 1 + (r₁ + tail) rounded, n_lo the remainder).
+/// 3. t = 1/(1 + 2^k·N) = m/D with D = N + m, also as a pair (Fast2Sum:
+///    N ≥ m always); y = 1/D from one division and one correction step
+///    (the residual 1 − y₀·d_hi is exact in a fused multiply-subtract).
+/// 4. x < 0: y·m, exact unless subnormal (then one more rounding); x ≥ 0:
+///    1 − y·m. With k capped at 149, y·m rounds to 2^−149 exactly when
+///    N < 2, i.e. a < 150·ln2, which is where σ(−a) > 2^−150.
+///    A NaN input is carried through every step (see [`Lanes::max`]).
+#[inline(always)]
+pub(crate) fn exact_lanes<L: Lanes>(x: L) -> L {
+    let (r1, r_lo, m) = exact_reduce(x);
+    let (n_hi, n_lo) = exact_exp(r1, r_lo);
+    let y = exact_quotient(n_hi, n_lo, m);
+    exact_finish(x, y, m)
+}
+
+/// Step 1: returns (r₁, r_lo, m) with |x| (clamped) = k·ln2 + r₁ + r_lo and
+/// m = 2^−k.
+#[inline(always)]
+fn exact_reduce<L: Lanes>(x: L) -> (L, L, L) {
+    let a = x.abs().min(L::splat(EXACT_CLAMP));
+    let kf = a
+        .mul_add(L::splat(-LOG2E), L::splat(SHIFTER))
+        .max(L::splat(SHIFTER_K_MAX));
+    let kn = kf - L::splat(SHIFTER); // −k, exact
+    let m = kf.shl_exponent() * L::splat(TWO_M64); // 2^−k, exact
+    let r1 = kn.mul_add(L::splat(LN2_HI), a); // a − k·LN2_HI, exact
+    let r_lo = kn * L::splat(LN2_LO);
+    (r1, r_lo, m)
+}
+
+/// Step 2: e^(r₁+r_lo) as a normalized pair (n_hi, n_lo).
+#[inline(always)]
+fn exact_exp<L: Lanes>(r1: L, r_lo: L) -> (L, L) {
+    let one = L::splat(1.0);
+    let r = r1 + r_lo;
+    let r2 = r * r;
+    // P(r) by Estrin's scheme: short chains instead of one long one.
+    let p01 = r.mul_add(L::splat(P[1]), L::splat(P[0]));
+    let p23 = r.mul_add(L::splat(P[3]), L::splat(P[2]));
+    let p = r2.mul_add(r2.mul_add(L::splat(P[4]), p23), p01);
+    let tail = r2.mul_add(p, r_lo); // |tail| < 0.1
+    let n_hi = one + (r1 + tail);
+    // 1 − n_hi is exact; adding r₁ rounds only if |tail| ≥ 1/16, by ≤ 2^−28.
+    let n_lo = ((one - n_hi) + r1) + tail;
+    (n_hi, n_lo)
+}
+
+/// Step 3: y = 1/(N + m) for N = n_hi + n_lo.
+#[inline(always)]
+fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, m: L) -> L {
+    let one = L::splat(1.0);
+    let d_hi = n_hi + m;
+    let d_lo = ((n_hi - d_hi) + m) + n_lo;
+    let y0 = one / d_hi;
+    let rho = y0.mul_sub_exact(d_hi, one); // 1 − y₀·d_hi, exact
+    let rho = y0.mul_neg_add(d_lo, rho);
+    y0.mul_add(rho, y0)
+}
+
+/// Step 4: m·y for x < 0 and 1 − m·y for x ≥ 0.
+#[inline(always)]
+fn exact_finish<L: Lanes>(x: L, y: L, m: L) -> L {
+    let t = y * m; // exact unless subnormal, where 1 − t rounds to 1 anyway
+    x.select_sign(t, L::splat(1.0) - t)
+}
+
+/// The exact tier over slices, in blocks of `VECS` vectors and three passes
+/// over each block (step 1; step 2; steps 3–4): each pass is a short
+/// dependency chain, so the out-of-order core overlaps many vectors instead
+/// of stalling on one long chain per vector (the variants measured against
+/// this one are in `docs/benchmarks.md`). Remainders go through [`map1`];
+/// every element gets the same bits either way.
+#[inline(always)]
+pub(crate) fn exact_blocks<L: Lanes, I: Input, O: Out>(src: I, dst: &mut [f32]) {
+    const VECS: usize = 32;
+    let w = L::WIDTH;
+    let blk = VECS * w;
+    let body = dst.len() - dst.len() % blk;
+    let zero = L::splat(0.0);
+    let (mut a, mut b, mut sc) = ([zero; VECS], [zero; VECS], [zero; VECS]);
+    for start in (0..body).step_by(blk) {
+        // Exact-length views, so the indexing below needs no bounds checks.
+        let s = src.skip(start).take(blk);
+        let out = &mut dst[start..start + blk];
+        for v in (0..VECS).step_by(2) {
+            for v in [v, v + 1] {
+                (a[v], b[v], sc[v]) = exact_reduce(L::load(s.get(out, v * w, w)));
+            }
+        }
+        for v in (0..VECS).step_by(2) {
+            for v in [v, v + 1] {
+                (a[v], b[v]) = exact_exp(a[v], b[v]);
+            }
+        }
+        for v in (0..VECS).step_by(2) {
+            for v in [v, v + 1] {
+                let x = L::load(s.get(out, v * w, w));
+                let y = exact_quotient(a[v], b[v], sc[v]);
+                O::put(exact_finish(x, y, sc[v]), &mut out[v * w..v * w + w]);
+            }
+        }
+    }
+    map1::<L, _, _, O>(ExactK, src.skip(body), &mut dst[body..]);
+}
+
+/// log2(e) and the clamp range of the fast tier's exponent.
+const FAST_V_MIN: f32 = -126.0;
+const FAST_V_MAX: f32 = 128.0;
+/// 1.5·2^23 + 127: for an integral i in [−126, 128], the bits of
+/// i + FAST_SHIFTER end in i + 127, the biased exponent of 2^i.
+const FAST_SHIFTER: f32 = 12_582_912.0 + 127.0;
+/// 2^f ≈ 1 + f·(Q0 + f·(Q1 + f·Q2)) on [0, 1]: minimax relative error
+/// 8.6e−5 (a linear program over a fine grid, coefficients rounded to
+/// f32), which leaves the tier's 1e−4 contract 14% of headroom for the other
+/// roundings; a degree-4 polynomial would give 3e−6 for one more FMA per
+/// vector (8–10% of the tier's time). All coefficients positive and
+/// Q0+Q1+Q2 < 1, so the evaluation is monotone in f and stays below 2 as
+/// f → 1.
+const Q: [f32; 3] = [0.695_116_76, 0.227_645_19, 0.077_066_906];
+
+/// Fast tier, one vector: 1/(1 + 2^v) with v = −x·log2 e, 2^v from an exact
+/// power of two and a degree-3 polynomial. Every step is a monotone function
+/// of the previous one (positive Horner coefficients on f ≥ 0; at each
+/// integer v, 2^v·p steps up from 2^(v−1)·p(1) < 2^v to 2^v, the monotone
+/// direction), so the result is monotone non-decreasing in x. Relative error < 1e−4 where σ(x) ≥ 2^−126.
+#[inline(always)]
+pub(crate) fn fast_lanes<L: Lanes>(x: L) -> L {
+    let one = L::splat(1.0);
+    let v = (x * L::splat(-LOG2E))
+        .max(L::splat(FAST_V_MIN))
+        .min(L::splat(FAST_V_MAX));
+    let i = v.floor();
+    let f = v - i;
+    let q = f.mul_add(L::splat(Q[2]), L::splat(Q[1]));
+    let q = q.mul_add(f, L::splat(Q[0]));
+    let p = q.mul_add(f, one);
+    // 2^i: i + 127 lands in the low mantissa bits of i + FAST_SHIFTER.
+    let s = (i + L::splat(FAST_SHIFTER)).shl_exponent();
+    one / s.mul_add(p, one) // a NaN stays NaN from here on (0·NaN is NaN)
+}
+
+/// Backward, one vector: dx = dy·(y − y²) with y − y² rounded once (a fused
+/// multiply-subtract on every backend), then one rounding for the product:
+/// relative error ≤ 2^−24 + 2^−24, which is ≤ 1.5 ULP even at the top of a
+/// binade. (Rounding 1 − y and y·(1 − y) separately would allow 2.5 ULP.)
+#[inline(always)]
+pub(crate) fn backward_lanes<L: Lanes>(y: L, dy: L) -> L {
+    dy * y.mul_sub_exact(y, y)
+}
+
+kernel!(ExactK: Apply1, exact_lanes);
+kernel!(FastK: Apply1, fast_lanes);
+kernel!(BackwardK: Apply2, backward_lanes);
