@@ -161,6 +161,19 @@ impl Lanes for Avx512 {
         Avx512(unsafe { _mm512_abs_ps(self.0) })
     }
     #[inline(always)]
+    fn pow2i_or(n: Self, _otherwise: impl FnOnce() -> Self) -> Self {
+        // vscalefps: 1·2^floor(n), exact for n in [−149, 0].
+        Avx512(unsafe { _mm512_scalef_ps(_mm512_set1_ps(1.0), n.0) })
+    }
+    #[inline(always)]
+    fn sign_select_sub(self, a: Self, t: Self) -> Self {
+        // One masked subtraction: a − t where the sign bit is clear.
+        Avx512(unsafe {
+            let neg = _mm512_movepi32_mask(_mm512_castps_si512(self.0));
+            _mm512_mask_sub_ps(t.0, !neg, a.0, t.0)
+        })
+    }
+    #[inline(always)]
     fn shl_exponent(self) -> Self {
         Avx512(unsafe { _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_castps_si512(self.0))) })
     }

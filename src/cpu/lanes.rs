@@ -81,11 +81,26 @@ pub(crate) trait Lanes:
     fn floor(self) -> Self;
     /// |self| (clears the sign bit).
     fn abs(self) -> Self;
+    /// 2^n, exactly (subnormal included), for lanes holding an integer n in
+    /// [−149, 0]: the backend's instruction for it where it has one, else
+    /// `otherwise()`, which the caller computes the same value with.
+    #[inline(always)]
+    fn pow2i_or(n: Self, otherwise: impl FnOnce() -> Self) -> Self {
+        let _ = n;
+        otherwise()
+    }
     /// Reinterprets each lane's bits shifted left by 23 as an `f32`: moves the
     /// low 9 bits into the sign and exponent fields.
     fn shl_exponent(self) -> Self;
     /// Lane-wise `if sign_bit(self) { neg } else { pos }`.
     fn select_sign(self, neg: Self, pos: Self) -> Self;
+    /// Lane-wise `if sign_bit(self) { t } else { a − t }`: by default
+    /// [`Lanes::select_sign`] over both; one masked subtraction where the
+    /// backend has masks.
+    #[inline(always)]
+    fn sign_select_sub(self, a: Self, t: Self) -> Self {
+        self.select_sign(t, a - t)
+    }
     /// Lane-wise `if self is NaN { self + self } else { r }` (a quiet NaN with
     /// the input's payload where the input is NaN).
     fn nan_or(self, r: Self) -> Self;

@@ -73,7 +73,7 @@ fn exact_reduce<L: Lanes>(x: L) -> (L, L, L) {
         .mul_add(L::splat(-LOG2E), L::splat(SHIFTER))
         .max(L::splat(SHIFTER_K_MAX));
     let kn = kf - L::splat(SHIFTER); // −k, exact
-    let m = kf.shl_exponent() * L::splat(TWO_M64); // 2^−k, exact
+    let m = L::pow2i_or(kn, || kf.shl_exponent() * L::splat(TWO_M64)); // 2^−k, exact
     let r1 = kn.mul_add(L::splat(LN2_HI), a); // a − k·LN2_HI, exact
     let r_lo = kn * L::splat(LN2_LO);
     (r1, r_lo, m)
@@ -112,7 +112,7 @@ fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, m: L) -> L {
 #[inline(always)]
 fn exact_finish<L: Lanes>(x: L, y: L, m: L) -> L {
     let t = y * m; // exact unless subnormal, where 1 − t rounds to 1 anyway
-    x.select_sign(t, L::splat(1.0) - t)
+    x.sign_select_sub(L::splat(1.0), t)
 }
 
 /// The exact tier over slices, in blocks of `VECS` vectors and three passes
