@@ -77,6 +77,10 @@
 //! in [`quant`]; the GPU in [`gpu`].
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
+// `unsafe` is allowed only in the modules that say so: the two x86-64
+// instruction-set backends and the dispatch that calls them after
+// detection (`cpu/avx2.rs`, `cpu/avx512.rs`, `cpu/mod.rs`).
+#![deny(unsafe_code)]
 
 pub mod quant;
 pub mod reference;

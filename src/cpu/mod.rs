@@ -24,8 +24,10 @@ mod portable;
 mod sigma;
 
 #[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
 mod avx512;
 
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
@@ -129,15 +131,7 @@ impl Backend {
         if let Some(&b) = Self::ALL.get(usize::from(cached)) {
             return b;
         }
-        let best = match std::env::var(FORCE_ENV).as_deref() {
-            Ok("scalar") => Backend::Scalar,
-            Ok("portable") => Backend::Portable,
-            Ok("avx2" | "avx2+fma") if avx2_detected() => Backend::Avx2Fma,
-            Ok("avx2" | "avx2+fma") => Backend::Portable,
-            _ if avx512_detected() => Backend::Avx512,
-            _ if avx2_detected() => Backend::Avx2Fma,
-            _ => Backend::Portable,
-        };
+        let best = best_below(std::env::var(FORCE_ENV).ok().as_deref());
         BEST.store(best as u8, Ordering::Relaxed);
         best
     }
@@ -265,6 +259,7 @@ impl Backend {
 
     /// One single-threaded piece of [`Backend::unary`] (or all of it);
     /// `stream` is decided once, from the whole call.
+    #[allow(unsafe_code)] // calls a backend entry point after checking the CPU
     fn unary_chunk(self, op: Unary, src: Option<&[f32]>, dst: &mut [f32], stream: bool) {
         match self {
             Backend::Scalar => ops::unary::<lanes::Scalar>(op, src, dst, stream),
@@ -388,6 +383,7 @@ impl Backend {
 
     /// One single-threaded piece of [`Backend::binary`], as
     /// [`Backend::unary_chunk`].
+    #[allow(unsafe_code)] // calls a backend entry point after checking the CPU
     fn binary_chunk(self, op: Grad, a: &[f32], dy: Option<&[f32]>, dx: &mut [f32], stream: bool) {
         match self {
             Backend::Scalar => ops::binary::<lanes::Scalar>(op, a, dy, dx, stream),
@@ -424,6 +420,7 @@ impl Backend {
     /// [`crate::quant`]; returns `false`, touching nothing, where the
     /// backend has none (scalar, portable, parallel: the caller loops or
     /// splits). The caller checked availability.
+    #[allow(unsafe_code)] // calls a backend entry point after checking the CPU
     pub(crate) fn lookup_bytes(
         self,
         table: &[u8; 256],
@@ -460,6 +457,20 @@ pub(crate) fn check_len(op: &str, a: &str, la: usize, b: &str, lb: usize) {
         la == lb,
         "{op}: length mismatch: {a}.len() = {la}, {b}.len() = {lb}"
     );
+}
+
+/// The fastest single-thread backend of this CPU, capped by a
+/// [`FORCE_ENV`] value (`None`, or a value it does not know: no cap).
+fn best_below(cap: Option<&str>) -> Backend {
+    match cap {
+        Some("scalar") => Backend::Scalar,
+        Some("portable") => Backend::Portable,
+        Some("avx2" | "avx2+fma") if avx2_detected() => Backend::Avx2Fma,
+        Some("avx2" | "avx2+fma") => Backend::Portable,
+        _ if avx512_detected() => Backend::Avx512,
+        _ if avx2_detected() => Backend::Avx2Fma,
+        _ => Backend::Portable,
+    }
 }
 
 fn avx2_detected() -> bool {
@@ -499,5 +510,32 @@ fn portable_isa() -> &'static str {
         "simd128"
     } else {
         "scalar"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The backends are listed slowest first, so with no cap the best is
+    /// the last single-thread one; each cap picks the fastest at or below
+    /// it.
+    #[test]
+    fn force_env_caps_the_backend() {
+        let simd: Vec<Backend> = Backend::available()
+            .into_iter()
+            .filter(|&b| b != Backend::Parallel)
+            .collect();
+        assert_eq!(Some(&best_below(None)), simd.last());
+        assert_eq!(best_below(Some("no-such-isa")), best_below(None));
+        assert_eq!(best_below(Some("scalar")), Backend::Scalar);
+        assert_eq!(best_below(Some("portable")), Backend::Portable);
+        let avx2 = if Backend::Avx2Fma.is_available() {
+            Backend::Avx2Fma
+        } else {
+            Backend::Portable
+        };
+        assert_eq!(best_below(Some("avx2")), avx2);
+        assert_eq!(best_below(Some("avx2+fma")), avx2);
     }
 }
