@@ -56,25 +56,17 @@ pub enum Backend {
 pub const PAR_CHUNK: usize = 1 << 14;
 
 /// Default for [`parallel_threshold`]: two [`PAR_CHUNK`]s, the smallest
-/// parallel split. Measured on a 2-core Zen 3 with
-/// `sigmoid-kernels bench --sizes 16K,32K,64K,128K`: at 32K elements two
-/// threads run the exact tier 1.5–1.8× and the fast tier 1.5× faster than
-/// one, backward breaks even; below 32K there is a single chunk and
-/// threads cannot help.
+/// parallel split (below it there is one chunk and threads cannot help;
+/// measured in `docs/benchmarks.md`).
 pub const DEFAULT_PARALLEL_THRESHOLD: usize = 1 << 15;
 
 /// From this many elements, with separate input and output slices, the
-/// output is written with non-temporal stores (AVX2 `vmovntps`; the other
-/// backends store as usual): 8M `f32`s is 32 MiB of output, more than the
-/// last-level cache of the development machine, so the output could not stay
-/// cached anyway, and skipping the read-for-ownership of each output line
-/// saves a third of the memory traffic. Measured on that 2-core Zen 3 at 16M
-/// elements against the same calls in 2M pieces (ordinary stores), medians
-/// of 11: on two threads the exact tier +3–15%, the fast tier and hard
-/// sigmoid +25–40%; on one thread fast and hard +5–20%, the exact tier
-/// (compute-bound) within this machine's noise (−15% to +8% over five
-/// runs). In-place calls never stream: their lines are in the cache
-/// already.
+/// output is written with non-temporal stores where the backend has them
+/// (AVX2 and AVX-512 `vmovntps`): 8M `f32`s is 32 MiB of output, too much to
+/// stay cached on most machines, and skipping the read-for-ownership of
+/// each output line saves a third of the memory traffic (measured in
+/// `docs/benchmarks.md`). In-place calls never stream: their lines are in
+/// the cache already.
 pub const STREAM_MIN: usize = 1 << 23;
 
 static PARALLEL_THRESHOLD: AtomicUsize = AtomicUsize::new(DEFAULT_PARALLEL_THRESHOLD);
