@@ -44,8 +44,8 @@
 //! # Backends and threads
 //!
 //! The crate-level functions run the fastest instruction set of the running
-//! CPU, found once at run time with no build flags needed (AVX2+FMA on
-//! x86-64 when present, else the portable `wide` code), and split the work
+//! CPU, found once at run time with no build flags needed (AVX-512, else
+//! AVX2+FMA on x86-64 when present, else the portable `wide` code), and split the work
 //! over rayon's threads from [`parallel_threshold`] elements up (below that,
 //! threads cost more than they save). From [`cpu::STREAM_MIN`] elements
 //! (8M), out-of-place calls write their output with non-temporal stores, so

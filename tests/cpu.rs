@@ -513,7 +513,8 @@ fn avx512_and_avx2_agree_bit_for_bit() {
     }
     let xs = strided(257, 3);
     let dy: Vec<f32> = xs.iter().rev().copied().collect();
-    let unary: [(&str, fn(Backend, &[f32], &mut [f32])); 5] = [
+    type Run = fn(Backend, &[f32], &mut [f32]);
+    let unary: [(&str, Run); 5] = [
         ("exact", |b, x, y| b.sigmoid(x, y)),
         ("fast", |b, x, y| b.sigmoid_fast(x, y)),
         ("hard", |b, x, y| b.hard_sigmoid(x, y)),
