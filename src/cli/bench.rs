@@ -20,6 +20,7 @@
 use super::accuracy;
 use super::kernels::{self, Kernel, Metric, Run};
 use super::{text_table, CliError, Progress};
+use sigmoid_kernels::check::Bound;
 use sigmoid_kernels::reference;
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -194,14 +195,14 @@ fn quick_errors(ks: &[Kernel]) -> Vec<Option<f64>> {
             if !accuracy::swept(k) {
                 return None;
             }
-            let s = stats.next().expect("one stats per swept kernel");
-            if s.failed.is_some() {
+            let (s, failed) = stats.next().expect("one stats per swept kernel");
+            if failed.is_some() {
                 return Some(f64::NAN);
             }
             match k.metric {
-                Metric::Ulp(_) => Some(s.ulp.err),
-                Metric::UlpRelBound(_) | Metric::UlpNormal(_) => Some(s.ulp_normal.err),
-                Metric::Abs(_) => Some(s.abs.err),
+                Metric::Ulp | Metric::Bound(Bound::Ulp(_)) => Some(s.ulp.err),
+                Metric::Bound(Bound::Rel(_) | Bound::UlpNormal(_)) => Some(s.ulp_normal.err),
+                Metric::Bound(Bound::Abs(_)) => Some(s.abs.err),
                 Metric::Lsb(_) | Metric::None => None,
             }
         })

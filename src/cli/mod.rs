@@ -72,9 +72,8 @@ enum Command {
     /// error with where they occur, outputs outside [0, 1], monotonicity,
     /// special values; check the quantized kernels exhaustively over a
     /// parameter grid in output LSBs. Exits with status 1 if a documented
-    /// bound is broken (exact <= 1 ULP, fast rel <= 1e-4 where σ >= 2^-126,
-    /// backward <= 2 ULP, hard/hard-affine/PLAN abs <= 0.0697/0.0764/0.0194,
-    /// GPU forward <= 4 ULP, int8/uint8 0 LSB, q15 <= 1 LSB).
+    /// bound is broken (listed below).
+    #[command(after_help = accuracy::help())]
     Accuracy(accuracy::Args),
     /// Write an SVG: σ and its approximations on [-8, 8] (quantized kernels
     /// dequantized), the float tiers' error in ULPs over [-105, 25], the
