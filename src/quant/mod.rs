@@ -22,12 +22,9 @@
 //! scalar loop otherwise, and all rayon threads from
 //! [`QUANT_PARALLEL_THRESHOLD`] elements up.
 //!
-//! Measured on the shared 2-core Zen 3 development machine at 64K elements,
-//! one thread, under load (criterion medians, `cargo bench --bench quant`):
-//! the AVX2 lookup ran 4.6 Gelem/s (int8) and 4.2 Gelem/s (uint8) where a
-//! plain table loop ran 1.7 Gelem/s; ONNX Runtime's `QLinearSigmoid` ran
-//! 1.2 (int8) and 1.5 (uint8) Gelem/s in a run under similar load and 2.7
-//! Gelem/s on a quiet machine. [`Q15Sigmoid`] (scalar) ran 0.23 Gelem/s.
+//! The lookup is memory-bound, so one `vpshufb` per 32 bytes makes it
+//! several times faster than a plain table loop; the measurements are in
+//! `docs/benchmarks.md`.
 //!
 //! Everything here except the SIMD detection and the threads builds without
 //! `std`.
