@@ -132,6 +132,8 @@ pub struct Kernel {
     pub backend: String,
     /// Whether `plot` draws it: one entry per tier (the best SIMD backend).
     pub representative: bool,
+    /// The CPU backend it runs on, for kernels that exist on several.
+    pub cpu: Option<Backend>,
     /// Whether its outputs never decrease as x grows (checked by `accuracy`;
     /// PLAN is documented not to be, the GPU forward does not promise it).
     pub monotone: bool,
@@ -252,6 +254,7 @@ pub fn host_copy() -> Kernel {
         tier: "baseline",
         backend: "copy_from_slice".into(),
         representative: false,
+        cpu: None,
         monotone: true,
         run: Run::Forward(Box::new(|x, y| y.copy_from_slice(x))),
         metric: Metric::None,
@@ -263,7 +266,7 @@ fn forward(
     name: &'static str,
     tier: &'static str,
     backend: String,
-    representative: bool,
+    (representative, cpu): (bool, Option<Backend>),
     f: Unary,
     metric: Metric,
 ) -> Kernel {
@@ -272,6 +275,7 @@ fn forward(
         tier,
         backend,
         representative,
+        cpu,
         monotone: true,
         run: Run::Forward(f),
         metric,
@@ -284,7 +288,7 @@ fn cpu_kernels() -> Vec<Kernel> {
             "reference",
             "oracle",
             "scalar f64 (libm)".into(),
-            false,
+            (false, None),
             Box::new(|x, y| {
                 for (y, &x) in y.iter_mut().zip(x) {
                     *y = reference::sigmoid(x);
@@ -296,7 +300,7 @@ fn cpu_kernels() -> Vec<Kernel> {
             "naive",
             "naive",
             "scalar f32 loop".into(),
-            true,
+            (true, None),
             Box::new(|x, y| {
                 for (y, &x) in y.iter_mut().zip(x) {
                     *y = 1.0 / (1.0 + (-x).exp());
@@ -312,7 +316,7 @@ fn cpu_kernels() -> Vec<Kernel> {
     );
     for b in Backend::available() {
         let label = backend_label(b);
-        let rep = b == best;
+        let rep = (b == best, Some(b));
         k.push(forward(
             "sigmoid",
             "exact",
@@ -333,7 +337,8 @@ fn cpu_kernels() -> Vec<Kernel> {
             name: "sigmoid_backward",
             tier: "backward",
             backend: label.clone(),
-            representative: rep,
+            representative: rep.0,
+            cpu: rep.1,
             monotone: true,
             run: Run::Backward(Box::new(move |y, dy, dx| b.sigmoid_backward(y, dy, dx))),
             metric: BACKWARD,
@@ -373,7 +378,7 @@ fn cpu_kernels() -> Vec<Kernel> {
         .into_iter()
         .filter(|&b| b != Backend::Portable)
     {
-        let rep = b == best;
+        let (rep, cpu) = (b == best, Some(b));
         k.push(Kernel {
             name: "int8_sigmoid",
             tier: "quantized",
@@ -383,6 +388,7 @@ fn cpu_kernels() -> Vec<Kernel> {
                 quant_label(int8.input(), int8.output())
             ),
             representative: rep,
+            cpu,
             monotone: true,
             run: Run::Int8(int8.clone(), b),
             metric: Metric::Lsb(Int8Sigmoid::MAX_LSB),
@@ -396,6 +402,7 @@ fn cpu_kernels() -> Vec<Kernel> {
                 quant_label(uint8.input(), uint8.output())
             ),
             representative: rep,
+            cpu,
             monotone: true,
             run: Run::Uint8(uint8.clone(), b),
             metric: Metric::Lsb(Uint8Sigmoid::MAX_LSB),
@@ -406,6 +413,7 @@ fn cpu_kernels() -> Vec<Kernel> {
         tier: "quantized",
         backend: format!("scalar integer-only, i16 Q3.{Q15_FRAC_BITS} -> Q0.15"),
         representative: true,
+        cpu: None,
         monotone: true,
         run: Run::Q15(Q15Sigmoid::new(Q15_FRAC_BITS).expect("n <= 15")),
         metric: Metric::Lsb(Q15Sigmoid::MAX_LSB),
@@ -415,7 +423,7 @@ fn cpu_kernels() -> Vec<Kernel> {
         "copy",
         "baseline",
         format!("rayon x{} threads", rayon::current_num_threads()),
-        false,
+        (false, None),
         Box::new(|x, y| {
             y.par_chunks_mut(sigmoid_kernels::cpu::PAR_CHUNK)
                 .zip(x.par_chunks(sigmoid_kernels::cpu::PAR_CHUNK))
@@ -451,6 +459,7 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
             tier: "round-trip",
             backend: label.clone(),
             representative: false,
+            cpu: None,
             // Within 4 ULP of σ, but not promised to be monotone.
             monotone: false,
             run: Run::Device {
@@ -466,6 +475,7 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
             tier: "resident",
             backend: label.clone(),
             representative: false,
+            cpu: None,
             monotone: true,
             run: Run::Device {
                 check: None,
@@ -480,6 +490,7 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
             tier: "baseline (device)",
             backend: label,
             representative: false,
+            cpu: None,
             monotone: true,
             run: Run::Device {
                 check: None,

@@ -62,11 +62,11 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Time every kernel (reference, naive loop, exact and fast tiers per CPU
-    /// backend, parallel, backward, hard/hard-affine/PLAN, int8/uint8/q15,
-    /// GPU round trip and device-resident when an adapter exists,
-    /// memory-copy baselines) at each size and print Melem/s, GB/s, % of
-    /// copy bandwidth and the max error vs σ.
+    /// Time the kernels (exact and fast tiers, backward, hard/hard-affine/PLAN,
+    /// int8/uint8/q15, the GPU when an adapter exists, baselines) at each
+    /// size. By default a summary: each kernel on the best instruction set
+    /// and on the parallel path, in Melem/s with % of copy bandwidth and the
+    /// max error vs σ; --all for every backend with GB/s.
     Bench(bench::Args),
     /// Sweep f32 inputs through every float kernel: max ULP, abs and rel
     /// error with where they occur, outputs outside [0, 1], monotonicity,
