@@ -182,8 +182,17 @@ fn stats(
 }
 
 fn exhaustive_stats(kernels: &[&Kernel]) -> Vec<(Stats, Option<String>)> {
-    let fchunks = (1usize << 32) / CHUNK;
-    let bchunks = (ONE_BITS as usize + 1).div_ceil(CHUNK);
+    let any = |backward: bool| kernels.iter().any(|k| is_backward(k) == backward);
+    let fchunks = if any(false) {
+        (1usize << 32) / CHUNK
+    } else {
+        0
+    };
+    let bchunks = if any(true) {
+        (ONE_BITS as usize + 1).div_ceil(CHUNK)
+    } else {
+        0
+    };
     let pb = Progress::new((fchunks + bchunks) as u64, "chunks");
     let s = stats(
         kernels,
