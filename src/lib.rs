@@ -12,9 +12,9 @@
 //!
 //! | function | formula | accuracy (contract) | measured over all 2^32 inputs |
 //! |---|---|---|---|
-//! | [`sigmoid`], [`sigmoid_inplace`] | 1/(1+e^−x) | ≤ 1 ULP everywhere, subnormal results included | max 0.808 ULP with FMA (avx2+fma, at x = −87.7457), 0.824 without (scalar, portable SSE2, at x = −87.68728); 0 monotonicity violations |
-//! | [`sigmoid_fast`], [`sigmoid_fast_inplace`] | 1/(1+2^(−x·log2 e)), polynomial 2^f | relative ≤ 1e−4 where σ(x) ≥ 2^−126; may flush below | max relative 8.94e−5 (at x = −86.95123), every backend; 0 monotonicity violations |
-//! | [`sigmoid_backward`], [`sigmoid_backward_inplace`] | dx = dy·y·(1−y) | ≤ 2 ULP of the `f64` value of the same product | ≤ 1.5 ULP by construction (y − y² rounded once, then the product); max 1.43 ULP over a 17M-pair sweep |
+//! | [`sigmoid`], [`sigmoid_inplace`] | 1/(1+e^−x) | ≤ [`SIGMOID_MAX_ULP`] = 1 ULP everywhere, subnormal results included | max 0.808 ULP with FMA (avx2+fma, at x = −87.7457), 0.824 without (scalar, portable SSE2, at x = −87.68728); 0 monotonicity violations |
+//! | [`sigmoid_fast`], [`sigmoid_fast_inplace`] | 1/(1+2^(−x·log2 e)), polynomial 2^f | relative ≤ [`SIGMOID_FAST_MAX_REL`] = 1e−4 where σ(x) ≥ 2^−126; may flush below | max relative 8.94e−5 (at x = −86.95123), every backend; 0 monotonicity violations |
+//! | [`sigmoid_backward`], [`sigmoid_backward_inplace`] | dx = dy·y·(1−y) | ≤ [`SIGMOID_BACKWARD_MAX_ULP`] = 2 ULP of the `f64` value of the same product | ≤ 1.5 ULP by construction (y − y² rounded once, then the product); max 1.43 ULP over a 17M-pair sweep |
 //!
 //! Errors are measured against [`reference`](mod@reference), the oracle: σ in `f64` with
 //! the stable formula, rounded once. The unit is [`reference::ulp_error`]:
@@ -86,6 +86,9 @@ pub mod quant;
 pub mod reference;
 
 #[cfg(feature = "std")]
+#[doc(hidden)]
+pub mod check;
+#[cfg(feature = "std")]
 pub mod cpu;
 
 #[cfg(feature = "gpu")]
@@ -94,7 +97,31 @@ pub mod gpu;
 #[cfg(feature = "std")]
 pub use cpu::{parallel_threshold, set_parallel_threshold, Backend};
 
-/// Exact tier: `y[i] = σ(x[i])` with at most 1 ULP error for every `f32`.
+// The accuracy contract of each kernel, written once: the tests, the
+// exhaustive run, the CLI (`accuracy`, its help text) and the docs read these.
+
+/// Bound of [`sigmoid`] and [`sigmoid_inplace`] on every backend: max error
+/// in ULPs ([`reference::ulp_error`]) against σ, for every `f32`.
+pub const SIGMOID_MAX_ULP: f64 = 1.0;
+/// Bound of [`sigmoid_fast`] and [`sigmoid_fast_inplace`]: max relative
+/// error wherever σ(x) ≥ 2^−126 (below, results lie in [0, σ(x)·(1 + this)]).
+pub const SIGMOID_FAST_MAX_REL: f64 = 1e-4;
+/// Bound of [`sigmoid_backward`] and [`sigmoid_backward_inplace`]: max error
+/// in ULPs against the `f64` value of `dy·y·(1−y)`.
+pub const SIGMOID_BACKWARD_MAX_ULP: f64 = 2.0;
+/// Max |hard_sigmoid(x) − σ(x)| of [`hard_sigmoid`] over every `f32` (0.069182 at
+/// |x| ≈ 1.317, where σ′ = 1/6), rounded up.
+pub const HARD_SIGMOID_MAX_ABS: f64 = 0.0692;
+/// Max |hard_sigmoid_affine(x) − σ(x)| of [`hard_sigmoid_affine`] with the ONNX defaults
+/// [`HARD_SIGMOID_ALPHA`], [`HARD_SIGMOID_BETA`] (0.075858 at |x| = 2.5,
+/// where the clamp starts), rounded up.
+pub const HARD_SIGMOID_AFFINE_MAX_ABS: f64 = 0.0759;
+/// Max |plan_sigmoid(x) − σ(x)| of [`plan_sigmoid`] over every `f32` (0.018941 at |x| = 1;
+/// the paper's 0.0189), rounded up.
+pub const PLAN_SIGMOID_MAX_ABS: f64 = 0.01895;
+
+/// Exact tier: `y[i] = σ(x[i])` with at most [`SIGMOID_MAX_ULP`] (1 ULP) error
+/// for every `f32`.
 ///
 /// Uses the fastest instruction set of the running CPU (detected once) and
 /// all rayon threads from [`parallel_threshold`] elements up (threads do not
@@ -127,8 +154,8 @@ pub fn sigmoid_inplace(x: &mut [f32]) {
     Backend::for_len(x.len()).sigmoid_inplace(x);
 }
 
-/// Fast tier: `y[i] ≈ σ(x[i])` with relative error ≤ 1e−4 (measured: see the
-/// crate docs) wherever σ(x) ≥ 2^−126; smaller results may be flushed
+/// Fast tier: `y[i] ≈ σ(x[i])` with relative error ≤ [`SIGMOID_FAST_MAX_REL`]
+/// (1e−4; measured: see the crate docs) wherever σ(x) ≥ 2^−126; smaller results may be flushed
 /// (σ(x) = 0 for x ≤ −88.73).
 ///
 /// Same special values, [0, 1] range and monotonicity as [`sigmoid`].
@@ -154,7 +181,8 @@ pub fn sigmoid_fast_inplace(x: &mut [f32]) {
 }
 
 /// Backward: `dx[i] = dy[i]·y[i]·(1 − y[i])` from the saved forward output
-/// `y`, as autograd does. Within 2 ULP (measured: see the crate docs) of the
+/// `y`, as autograd does. Within [`SIGMOID_BACKWARD_MAX_ULP`] (2 ULP; measured:
+/// see the crate docs) of the
 /// `f64` value of the same product; NaN in `y` or `dy` gives NaN, and
 /// `dy = ±∞` with `y ∈ {0, 1}` gives NaN (∞·0), as in `f64`.
 ///
@@ -187,7 +215,8 @@ pub fn sigmoid_backward_inplace(y: &[f32], dy: &mut [f32]) {
 /// clamp(x/6 + 1/2, 0, 1) up to rounding; Keras 3 `hard_sigmoid`).
 ///
 /// Every backend gives exactly [`reference::hard_sigmoid`] for every `f32`.
-/// Max absolute error against σ: 0.0692 (measured, at |x| ≈ 1.317).
+/// Max absolute error against σ: [`HARD_SIGMOID_MAX_ABS`] (0.0692, at
+/// |x| ≈ 1.317).
 /// Special values: NaN → NaN, +∞ → 1, −∞ → 0, ±0 → 0.5; outputs in [0, 1].
 ///
 /// ```
@@ -237,8 +266,8 @@ pub fn hard_sigmoid_backward(x: &[f32], dy: &[f32], dx: &mut [f32]) {
 /// [`HARD_SIGMOID_ALPHA`] = 0.2 and [`HARD_SIGMOID_BETA`] = 0.5.
 ///
 /// Every backend gives exactly [`reference::hard_sigmoid_affine`] for every
-/// `f32`. Max absolute error against σ with the defaults: 0.0759 (measured,
-/// at |x| = 2.5). The lower clamp gives `+0`. NaN where α·x + β is NaN (NaN
+/// `f32`. Max absolute error against σ with the defaults:
+/// [`HARD_SIGMOID_AFFINE_MAX_ABS`] (0.0759, at |x| = 2.5). The lower clamp gives `+0`. NaN where α·x + β is NaN (NaN
 /// `x`; or x = ±∞ with α = 0); with α > 0, +∞ → 1 and −∞ → 0; otherwise
 /// outputs are in [0, 1].
 ///
@@ -295,7 +324,7 @@ pub fn hard_sigmoid_affine_backward(alpha: f32, beta: f32, x: &[f32], dy: &[f32]
 ///
 /// Every backend gives exactly [`reference::plan_sigmoid`] (the correctly
 /// rounded PLAN value) for every `f32`. Max absolute error against σ:
-/// 0.0189 (measured, at |x| = 1; the paper's figure). NaN → NaN, +∞ → 1,
+/// [`PLAN_SIGMOID_MAX_ABS`] (0.01894 at |x| = 1; the paper's 0.0189). NaN → NaN, +∞ → 1,
 /// −∞ → 0, ±0 → 0.5, outputs in [0, 1]. Not monotone: PLAN drops by 2^−8 at
 /// |x| = 2.375 (and rises by 2^−8 at x = −2.375).
 ///

@@ -5,13 +5,13 @@ mod support;
 
 use sigmoid_kernels::{
     cpu::{PAR_CHUNK, STREAM_MIN},
-    reference, Backend,
+    Backend, SIGMOID_BACKWARD_MAX_ULP, SIGMOID_FAST_MAX_REL, SIGMOID_MAX_ULP,
 };
 use support::*;
 
-const EXACT: Bound = Bound::Ulp(1.0);
-const FAST: Bound = Bound::Rel(1e-4);
-const BACKWARD_ULP: f64 = 2.0;
+const EXACT: Bound = Bound::Ulp(SIGMOID_MAX_ULP);
+const FAST: Bound = Bound::Rel(SIGMOID_FAST_MAX_REL);
+const BACKWARD: Bound = Bound::Ulp(SIGMOID_BACKWARD_MAX_ULP);
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Tier {
@@ -100,26 +100,15 @@ fn check_forward(b: Backend, tier: Tier) {
     let sweep = strided(251, 7);
     let w = run_and_check(b, tier, "strided sweep", &sweep);
     println!("{b} {tier:?}: worst over the strided sweep {w:?}");
-    // Exact special results.
-    let mut y = [0.0f32; 6];
-    tier.run(
-        b,
-        &[
-            0.0,
-            -0.0,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-            f32::MAX,
-            -f32::MAX,
-        ],
-        &mut y,
-    );
-    assert_eq!(y[0], 0.5, "{b} {tier:?}: σ(+0)");
-    assert_eq!(y[1], 0.5, "{b} {tier:?}: σ(−0)");
-    assert_eq!(y[2], 1.0, "{b} {tier:?}: σ(+∞)");
-    assert_eq!(y[3].to_bits(), 0, "{b} {tier:?}: σ(−∞) must be +0");
-    assert_eq!(y[4], 1.0, "{b} {tier:?}: σ(FLT_MAX)");
-    assert_eq!(y[5].to_bits(), 0, "{b} {tier:?}: σ(−FLT_MAX) must be +0");
+    // Exact special results (−∞ and −FLT_MAX give +0, not −0).
+    let mut y = [0.0f32; check::SPECIALS.len()];
+    tier.run(b, &check::SPECIALS.map(|s| s.1), &mut y);
+    for (i, (&got, (name, _, want))) in y.iter().zip(check::SPECIALS).enumerate() {
+        assert!(
+            check::special_ok(i, got),
+            "{b} {tier:?}: σ({name}) = {got:e}, want {want:e}"
+        );
+    }
 }
 
 /// Monotone non-decreasing: dense runs of consecutive f32 around every edge,
@@ -152,15 +141,14 @@ fn check_monotonicity(b: Backend, tier: Tier) {
     }
     xs.sort_by(f32::total_cmp);
     xs.dedup_by(|a, b| a.to_bits() == b.to_bits());
-    // treat −0 and +0 as equal inputs: total_cmp puts −0 first, fine.
     let mut ys = vec![0.0; xs.len()];
     tier.run(b, &xs, &mut ys);
-    check_monotone(&format!("{b} {tier:?} dense"), &xs, &ys);
+    check_sigmoid_values(&format!("{b} {tier:?} dense"), tier.bound(), &xs, &ys);
     let mut walk: Vec<f32> = strided(97, 0).into_iter().filter(|x| !x.is_nan()).collect();
     walk.sort_by(f32::total_cmp);
     let mut ys = vec![0.0; walk.len()];
     tier.run(b, &walk, &mut ys);
-    check_monotone(&format!("{b} {tier:?} walk"), &walk, &ys);
+    check_sigmoid_values(&format!("{b} {tier:?} walk"), tier.bound(), &walk, &ys);
 }
 
 /// The shared check for backward on one backend.
@@ -175,24 +163,15 @@ fn check_backward(b: Backend) {
         b.sigmoid_backward(y, dy, &mut dx);
         let mut inplace = dy.to_vec();
         b.sigmoid_backward_inplace(y, &mut inplace);
-        let mut worst = Worst::default();
+        let s = check::backward(BACKWARD, y, dy, &dx);
+        s.assert_holds(&format!("{b} backward {what}"), BACKWARD, false);
         for i in 0..y.len() {
-            let want = reference::sigmoid_backward_f64(y[i], dy[i]);
-            let e = reference::ulp_error(dx[i], want);
-            assert!(
-                e <= BACKWARD_ULP,
-                "{b} backward {what}: index {i}: y = {:e}, dy = {:e}: got {:e}, want {want:e}: {e} ULP",
-                y[i],
-                dy[i],
-                dx[i]
-            );
             assert!(
                 dx[i].to_bits() == inplace[i].to_bits() || (dx[i].is_nan() && inplace[i].is_nan()),
                 "{b} backward {what}: in-place differs at {i}"
             );
-            worst.update(e, y[i], dx[i], want);
         }
-        worst
+        s.err
     };
     let around: &[usize] = if b == Backend::Parallel {
         &[PAR_CHUNK]
@@ -305,10 +284,11 @@ fn dispatch_around_the_parallel_threshold() {
         let dy: Vec<f32> = (0..n).map(|_| rng.uniform(-2.0, 2.0)).collect();
         let mut dx = vec![0.0; n];
         sigmoid_kernels::sigmoid_backward(&single, &dy, &mut dx);
-        for i in (0..n).step_by(97) {
-            let e = reference::ulp_error(dx[i], reference::sigmoid_backward_f64(single[i], dy[i]));
-            assert!(e <= BACKWARD_ULP, "backward len {n} index {i}: {e} ULP");
-        }
+        check::backward(BACKWARD, &single, &dy, &dx).assert_holds(
+            &format!("crate::sigmoid_backward len {n}"),
+            BACKWARD,
+            false,
+        );
     }
 }
 
@@ -392,12 +372,25 @@ fn backends_are_values() {
         assert!(!b.isa().is_empty());
     }
     assert_eq!(Backend::from_name("no-such-backend"), None);
-    assert_eq!(
-        Backend::Avx2Fma.is_available(),
-        cfg!(target_arch = "x86_64")
-            && std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma")
-    );
+}
+
+/// Detection agrees with the kernel's own view of the CPU (Linux's
+/// `/proc/cpuinfo` flags, read independently of `cpuid`): a backend that is
+/// wrongly reported absent would skip all its tests.
+#[test]
+fn detection_agrees_with_the_os() {
+    let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else {
+        println!("skipping: no /proc/cpuinfo");
+        return;
+    };
+    let flags: Vec<&str> = info
+        .lines()
+        .find(|l| l.starts_with("flags"))
+        .map_or(vec![], |l| l.split_whitespace().collect());
+    let has = |f: &str| flags.contains(&f);
+    if cfg!(target_arch = "x86_64") {
+        assert_eq!(Backend::Avx2Fma.is_available(), has("avx2") && has("fma"));
+    }
 }
 
 #[test]
@@ -430,12 +423,25 @@ fn mismatched_lengths_backward_inplace() {
     sigmoid_kernels::sigmoid_backward_inplace(&[0.0; 4], &mut [0.0; 9]);
 }
 
+/// Moving the threshold moves the switch to threads (other tests in this
+/// binary may run meanwhile: every backend gives the same bits).
 #[test]
 fn parallel_threshold_is_visible_and_overridable() {
     let before = sigmoid_kernels::parallel_threshold();
     assert_eq!(before, sigmoid_kernels::cpu::DEFAULT_PARALLEL_THRESHOLD);
+    let threads = if rayon::current_num_threads() > 1 {
+        Backend::Parallel
+    } else {
+        Backend::best_simd()
+    };
+    assert_eq!(Backend::for_len(1000), Backend::best_simd());
+    sigmoid_kernels::set_parallel_threshold(1000);
+    assert_eq!(sigmoid_kernels::parallel_threshold(), 1000);
+    assert_eq!(Backend::for_len(999), Backend::best_simd());
+    assert_eq!(Backend::for_len(1000), threads);
     sigmoid_kernels::set_parallel_threshold(before);
-    assert_eq!(sigmoid_kernels::parallel_threshold(), before);
+    assert_eq!(Backend::for_len(before - 1), Backend::best_simd());
+    assert_eq!(Backend::for_len(before), threads);
 }
 
 mod props {
@@ -460,10 +466,7 @@ mod props {
             let dy: Vec<f32> = pairs.iter().map(|p| f32::from_bits(p.1)).collect();
             let mut dx = vec![0.0; y.len()];
             sigmoid_kernels::sigmoid_backward(&y, &dy, &mut dx);
-            for i in 0..y.len() {
-                let e = reference::ulp_error(dx[i], reference::sigmoid_backward_f64(y[i], dy[i]));
-                prop_assert!(e <= BACKWARD_ULP, "y={} dy={} dx={} err={}", y[i], dy[i], dx[i], e);
-            }
+            check::backward(BACKWARD, &y, &dy, &dx).assert_holds("proptest backward", BACKWARD, false);
         }
     }
 }

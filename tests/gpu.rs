@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use sigmoid_kernels::gpu::{F32Buffer, GpuContext, GpuError, BACKWARD_ULP, FORWARD_ULP};
 use sigmoid_kernels::reference;
-use support::Rng;
+use support::{check, Bound, Rng, Worst};
 
 /// The shared context, or `None` (after printing why) when no adapter exists.
 fn ctx() -> Option<&'static GpuContext> {
@@ -38,74 +38,32 @@ macro_rules! gpu_or_skip {
     };
 }
 
-const MIN_NORMAL: f64 = f32::MIN_POSITIVE as f64;
+/// The documented GPU bounds (results below 2^−126 may also be flushed to 0).
+const FORWARD: Bound = Bound::UlpNormal(FORWARD_ULP);
+const BACKWARD: Bound = Bound::UlpNormal(BACKWARD_ULP);
 
-/// Worst ULP error seen where the reference is a normal number.
-#[derive(Default, Debug)]
-struct Worst {
-    ulp: f64,
-    x: f32,
-    got: f32,
-    want: f64,
-}
-
-/// Checks one value against the reference `want` (computed from `x`, shown
-/// in messages): NaN ↔ NaN, error ≤ `bound` ULP where |want| ≥ 2^−126, and
-/// below that either a flush to zero or ≤ `bound` ULP of the subnormal spacing.
-fn check_one(what: &str, i: usize, x: f32, got: f32, want: f64, bound: f64, worst: &mut Worst) {
-    let e = reference::ulp_error(got, want);
-    let flushed = want.abs() < MIN_NORMAL && got == 0.0;
-    assert!(
-        e <= bound || flushed,
-        "{what}: index {i}: input {x:e} ({:#010x}): got {got:e} ({:#010x}), want {want:e}: \
-         error {e} ULP > {bound}",
-        x.to_bits(),
-        got.to_bits()
-    );
-    if want.abs() >= MIN_NORMAL && e > worst.ulp {
-        *worst = Worst {
-            ulp: e,
-            x,
-            got,
-            want,
-        };
-    }
-}
-
-/// Forward check of `ys[i] = σ(xs[i])` for the indices `idx`.
+/// Forward check of `ys[i] = σ(xs[i])` for the indices `idx` through the
+/// shared checker (not for monotonicity: the GPU does not promise it).
+/// Returns the worst case where σ ≥ 2^−126.
 fn check_forward(what: &str, xs: &[f32], ys: &[f32], idx: impl Iterator<Item = usize>) -> Worst {
     assert_eq!(xs.len(), ys.len(), "{what}: length");
-    let mut worst = Worst::default();
-    for i in idx {
-        let (x, y) = (xs[i], ys[i]);
-        assert!(
-            (0.0..=1.0).contains(&y) || (x.is_nan() && y.is_nan()),
-            "{what}: index {i}: σ({x:e}) = {y:e}"
-        );
-        check_one(
-            what,
-            i,
-            x,
-            y,
-            reference::sigmoid_f64(f64::from(x)),
-            FORWARD_ULP,
-            &mut worst,
-        );
-    }
-    worst
+    let (x, y): (Vec<f32>, Vec<f32>) = idx.map(|i| (xs[i], ys[i])).unzip();
+    let s = check::forward(FORWARD, &x, &y);
+    s.assert_holds(what, FORWARD, false);
+    s.ulp_normal
 }
 
+/// Backward check, except where the result is ±∞ (indeterminate in WGSL,
+/// see the module docs).
 fn check_backward(what: &str, y: &[f32], dy: &[f32], dx: &[f32]) -> Worst {
     assert_eq!(y.len(), dx.len(), "{what}: length");
-    let mut worst = Worst::default();
-    for i in 0..y.len() {
-        let want = reference::sigmoid_backward_f64(y[i], dy[i]);
-        if want.is_infinite() {
-            continue; // ∞ results are indeterminate in WGSL (see the module docs)
-        }
-        check_one(what, i, y[i], dx[i], want, BACKWARD_ULP, &mut worst);
-    }
-    worst
+    let keep: Vec<usize> = (0..y.len())
+        .filter(|&i| !reference::sigmoid_backward_f64(y[i], dy[i]).is_infinite())
+        .collect();
+    let pick = |v: &[f32]| -> Vec<f32> { keep.iter().map(|&i| v[i]).collect() };
+    let s = check::backward(BACKWARD, &pick(y), &pick(dy), &pick(dx));
+    s.assert_holds(what, BACKWARD, false);
+    s.ulp_normal
 }
 
 fn random(n: usize, lo: f32, hi: f32, seed: u64) -> Vec<f32> {
@@ -185,7 +143,7 @@ fn forward_strided_sweep() {
         "{}: forward max error {:.3} ULP (bound {FORWARD_ULP}) over {} inputs at x = {:e}: \
          got {:e}, want {:e}",
         ctx.adapter_info().name,
-        w.ulp,
+        w.err,
         x.len(),
         w.x,
         w.got,
@@ -252,7 +210,7 @@ fn backward_values() {
     eprintln!(
         "{}: backward max error {:.3} ULP (bound {BACKWARD_ULP}) at y = {:e}: got {:e}, want {:e}",
         ctx.adapter_info().name,
-        w.ulp,
+        w.err,
         w.x,
         w.got,
         w.want

@@ -1,5 +1,9 @@
-//! `bench`: times every kernel of the registry at each size and prints one
-//! table (text, or Markdown with `--markdown`; JSON to a file with `--json`).
+//! `bench`: times the kernels of the registry at each size. The default is a
+//! summary that fits 100 columns: each CPU kernel on the best instruction
+//! set and on the parallel path, the baselines, and the GPU rows under the
+//! device's name. `--all` prints every kernel on every backend (text, or
+//! Markdown with `--markdown`, which implies it; JSON to a file with
+//! `--json`, always every row).
 //!
 //! Each measurement: one warm-up call, then `--reps` timed batches of enough
 //! calls to last about a millisecond; the median batch gives the time per
@@ -20,7 +24,8 @@
 use super::accuracy;
 use super::kernels::{self, Kernel, Metric, Run};
 use super::{text_table, CliError, Progress};
-use sigmoid_kernels::reference;
+use sigmoid_kernels::check::Bound;
+use sigmoid_kernels::{reference, Backend};
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -42,7 +47,12 @@ pub struct Args {
     /// Only kernels whose "name tier backend" contains this text.
     #[arg(long)]
     pub filter: Option<String>,
-    /// Print a Markdown table instead of the aligned text table.
+    /// Every kernel on every backend, with GB/s and the oracle, instead of
+    /// the summary (one row per kernel on the best instruction set and on
+    /// the parallel path, the baselines and the GPU).
+    #[arg(long)]
+    pub all: bool,
+    /// Print the full table (--all) as Markdown.
     #[arg(long)]
     pub markdown: bool,
     /// Also write the results as JSON to this file.
@@ -84,6 +94,11 @@ struct Row {
     kernel: &'static str,
     tier: &'static str,
     backend: String,
+    /// Where it ran, short: the CPU backend, the GPU tier, or the baseline.
+    on: String,
+    device: bool,
+    /// Whether the summary shows it ([`in_summary`]).
+    summary: bool,
     size: usize,
     seconds: f64,
     melem_s: f64,
@@ -194,14 +209,14 @@ fn quick_errors(ks: &[Kernel]) -> Vec<Option<f64>> {
             if !accuracy::swept(k) {
                 return None;
             }
-            let s = stats.next().expect("one stats per swept kernel");
-            if s.failed.is_some() {
+            let (s, failed) = stats.next().expect("one stats per swept kernel");
+            if failed.is_some() {
                 return Some(f64::NAN);
             }
             match k.metric {
-                Metric::Ulp(_) => Some(s.ulp.err),
-                Metric::UlpRelBound(_) | Metric::UlpNormal(_) => Some(s.ulp_normal.err),
-                Metric::Abs(_) => Some(s.abs.err),
+                Metric::Ulp | Metric::Bound(Bound::Ulp(_)) => Some(s.ulp.err),
+                Metric::Bound(Bound::Rel(_) | Bound::UlpNormal(_)) => Some(s.ulp_normal.err),
+                Metric::Bound(Bound::Abs(_)) => Some(s.abs.err),
                 Metric::Lsb(_) | Metric::None => None,
             }
         })
@@ -220,9 +235,33 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     pool.install(|| run_in_pool(args))
 }
 
+/// Whether the summary shows `k`: a CPU kernel on the best instruction set
+/// or the parallel path, a baseline, a GPU row; not the oracle. With a
+/// `--filter`, everything it matches.
+fn in_summary(k: &Kernel, args: &Args) -> bool {
+    args.filter.is_some()
+        || match k.cpu {
+            Some(b) => b == Backend::best_simd() || b == Backend::Parallel,
+            None => k.tier != "oracle",
+        }
+}
+
+/// The summary's short "on" cell for `k`.
+fn short_on(k: &Kernel) -> String {
+    match k.cpu {
+        Some(b) => b.name().into(),
+        None if k.on_device() => k.tier.into(),
+        None => k.backend.split(',').next().unwrap_or_default().into(),
+    }
+}
+
 fn run_in_pool(args: &Args) -> Result<(), CliError> {
     let reg = kernels::registry(args.filter.as_deref(), true);
-    let ks = reg.kernels;
+    let full = args.all || args.markdown || args.json.is_some();
+    let mut ks = reg.kernels;
+    if !full {
+        ks.retain(|k| in_summary(k, args));
+    }
     let mut absent = reg.absent;
     if ks.is_empty() {
         return Err(CliError::Usage(
@@ -274,6 +313,9 @@ fn run_in_pool(args: &Args) -> Result<(), CliError> {
                     kernel: k.name,
                     tier: k.tier,
                     backend: k.backend.clone(),
+                    on: short_on(k),
+                    device: k.on_device(),
+                    summary: in_summary(k, args),
                     size: n,
                     seconds: s,
                     melem_s: n as f64 / s / 1e6,
@@ -290,7 +332,11 @@ fn run_in_pool(args: &Args) -> Result<(), CliError> {
         rows.extend(sized.into_iter().map(|r| r.1));
     }
     pb.finish();
-    print_table(&rows, args.markdown);
+    if args.all || args.markdown {
+        print_table(&rows, args.markdown);
+    } else {
+        print_summary(&rows, &args.sizes);
+    }
     if ks
         .iter()
         .any(|k| k.on_device() && k.backend.contains("software device"))
@@ -315,6 +361,65 @@ fn err_cell(r: &Row) -> String {
         Some(e) => format!("{e:.2} {}", r.unit),
         None => "-".into(),
     }
+}
+
+/// One line per kernel and where it ran, Melem/s per size, % copy and the
+/// error at the largest size; the GPU rows under one line naming the device.
+fn print_summary(rows: &[Row], sizes: &[usize]) {
+    let mut groups: Vec<Vec<&Row>> = Vec::new();
+    for r in rows.iter().filter(|r| r.summary) {
+        let same = |g: &&mut Vec<&Row>| {
+            (g[0].kernel, g[0].tier, &g[0].backend) == (r.kernel, r.tier, &r.backend)
+        };
+        match groups.iter_mut().find(same) {
+            Some(g) => g.push(r),
+            None => groups.push(vec![r]),
+        }
+    }
+    // Each kernel's rows together, in order of first appearance.
+    let names: Vec<&str> = groups.iter().map(|g| g[0].kernel).collect();
+    groups.sort_by_key(|g| names.iter().position(|&n| n == g[0].kernel));
+    let last = sizes.iter().copied().max().unwrap_or(0);
+    let mut head = vec!["kernel".to_string(), "on".into()];
+    head.extend(sizes.iter().map(|&n| size_label(n)));
+    head.push(format!("% copy {}", size_label(last)));
+    head.push("max err vs σ".into());
+    let line = |g: &[&Row]| {
+        let mut cells = vec![g[0].kernel.to_string(), g[0].on.clone()];
+        cells.extend(sizes.iter().map(|&n| {
+            g.iter()
+                .find(|r| r.size == n)
+                .map_or("-".into(), |r| format!("{:.0}", r.melem_s))
+        }));
+        let at_last = g.iter().find(|r| r.size == last);
+        cells.push(
+            at_last
+                .and_then(|r| r.pct_copy)
+                .map_or("-".into(), |p| format!("{p:.0}%")),
+        );
+        cells.push(err_cell(g[0]).replace(" where σ ≥ 2^-126", "*"));
+        cells
+    };
+    let head: Vec<&str> = head.iter().map(String::as_str).collect();
+    let (gpu, cpu): (Vec<_>, Vec<_>) = groups.iter().partition(|g| g[0].device);
+    outln!(
+        "Melem/s per size. CPU: best instruction set {} (1 thread); parallel: {} threads.",
+        Backend::best_simd().name(),
+        rayon::current_num_threads()
+    );
+    out!(
+        "{}",
+        text_table(&head, &cpu.iter().map(|g| line(g)).collect::<Vec<_>>())
+    );
+    if let Some(g) = gpu.first() {
+        outln!("\nGPU: {}", g[0].backend);
+        out!(
+            "{}",
+            text_table(&head, &gpu.iter().map(|g| line(g)).collect::<Vec<_>>())
+        );
+    }
+    outln!("* where σ >= 2^-126. % copy: against copy_from_slice (GPU: a device buffer copy).");
+    outln!("`bench --all` (or --markdown, --json): every kernel on every backend, with GB/s.");
 }
 
 fn print_table(rows: &[Row], markdown: bool) {
@@ -401,7 +506,7 @@ fn json(rows: &[Row], absent: &[String]) -> String {
     format!(
         "{{\n  \"threads\": {},\n  \"best_simd\": {},\n  \"absent\": [{}],\n  \"results\": [\n{}\n  ]\n}}\n",
         rayon::current_num_threads(),
-        json_str(&sigmoid_kernels::Backend::best_simd().isa()),
+        json_str(&Backend::best_simd().isa()),
         absent
             .iter()
             .map(|s| json_str(s))

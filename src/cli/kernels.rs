@@ -11,17 +11,19 @@
 //!
 //! | kernels | [`Run`] | [`Metric`] |
 //! |---|---|---|
-//! | exact, fast, naive, reference | `Forward` | `Ulp`, `UlpRelBound` |
-//! | backward (from the saved `y`) | `Backward` | `Ulp` |
-//! | hard, hard-affine, PLAN | `Forward` | `Abs` |
+//! | exact, fast | `Forward` | `Bound` (`Ulp`, `Rel`) |
+//! | naive, reference | `Forward` | `Ulp` (no bound) |
+//! | backward (from the saved `y`) | `Backward` | `Bound` (`Ulp`) |
+//! | hard, hard-affine, PLAN | `Forward` | `Bound` (`Abs`) |
 //! | int8, uint8, q15 | `Int8`, `Uint8`, `Q15` | `Lsb` |
-//! | GPU round trip, device-resident, device copy | `Device` | `UlpNormal`, `None` |
+//! | GPU round trip, device-resident, device copy | `Device` | `Bound` (`UlpNormal`), `None` |
 //! | memory copies | `Forward` | `None` |
 //!
 //! The GPU context is created only when a GPU entry could pass the filter
 //! (see [`registry`]), so `--filter exact` never waits for a device.
 
 use rayon::prelude::*;
+use sigmoid_kernels::check::{self, Bound};
 #[cfg(feature = "gpu")]
 use sigmoid_kernels::gpu::{self, GpuContext};
 use sigmoid_kernels::quant::{Int8Sigmoid, Q15Sigmoid, QuantParams, Uint8Sigmoid};
@@ -70,22 +72,16 @@ pub enum Run {
 /// The error unit of a kernel and its documented bound (if it has one).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Metric {
-    /// ULPs against the `f64` reference, with an optional bound everywhere.
-    Ulp(Option<f64>),
-    /// Shown in ULPs; the documented bound is this relative error wherever
-    /// σ ≥ 2^−126 (smaller results may be flushed towards 0).
-    UlpRelBound(f64),
-    /// This many ULPs wherever σ ≥ 2^−126; smaller results may be anything
-    /// in [0, 2^−126] (a GPU may flush subnormals).
-    #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
-    UlpNormal(f64),
-    /// Absolute error against σ (piecewise-linear forms), with its bound.
-    Abs(f64),
+    /// A float kernel with a contract, checked by `accuracy`.
+    Bound(Bound),
+    /// A float approximation of σ without a contract (the naive loop, the
+    /// oracle): its error is shown in ULPs.
+    Ulp,
     /// Quantized: at most this many output codes (LSBs) from the correctly
     /// rounded result, checked exhaustively by `accuracy`; `bench` shows the
     /// absolute error of the dequantized output against σ of the
     /// dequantized input.
-    Lsb(f64),
+    Lsb(u32),
     /// Not an approximation of σ (a memory baseline): no error.
     None,
 }
@@ -94,13 +90,37 @@ impl Metric {
     /// The unit the error is shown in (`bench` column, `accuracy` sweep).
     pub fn unit(self) -> &'static str {
         match self {
-            Metric::Ulp(_) => "ULP",
-            Metric::UlpRelBound(_) | Metric::UlpNormal(_) => "ULP where σ ≥ 2^-126",
-            Metric::Abs(_) | Metric::Lsb(_) => "abs",
+            Metric::Ulp | Metric::Bound(Bound::Ulp(_)) => "ULP",
+            Metric::Bound(Bound::Rel(_) | Bound::UlpNormal(_)) => "ULP where σ ≥ 2^-126",
+            Metric::Bound(Bound::Abs(_)) | Metric::Lsb(_) => "abs",
             Metric::None => "-",
         }
     }
 }
+
+/// The documented bound of each kernel, from the constants next to the
+/// kernels: the registry's metrics and `accuracy --help`.
+pub const BOUNDS: [(&str, Metric); 9] = [
+    ("sigmoid", EXACT),
+    ("sigmoid_fast", FAST),
+    ("sigmoid_backward", BACKWARD),
+    ("hard_sigmoid", HARD),
+    ("hard_sigmoid_affine", HARD_AFFINE),
+    ("plan_sigmoid", PLAN),
+    ("int8/uint8_sigmoid", Metric::Lsb(Int8Sigmoid::MAX_LSB)),
+    ("q15_sigmoid", Metric::Lsb(Q15Sigmoid::MAX_LSB)),
+    ("sigmoid_gpu", GPU_FORWARD),
+];
+const EXACT: Metric = Metric::Bound(Bound::Ulp(sigmoid_kernels::SIGMOID_MAX_ULP));
+const FAST: Metric = Metric::Bound(Bound::Rel(sigmoid_kernels::SIGMOID_FAST_MAX_REL));
+const BACKWARD: Metric = Metric::Bound(Bound::Ulp(sigmoid_kernels::SIGMOID_BACKWARD_MAX_ULP));
+const HARD: Metric = Metric::Bound(Bound::Abs(sigmoid_kernels::HARD_SIGMOID_MAX_ABS));
+const HARD_AFFINE: Metric = Metric::Bound(Bound::Abs(sigmoid_kernels::HARD_SIGMOID_AFFINE_MAX_ABS));
+const PLAN: Metric = Metric::Bound(Bound::Abs(sigmoid_kernels::PLAN_SIGMOID_MAX_ABS));
+#[cfg(feature = "gpu")]
+const GPU_FORWARD: Metric = Metric::Bound(Bound::UlpNormal(gpu::FORWARD_ULP));
+#[cfg(not(feature = "gpu"))]
+const GPU_FORWARD: Metric = Metric::None;
 
 /// One kernel: what the tables print and how to run it.
 pub struct Kernel {
@@ -112,6 +132,8 @@ pub struct Kernel {
     pub backend: String,
     /// Whether `plot` draws it: one entry per tier (the best SIMD backend).
     pub representative: bool,
+    /// The CPU backend it runs on, for kernels that exist on several.
+    pub cpu: Option<Backend>,
     /// Whether its outputs never decrease as x grows (checked by `accuracy`;
     /// PLAN is documented not to be, the GPU forward does not promise it).
     pub monotone: bool,
@@ -150,12 +172,6 @@ pub const INT8_INPUT: QuantParams = QuantParams::new(20.0 / 255.0, 0);
 pub const UINT8_INPUT: QuantParams = QuantParams::new(20.0 / 255.0, 128);
 /// Fraction bits of the bench's `q15` input: Q3.12, like TFLite's int16.
 pub const Q15_FRAC_BITS: u32 = 12;
-
-/// Documented max absolute errors against σ (`src/lib.rs`) plus a margin of
-/// 5·10^−4: hard 0.0692, hard-affine 0.0759 (ONNX defaults), PLAN 0.0189.
-const HARD_ABS: f64 = 0.0692 + 5e-4;
-const HARD_AFFINE_ABS: f64 = 0.0759 + 5e-4;
-const PLAN_ABS: f64 = 0.0189 + 5e-4;
 
 /// `name [isa]`, or just the name when they are the same.
 fn backend_label(b: Backend) -> String {
@@ -238,6 +254,7 @@ pub fn host_copy() -> Kernel {
         tier: "baseline",
         backend: "copy_from_slice".into(),
         representative: false,
+        cpu: None,
         monotone: true,
         run: Run::Forward(Box::new(|x, y| y.copy_from_slice(x))),
         metric: Metric::None,
@@ -249,7 +266,7 @@ fn forward(
     name: &'static str,
     tier: &'static str,
     backend: String,
-    representative: bool,
+    (representative, cpu): (bool, Option<Backend>),
     f: Unary,
     metric: Metric,
 ) -> Kernel {
@@ -258,6 +275,7 @@ fn forward(
         tier,
         backend,
         representative,
+        cpu,
         monotone: true,
         run: Run::Forward(f),
         metric,
@@ -270,25 +288,25 @@ fn cpu_kernels() -> Vec<Kernel> {
             "reference",
             "oracle",
             "scalar f64 (libm)".into(),
-            false,
+            (false, None),
             Box::new(|x, y| {
                 for (y, &x) in y.iter_mut().zip(x) {
                     *y = reference::sigmoid(x);
                 }
             }),
-            Metric::Ulp(None),
+            Metric::Ulp,
         ),
         forward(
             "naive",
             "naive",
             "scalar f32 loop".into(),
-            true,
+            (true, None),
             Box::new(|x, y| {
                 for (y, &x) in y.iter_mut().zip(x) {
                     *y = 1.0 / (1.0 + (-x).exp());
                 }
             }),
-            Metric::Ulp(None),
+            Metric::Ulp,
         ),
     ];
     let best = Backend::best_simd();
@@ -298,14 +316,14 @@ fn cpu_kernels() -> Vec<Kernel> {
     );
     for b in Backend::available() {
         let label = backend_label(b);
-        let rep = b == best;
+        let rep = (b == best, Some(b));
         k.push(forward(
             "sigmoid",
             "exact",
             label.clone(),
             rep,
             Box::new(move |x, y| b.sigmoid(x, y)),
-            Metric::Ulp(Some(1.0)),
+            EXACT,
         ));
         k.push(forward(
             "sigmoid_fast",
@@ -313,16 +331,17 @@ fn cpu_kernels() -> Vec<Kernel> {
             label.clone(),
             rep,
             Box::new(move |x, y| b.sigmoid_fast(x, y)),
-            Metric::UlpRelBound(1e-4),
+            FAST,
         ));
         k.push(Kernel {
             name: "sigmoid_backward",
             tier: "backward",
             backend: label.clone(),
-            representative: rep,
+            representative: rep.0,
+            cpu: rep.1,
             monotone: true,
             run: Run::Backward(Box::new(move |y, dy, dx| b.sigmoid_backward(y, dy, dx))),
-            metric: Metric::Ulp(Some(2.0)),
+            metric: BACKWARD,
         });
         k.push(forward(
             "hard_sigmoid",
@@ -330,7 +349,7 @@ fn cpu_kernels() -> Vec<Kernel> {
             label.clone(),
             rep,
             Box::new(move |x, y| b.hard_sigmoid(x, y)),
-            Metric::Abs(HARD_ABS),
+            HARD,
         ));
         k.push(forward(
             "hard_sigmoid_affine",
@@ -338,7 +357,7 @@ fn cpu_kernels() -> Vec<Kernel> {
             label.clone(),
             rep,
             Box::new(move |x, y| b.hard_sigmoid_affine(alpha, beta, x, y)),
-            Metric::Abs(HARD_AFFINE_ABS),
+            HARD_AFFINE,
         ));
         k.push(Kernel {
             monotone: false,
@@ -348,7 +367,7 @@ fn cpu_kernels() -> Vec<Kernel> {
                 label,
                 rep,
                 Box::new(move |x, y| b.plan_sigmoid(x, y)),
-                Metric::Abs(PLAN_ABS),
+                PLAN,
             )
         });
     }
@@ -359,7 +378,7 @@ fn cpu_kernels() -> Vec<Kernel> {
         .into_iter()
         .filter(|&b| b != Backend::Portable)
     {
-        let rep = b == best;
+        let (rep, cpu) = (b == best, Some(b));
         k.push(Kernel {
             name: "int8_sigmoid",
             tier: "quantized",
@@ -369,9 +388,10 @@ fn cpu_kernels() -> Vec<Kernel> {
                 quant_label(int8.input(), int8.output())
             ),
             representative: rep,
+            cpu,
             monotone: true,
             run: Run::Int8(int8.clone(), b),
-            metric: Metric::Lsb(0.0),
+            metric: Metric::Lsb(Int8Sigmoid::MAX_LSB),
         });
         k.push(Kernel {
             name: "uint8_sigmoid",
@@ -382,9 +402,10 @@ fn cpu_kernels() -> Vec<Kernel> {
                 quant_label(uint8.input(), uint8.output())
             ),
             representative: rep,
+            cpu,
             monotone: true,
             run: Run::Uint8(uint8.clone(), b),
-            metric: Metric::Lsb(0.0),
+            metric: Metric::Lsb(Uint8Sigmoid::MAX_LSB),
         });
     }
     k.push(Kernel {
@@ -392,16 +413,17 @@ fn cpu_kernels() -> Vec<Kernel> {
         tier: "quantized",
         backend: format!("scalar integer-only, i16 Q3.{Q15_FRAC_BITS} -> Q0.15"),
         representative: true,
+        cpu: None,
         monotone: true,
         run: Run::Q15(Q15Sigmoid::new(Q15_FRAC_BITS).expect("n <= 15")),
-        metric: Metric::Lsb(1.0),
+        metric: Metric::Lsb(Q15Sigmoid::MAX_LSB),
     });
     k.push(host_copy());
     k.push(forward(
         "copy",
         "baseline",
         format!("rayon x{} threads", rayon::current_num_threads()),
-        false,
+        (false, None),
         Box::new(|x, y| {
             y.par_chunks_mut(sigmoid_kernels::cpu::PAR_CHUNK)
                 .zip(x.par_chunks(sigmoid_kernels::cpu::PAR_CHUNK))
@@ -437,6 +459,7 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
             tier: "round-trip",
             backend: label.clone(),
             representative: false,
+            cpu: None,
             // Within 4 ULP of σ, but not promised to be monotone.
             monotone: false,
             run: Run::Device {
@@ -445,13 +468,14 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
                     gpu::bench::round_trip(&c2, &ramp(n), iters).map_err(err)
                 }),
             },
-            metric: Metric::UlpNormal(gpu::FORWARD_ULP),
+            metric: GPU_FORWARD,
         },
         Kernel {
             name: "sigmoid_gpu",
             tier: "resident",
             backend: label.clone(),
             representative: false,
+            cpu: None,
             monotone: true,
             run: Run::Device {
                 check: None,
@@ -466,6 +490,7 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
             tier: "baseline (device)",
             backend: label,
             representative: false,
+            cpu: None,
             monotone: true,
             run: Run::Device {
                 check: None,
@@ -474,19 +499,6 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
             metric: Metric::None,
         },
     ])
-}
-
-/// The nearest code of `x` for `p`, clamped to `min..=max` (NaN → the zero
-/// point).
-fn quantize(x: f32, p: QuantParams, (min, max): (i32, i32)) -> i32 {
-    let q = (f64::from(x) / f64::from(p.scale)).round();
-    let q = if q.is_nan() { 0.0 } else { q };
-    (q + f64::from(p.zero_point)).clamp(f64::from(min), f64::from(max)) as i32
-}
-
-/// `scale · (q − zero_point)`.
-fn dequantize(q: i32, p: QuantParams) -> f64 {
-    f64::from(p.scale) * f64::from(q - p.zero_point)
 }
 
 impl Kernel {
@@ -499,41 +511,44 @@ impl Kernel {
                 let (i, o) = (s.input(), s.output());
                 let q: Vec<i8> = x
                     .iter()
-                    .map(|&x| quantize(x, i, (-128, 127)) as i8)
+                    .map(|&x| i.quantize(x.into(), (-128, 127)) as i8)
                     .collect();
                 let mut y = vec![0i8; q.len()];
                 s.apply_with(*b, &q, &mut y);
                 Some(
                     q.iter()
                         .zip(&y)
-                        .map(|(&q, &y)| (dequantize(q.into(), i), dequantize(y.into(), o)))
+                        .map(|(&q, &y)| (i.dequantize(q.into()), o.dequantize(y.into())))
                         .collect(),
                 )
             }
             Run::Uint8(s, b) => {
                 let (i, o) = (s.input(), s.output());
-                let q: Vec<u8> = x.iter().map(|&x| quantize(x, i, (0, 255)) as u8).collect();
+                let q: Vec<u8> = x
+                    .iter()
+                    .map(|&x| i.quantize(x.into(), (0, 255)) as u8)
+                    .collect();
                 let mut y = vec![0u8; q.len()];
                 s.apply_with(*b, &q, &mut y);
                 Some(
                     q.iter()
                         .zip(&y)
-                        .map(|(&q, &y)| (dequantize(q.into(), i), dequantize(y.into(), o)))
+                        .map(|(&q, &y)| (i.dequantize(q.into()), o.dequantize(y.into())))
                         .collect(),
                 )
             }
             Run::Q15(s) => {
-                let i = QuantParams::new(1.0 / (1u32 << s.frac_bits()) as f32, 0);
+                let (i, o) = check::q15_params(s.frac_bits());
                 let q: Vec<i16> = x
                     .iter()
-                    .map(|&x| quantize(x, i, (-32768, 32767)) as i16)
+                    .map(|&x| i.quantize(x.into(), (-32768, 32767)) as i16)
                     .collect();
                 let mut y = vec![0i16; q.len()];
                 s.apply(&q, &mut y);
                 Some(
                     q.iter()
                         .zip(&y)
-                        .map(|(&q, &y)| (dequantize(q.into(), i), f64::from(y) / 32768.0))
+                        .map(|(&q, &y)| (i.dequantize(q.into()), o.dequantize(y.into())))
                         .collect(),
                 )
             }
@@ -547,11 +562,11 @@ impl Kernel {
 pub fn quant_abs(k: &Kernel) -> Option<f64> {
     let x: Vec<f32> = match &k.run {
         Run::Int8(s, _) => (-128..=127)
-            .map(|q| dequantize(q, s.input()) as f32)
+            .map(|q| s.input().dequantize(q) as f32)
             .collect(),
-        Run::Uint8(s, _) => (0..=255).map(|q| dequantize(q, s.input()) as f32).collect(),
+        Run::Uint8(s, _) => (0..=255).map(|q| s.input().dequantize(q) as f32).collect(),
         Run::Q15(s) => (-32768..=32767)
-            .map(|q| q as f32 / (1u32 << s.frac_bits()) as f32)
+            .map(|q| check::q15_params(s.frac_bits()).0.dequantize(q) as f32)
             .collect(),
         Run::Forward(_) | Run::Backward(_) | Run::Device { .. } => return None,
     };

@@ -10,6 +10,7 @@ use super::kernels::{self, Kernel, Metric, Run};
 use super::CliError;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use sigmoid_kernels::check::Bound;
 use sigmoid_kernels::reference;
 use std::path::PathBuf;
 
@@ -55,6 +56,15 @@ fn grid(lo: f32, hi: f32, n: usize) -> Vec<f32> {
 }
 
 /// Whether `plot` can draw `k`: every host kernel with an error metric.
+/// Whether `k`'s error is drawn in ULPs (the float tiers, not the
+/// piecewise-linear forms).
+fn ulp_measured(k: &Kernel) -> bool {
+    matches!(
+        k.metric,
+        Metric::Ulp | Metric::Bound(Bound::Ulp(_) | Bound::Rel(_))
+    )
+}
+
 fn drawable(k: &Kernel) -> bool {
     !k.on_device() && k.metric != Metric::None
 }
@@ -239,10 +249,7 @@ fn draw(svg: &mut String, fwd: &[&Kernel], bwd: &[&Kernel]) -> PlotResult {
     )?;
     // The same colour for a kernel in every panel: `fwd` lists the ULP
     // kernels first.
-    let ulp = fwd
-        .iter()
-        .take_while(|k| matches!(k.metric, Metric::Ulp(_) | Metric::UlpRelBound(_)))
-        .count();
+    let ulp = fwd.iter().take_while(|k| ulp_measured(k)).count();
     errors(&areas[1], &fwd[..ulp], Unit::Ulp, 0)?;
     errors(&areas[2], &fwd[ulp..], Unit::Abs, ulp)?;
     if let Some(area) = areas.get(3) {
@@ -272,7 +279,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     };
     let mut fwd = pick(false);
     // ULP-measured tiers first, then the abs-measured ones (stable).
-    fwd.sort_by_key(|k| !matches!(k.metric, Metric::Ulp(_) | Metric::UlpRelBound(_)));
+    fwd.sort_by_key(|k| !ulp_measured(k));
     let bwd = if args.backward {
         pick(true)
     } else {

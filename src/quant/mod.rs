@@ -22,12 +22,9 @@
 //! scalar loop otherwise, and all rayon threads from
 //! [`QUANT_PARALLEL_THRESHOLD`] elements up.
 //!
-//! Measured on the shared 2-core Zen 3 development machine at 64K elements,
-//! one thread, under load (criterion medians, `cargo bench --bench quant`):
-//! the AVX2 lookup ran 4.6 Gelem/s (int8) and 4.2 Gelem/s (uint8) where a
-//! plain table loop ran 1.7 Gelem/s; ONNX Runtime's `QLinearSigmoid` ran
-//! 1.2 (int8) and 1.5 (uint8) Gelem/s in a run under similar load and 2.7
-//! Gelem/s on a quiet machine. [`Q15Sigmoid`] (scalar) ran 0.23 Gelem/s.
+//! The lookup is memory-bound, so one `vpshufb` per 32 bytes makes it
+//! several times faster than a plain table loop; the measurements are in
+//! `docs/benchmarks.md`.
 //!
 //! Everything here except the SIMD detection and the threads builds without
 //! `std`.
@@ -148,8 +145,35 @@ fn check(side: Side, p: QuantParams, min: i32, max: i32) -> Result<(), QuantErro
     Ok(())
 }
 
+impl QuantParams {
+    /// The real value of code `q`: `scale · (q − zero_point)`, exact in
+    /// `f64` (24-bit scale times a difference of at most 17 bits).
+    #[must_use]
+    pub fn dequantize(self, q: i32) -> f64 {
+        f64::from(self.scale) * f64::from(q - self.zero_point)
+    }
+
+    /// The code of real value `v`: `clamp(round_half_away(v / scale) +
+    /// zero_point, min, max)`, the rounding of every quantized result in this
+    /// crate (NaN gives the zero point, clamped).
+    #[must_use]
+    pub fn quantize(self, v: f64, (min, max): (i32, i32)) -> i32 {
+        let q = libm::round(v / f64::from(self.scale));
+        let q = if q.is_nan() { 0.0 } else { q };
+        (q + f64::from(self.zero_point)).clamp(f64::from(min), f64::from(max)) as i32
+    }
+
+    /// The correctly rounded σ of input code `q` as an output code of
+    /// `output`, clamped to `range`: the formula in the [module docs](self),
+    /// which the tables hold and every quantized kernel is checked against.
+    #[must_use]
+    pub fn sigmoid_code(self, output: QuantParams, q: i32, range: (i32, i32)) -> i32 {
+        output.quantize(crate::reference::sigmoid_f64(self.dequantize(q)), range)
+    }
+}
+
 /// The table for codes `min..=max` (stored as their low byte, indexed by the
-/// input's byte): the formula in the [module docs](self).
+/// input's byte): [`QuantParams::sigmoid_code`] of each.
 fn build_table(
     input: QuantParams,
     output: QuantParams,
@@ -160,11 +184,7 @@ fn build_table(
     check(Side::Output, output, min, max)?;
     let mut table = [0u8; 256];
     for q in min..=max {
-        // scale (24 bits) · (q − zp) (9 bits) is exact in f64.
-        let x = f64::from(input.scale) * f64::from(q - input.zero_point);
-        let y = crate::reference::sigmoid_f64(x) / f64::from(output.scale);
-        let code = libm::round(y) + f64::from(output.zero_point);
-        let code = code.clamp(f64::from(min), f64::from(max)) as i32;
+        let code = input.sigmoid_code(output, q, (min, max));
         table[(q & 0xff) as usize] = (code & 0xff) as u8;
     }
     Ok(table)
@@ -192,6 +212,10 @@ macro_rules! quantized {
         }
 
         impl $name {
+            /// The accuracy contract: every result is within this many output
+            /// codes of [`QuantParams::sigmoid_code`] (0: it is that code).
+            pub const MAX_LSB: u32 = 0;
+
             /// Output scale 1/256 and zero point
             #[doc = concat!(stringify!($zp), ": what TFLite requires and PyTorch always produces.")]
             pub const DEFAULT_OUTPUT: QuantParams = QuantParams::new(1.0 / 256.0, $zp);

@@ -57,6 +57,11 @@ pub struct Q15Sigmoid {
 }
 
 impl Q15Sigmoid {
+    /// The accuracy contract: every result is within this many output codes
+    /// (LSBs, 2^−15) of the correctly rounded one (see the module docs'
+    /// error budget), for every input and every n.
+    pub const MAX_LSB: u32 = 1;
+
     /// The kernel for inputs with `frac_bits` fractional bits (Qm.n with
     /// n = `frac_bits`).
     ///
