@@ -390,6 +390,11 @@ fn detection_agrees_with_the_os() {
     let has = |f: &str| flags.contains(&f);
     if cfg!(target_arch = "x86_64") {
         assert_eq!(Backend::Avx2Fma.is_available(), has("avx2") && has("fma"));
+        let avx512 = ["avx512f", "avx512dq", "avx512bw", "avx512vl", "avx2", "fma"];
+        assert_eq!(
+            Backend::Avx512.is_available(),
+            avx512.iter().all(|f| has(f))
+        );
     }
 }
 
