@@ -113,7 +113,7 @@ pub struct Kernel {
     /// Whether `plot` draws it: one entry per tier (the best SIMD backend).
     pub representative: bool,
     /// Whether its outputs never decrease as x grows (checked by `accuracy`;
-    /// PLAN is documented not to be, the GPU forward does not promise it).
+    /// PLAN is documented not to be).
     pub monotone: bool,
     /// The function.
     pub run: Run,
@@ -437,8 +437,8 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
             tier: "round-trip",
             backend: label.clone(),
             representative: false,
-            // Within 4 ULP of σ, but not promised to be monotone.
-            monotone: false,
+            // The CPU exact tier's algorithm: monotone like it (`gpu` docs).
+            monotone: true,
             run: Run::Device {
                 check: Some(Box::new(move |x, y| c1.sigmoid_into(x, y).map_err(err))),
                 time: Box::new(move |n, iters| {
