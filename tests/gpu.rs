@@ -120,6 +120,10 @@ fn context_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<GpuContext>();
     assert_send_sync::<GpuError>();
+    // The future holds no error-scope guard (those are not `Send`) across
+    // an await, so it can be spawned on a multithreaded executor.
+    fn assert_send<T: Send>(_: &T) {}
+    assert_send(&GpuContext::new_async());
 }
 
 #[test]

@@ -175,7 +175,11 @@ impl GpuContext {
         pollster::block_on(Self::new_async())
     }
 
-    /// [`new`](GpuContext::new) without blocking.
+    /// [`new`](GpuContext::new) as a future: every wait (adapter, device,
+    /// the error scopes around compiling the pipelines) is an `.await`, so
+    /// an executor that polls it is never blocked by this crate. On native
+    /// backends wgpu resolves these futures before returning them; on the
+    /// web they wait for the browser.
     ///
     /// # Errors
     /// As [`new`](GpuContext::new).
@@ -214,7 +218,7 @@ impl GpuContext {
             *flag.lock().unwrap_or_else(PoisonError::into_inner) =
                 Some(format!("{reason:?}: {message}"));
         });
-        Self::build(device, queue, lost)
+        Self::build(device, queue, lost).await
     }
 
     /// Uses a device the caller already has (sharing it with the caller's
@@ -223,13 +227,16 @@ impl GpuContext {
     /// [`GpuError::MapFailed`] or [`GpuError::Wgpu`] rather than
     /// [`GpuError::DeviceLost`].
     ///
+    /// Blocks until the pipelines are compiled (waiting on wgpu's error
+    /// scopes).
+    ///
     /// # Errors
     /// [`GpuError::Wgpu`] if the shaders do not compile on this device.
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue) -> Result<Self, GpuError> {
-        Self::build(device, queue, Arc::new(Mutex::new(None)))
+        pollster::block_on(Self::build(device, queue, Arc::new(Mutex::new(None))))
     }
 
-    fn build(
+    async fn build(
         device: wgpu::Device,
         queue: wgpu::Queue,
         lost: Arc<Mutex<Option<String>>>,
@@ -243,12 +250,13 @@ impl GpuContext {
             .min(limits.max_buffer_size)
             .min(max_dim * max_dim * WORKGROUP * 4);
         let chunk = (bytes / align * align / 4).max(1);
-        let (forward, backward) = scoped(&device, "pipelines", || {
+        let (forward, backward) = scoped_async(&device, "pipelines", || {
             (
                 Kernel::new(&device, FORWARD_WGSL, "sigmoid_forward"),
                 Kernel::new(&device, BACKWARD_WGSL, "sigmoid_backward"),
             )
-        })?;
+        })
+        .await?;
         Ok(Self {
             device,
             queue,
@@ -490,16 +498,25 @@ impl GpuContext {
 
 /// Runs `f` inside out-of-memory, validation and internal error scopes on
 /// `device` (scopes are per thread) and returns the first error caught.
+/// Blocks on [`scoped_async`].
 fn scoped<T>(device: &wgpu::Device, what: &str, f: impl FnOnce() -> T) -> Result<T, GpuError> {
+    pollster::block_on(scoped_async(device, what, f))
+}
+
+/// [`scoped`] as a future: it awaits the error scopes instead of blocking.
+async fn scoped_async<T>(
+    device: &wgpu::Device,
+    what: &str,
+    f: impl FnOnce() -> T,
+) -> Result<T, GpuError> {
     let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
     let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);
     let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
     let value = f();
-    let errors = [
-        pollster::block_on(validation.pop()),
-        pollster::block_on(internal.pop()),
-        pollster::block_on(oom.pop()),
-    ];
+    // Popped innermost first, all on this thread (the scopes are per thread
+    // and their guards are not `Send`); only the results are awaited.
+    let (validation, internal, oom) = (validation.pop(), internal.pop(), oom.pop());
+    let errors = [validation.await, internal.await, oom.await];
     // Out of memory first: it explains the validation errors that follow it.
     match errors {
         [_, _, Some(e)] | [_, Some(e), None] | [Some(e), None, None] => {
