@@ -74,7 +74,7 @@ enum Command {
     /// parameter grid in output LSBs. Exits with status 1 if a documented
     /// bound is broken (exact <= 1 ULP, fast rel <= 1e-4 where σ >= 2^-126,
     /// backward <= 2 ULP, hard/hard-affine/PLAN abs <= 0.0697/0.0764/0.0194,
-    /// GPU forward <= 4 ULP, int8/uint8 0 LSB, q15 <= 1 LSB).
+    /// GPU forward <= 1 ULP, int8/uint8 0 LSB, q15 <= 1 LSB).
     Accuracy(accuracy::Args),
     /// Write an SVG: σ and its approximations on [-8, 8] (quantized kernels
     /// dequantized), the float tiers' error in ULPs over [-105, 25], the
