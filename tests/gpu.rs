@@ -296,6 +296,36 @@ fn backward_values() {
         .all(|(a, b)| a.to_bits() == b.to_bits()));
 }
 
+/// Every 251st bit pattern of y in [0, 1] (4.2 M values) with random dy.
+#[test]
+fn backward_strided_sweep() {
+    let ctx = gpu_or_skip!();
+    let y: Vec<f32> = (0..=1f32.to_bits())
+        .step_by(251)
+        .map(f32::from_bits)
+        .collect();
+    let dy = random(y.len(), -4.0, 4.0, 13);
+    let dx = ctx.sigmoid_backward(&y, &dy).unwrap();
+    let w = check_backward("backward sweep", &y, &dy, &dx);
+    // |y| > 2 is never a σ output; it gives y·(1 − y)·dy in plain f32
+    // arithmetic (overflowing to −∞, not NaN).
+    let big = [-3.0e38f32, -1.0e30, -2.5, 2.5, 1.0e20, 1.0e35, 3.0e38];
+    let got = ctx.sigmoid_backward(&big, &[1.0; 7]).unwrap();
+    for (y, dx) in big.iter().zip(got) {
+        assert_eq!(dx, y * (1.0 - y), "y = {y:e}");
+    }
+    eprintln!(
+        "{}: backward max error {:.3} ULP (bound {BACKWARD_ULP}) over {} values at y = {:e}: \
+         got {:e}, want {:e}",
+        ctx.adapter_info().name,
+        w.ulp,
+        y.len(),
+        w.x,
+        w.got,
+        w.want
+    );
+}
+
 /// σ over a spread of inputs, as the forward pass would save them.
 fn reference_outputs() -> Vec<f32> {
     (0..20_000)
