@@ -21,8 +21,8 @@
 //
 // The remaining `fma`s (reduction and polynomial) are fine either way: r₁ is
 // exact fused or not, and an unfused polynomial adds < 2^−29 to N. What the
-// result needs from the device: +, − and × rounded to nearest (as WGSL
-// requires), and the order of operations as written (see `pin`).
+// result needs from the device: +, − and × correctly rounded (as WGSL
+// requires) to nearest, and the order of operations as written (see `pin`).
 //
 // Special values do not rely on IEEE behaviour (WGSL leaves NaN and ∞
 // results indeterminate): |x| is clamped on its bit pattern, so ±∞ reduce

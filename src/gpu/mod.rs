@@ -55,12 +55,13 @@
 //! The tests enforce [`FORWARD_ULP`] (1 ULP, the CPU exact tier's bound) and
 //! [`BACKWARD_ULP`] (2 ULP, the CPU backward's) on the device they run on.
 //! What the bounds assume of a device, per WGSL's rules:
-//! - +, − and × rounded to nearest (WGSL requires them correctly rounded)
-//!   and evaluated in the order written;
+//! - +, − and × correctly rounded, as WGSL requires, and to nearest (the
+//!   error-free steps need that; lavapipe does), evaluated in the order
+//!   written;
 //! - nothing of the division beyond WGSL's 2.5 ULP, and nothing of `fma`:
 //!   fused or not, the remaining `fma`s (reduction, polynomial) change the
 //!   result by far less than the 0.19 ULP of margin the CPU tier leaves (a
-//!   fusing device gives the CPU's bits more often);
+//!   device that fuses them computes those steps as the CPU does);
 //! - subnormals: a device that flushes them (WGSL allows it) gives 0 for
 //!   x < −87.3, where σ(x) < 2^−126; the bound holds wherever σ(x) ≥ 2^−126.
 //!
