@@ -41,6 +41,8 @@ macro_rules! gpu_or_skip {
 /// The documented GPU bounds (results below 2^−126 may also be flushed to 0).
 const FORWARD: Bound = Bound::UlpNormal(FORWARD_ULP);
 const BACKWARD: Bound = Bound::UlpNormal(BACKWARD_ULP);
+/// 2^−149, the smallest positive f32.
+const MIN_SUBNORMAL: f64 = 1.401_298_464_324_817e-45;
 
 /// Forward check of `ys[i] = σ(xs[i])` for the indices `idx` through the
 /// shared checker (not for monotonicity: the GPU does not promise it).
@@ -76,6 +78,10 @@ fn context_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<GpuContext>();
     assert_send_sync::<GpuError>();
+    // The future holds no error-scope guard (those are not `Send`) across
+    // an await, so it can be spawned on a multithreaded executor.
+    fn assert_send<T: Send>(_: &T) {}
+    assert_send(&GpuContext::new_async());
 }
 
 #[test]
@@ -139,9 +145,16 @@ fn forward_strided_sweep() {
     let x = support::strided(stride, 7);
     let y = ctx.sigmoid(&x).unwrap();
     let w = check_forward("sweep", &x, &y, 0..x.len());
+    let mut cpu = vec![0.0; x.len()];
+    sigmoid_kernels::sigmoid(&x, &mut cpu);
+    let differ = y
+        .iter()
+        .zip(&cpu)
+        .filter(|(g, c)| g.to_bits() != c.to_bits())
+        .count();
     eprintln!(
         "{}: forward max error {:.3} ULP (bound {FORWARD_ULP}) over {} inputs at x = {:e}: \
-         got {:e}, want {:e}",
+         got {:e}, want {:e}; {differ} outputs differ from the CPU exact tier",
         ctx.adapter_info().name,
         w.err,
         x.len(),
@@ -149,6 +162,24 @@ fn forward_strided_sweep() {
         w.got,
         w.want
     );
+    // Monotone over the sample, in ascending order of x.
+    let mut pairs: Vec<(f32, f32)> = x
+        .iter()
+        .zip(&y)
+        .filter(|(x, _)| !x.is_nan())
+        .map(|(&x, &y)| (x, y))
+        .collect();
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for p in pairs.windows(2) {
+        assert!(
+            p[1].1 >= p[0].1,
+            "not monotone: σ({:e}) = {:e} > σ({:e}) = {:e}",
+            p[0].0,
+            p[0].1,
+            p[1].0,
+            p[1].1
+        );
+    }
 }
 
 /// 65535·256 + 1 elements: needs a second row of workgroups.
@@ -221,6 +252,36 @@ fn backward_values() {
         .iter()
         .zip(&into)
         .all(|(a, b)| a.to_bits() == b.to_bits()));
+}
+
+/// Every 251st bit pattern of y in [0, 1] (4.2 M values) with random dy.
+#[test]
+fn backward_strided_sweep() {
+    let ctx = gpu_or_skip!();
+    let y: Vec<f32> = (0..=1f32.to_bits())
+        .step_by(251)
+        .map(f32::from_bits)
+        .collect();
+    let dy = random(y.len(), -4.0, 4.0, 13);
+    let dx = ctx.sigmoid_backward(&y, &dy).unwrap();
+    let w = check_backward("backward sweep", &y, &dy, &dx);
+    // |y| > 2 is never a σ output; it gives y·(1 − y)·dy in plain f32
+    // arithmetic (overflowing to −∞, not NaN).
+    let big = [-3.0e38f32, -1.0e30, -2.5, 2.5, 1.0e20, 1.0e35, 3.0e38];
+    let got = ctx.sigmoid_backward(&big, &[1.0; 7]).unwrap();
+    for (y, dx) in big.iter().zip(got) {
+        assert_eq!(dx, y * (1.0 - y), "y = {y:e}");
+    }
+    eprintln!(
+        "{}: backward max error {:.3} ULP (bound {BACKWARD_ULP}) over {} values at y = {:e}: \
+         got {:e}, want {:e}",
+        ctx.adapter_info().name,
+        w.err,
+        y.len(),
+        w.x,
+        w.got,
+        w.want
+    );
 }
 
 /// σ over a spread of inputs, as the forward pass would save them.
@@ -570,4 +631,116 @@ fn bench_helpers_run() {
     assert!(bench::round_trip(ctx, &x, 2).unwrap().as_nanos() > 0);
     assert!(bench::resident(ctx, 4096, 2).unwrap().as_nanos() > 0);
     assert!(bench::copy(ctx, 4096, 2).unwrap().as_nanos() > 0);
+}
+
+/// Every f32 input through the GPU forward against the oracle: the figures in
+/// the `gpu` module docs come from this test. Minutes on lavapipe; run with
+/// `cargo test --release --test gpu -- --ignored --nocapture forward_exhaustive`.
+///
+/// The non-NaN inputs go in ascending order (−∞, −FLT_MAX … −0, +0 … +∞), in
+/// chunks, so one pass checks the bound, the range and monotonicity; then
+/// every NaN pattern. Also counts the outputs that differ in any bit from the
+/// CPU exact tier (`sigmoid_kernels::sigmoid`), which is reported, not
+/// required.
+#[test]
+#[ignore = "all 2^32 inputs: minutes on lavapipe; run explicitly"]
+fn forward_exhaustive() {
+    use rayon::prelude::*;
+    let ctx = gpu_or_skip!();
+    // Positions 0 ..= HALF − 1 are −∞ … −0, HALF … 2·HALF − 1 are +0 … +∞.
+    const HALF: u32 = 0x7f80_0001;
+    const CHUNK: u32 = 1 << 24;
+    const BLOCK: usize = 1 << 16;
+    let at = |p: u32| -> f32 {
+        if p < HALF {
+            f32::from_bits(0x8000_0000 | (HALF - 1 - p))
+        } else {
+            f32::from_bits(p - HALF)
+        }
+    };
+    // Per block: worst case, decreases, differences from the CPU, flushes.
+    let check = |xs: &[f32], ys: &[f32], cpu: &[f32]| -> (Worst, u64, u64, u64) {
+        let mut w = Worst::default();
+        let (mut flushed, mut differ) = (0, 0);
+        for i in 0..xs.len() {
+            let (x, y) = (xs[i], ys[i]);
+            assert!((0.0..=1.0).contains(&y), "σ({x:e}) = {y:e}");
+            let want = reference::sigmoid_f64(f64::from(x));
+            let err = FORWARD.error(y, want);
+            assert!(
+                err <= FORWARD_ULP,
+                "exhaustive: x = {x:e}: got {y:e}, want {want:e}: {err} ULP"
+            );
+            w.merge(&Worst {
+                err,
+                index: i,
+                x,
+                dy: None,
+                got: y,
+                want,
+            });
+            flushed += u64::from(y == 0.0 && want > MIN_SUBNORMAL / 2.0);
+            differ += u64::from(y.to_bits() != cpu[i].to_bits());
+        }
+        let down = ys.windows(2).filter(|p| p[1] < p[0]).count() as u64;
+        (w, down, differ, flushed)
+    };
+    let (mut worst, mut down, mut differ, mut flushed) = (Worst::default(), 0u64, 0u64, 0u64);
+    let mut last: Option<f32> = None;
+    let total = 2 * u64::from(HALF);
+    let (mut xs, mut ys, mut cpu) = (Vec::new(), Vec::new(), Vec::new());
+    for start in (0..total).step_by(CHUNK as usize) {
+        let end = (start + u64::from(CHUNK)).min(total);
+        xs.clear();
+        xs.par_extend((start as u32..=(end - 1) as u32).into_par_iter().map(at));
+        ys.resize(xs.len(), 0.0);
+        cpu.resize(xs.len(), 0.0);
+        ctx.sigmoid_into(&xs, &mut ys).unwrap();
+        sigmoid_kernels::sigmoid(&xs, &mut cpu);
+        let parts: Vec<_> = xs
+            .par_chunks(BLOCK)
+            .zip(ys.par_chunks(BLOCK))
+            .zip(cpu.par_chunks(BLOCK))
+            .map(|((x, y), c)| check(x, y, c))
+            .collect();
+        for (w, d, diff, f) in parts {
+            worst.merge(&w);
+            (down, differ, flushed) = (down + d, differ + diff, flushed + f);
+        }
+        down += ys
+            .chunks(BLOCK)
+            .map(|b| b[0])
+            .zip(ys.chunks(BLOCK).map(|b| b[b.len() - 1]))
+            .collect::<Vec<_>>()
+            .windows(2)
+            .filter(|w| w[1].0 < w[0].1)
+            .count() as u64;
+        down += u64::from(last.is_some_and(|l| ys[0] < l));
+        last = ys.last().copied();
+    }
+    // The NaN patterns: 2^24 − 2 of them, each returned unchanged as a NaN.
+    let nans: Vec<f32> = (0x7f80_0001u32..=0x7fff_ffff)
+        .flat_map(|b| [b, b | 0x8000_0000])
+        .map(f32::from_bits)
+        .collect();
+    let out = ctx.sigmoid(&nans).unwrap();
+    let not_nan = out.iter().filter(|y| !y.is_nan()).count();
+    let nan_differ = nans
+        .iter()
+        .zip(&out)
+        .filter(|(x, y)| x.to_bits() != y.to_bits())
+        .count();
+    eprintln!(
+        "{}: forward over all 2^32 inputs: max {:.3} ULP (bound {FORWARD_ULP}) where σ ≥ 2^-126, \
+         at x = {:e}: got {:e}, want {:e}; {down} monotonicity violations; {differ} outputs \
+         differ from the CPU exact tier; {flushed} flushed to zero; {nan_differ} NaN payloads \
+         changed",
+        ctx.adapter_info().name,
+        worst.err,
+        worst.x,
+        worst.got,
+        worst.want
+    );
+    assert_eq!(not_nan, 0, "NaN inputs that did not give NaN");
+    assert_eq!(down, 0, "monotonicity violations");
 }

@@ -135,7 +135,7 @@ pub struct Kernel {
     /// The CPU backend it runs on, for kernels that exist on several.
     pub cpu: Option<Backend>,
     /// Whether its outputs never decrease as x grows (checked by `accuracy`;
-    /// PLAN is documented not to be, the GPU forward does not promise it).
+    /// PLAN is documented not to be).
     pub monotone: bool,
     /// The function.
     pub run: Run,
@@ -460,8 +460,8 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
             backend: label.clone(),
             representative: false,
             cpu: None,
-            // Within 4 ULP of σ, but not promised to be monotone.
-            monotone: false,
+            // The CPU exact tier's algorithm: monotone like it (`gpu` docs).
+            monotone: true,
             run: Run::Device {
                 check: Some(Box::new(move |x, y| c1.sigmoid_into(x, y).map_err(err))),
                 time: Box::new(move |n, iters| {

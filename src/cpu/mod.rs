@@ -21,7 +21,7 @@ mod lanes;
 mod map;
 mod ops;
 mod portable;
-mod sigma;
+pub(crate) mod sigma;
 
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]

@@ -10,18 +10,18 @@ use super::lanes::Lanes;
 use super::map::{kernel, map1, Input, Out};
 
 /// log2(e) rounded to f32.
-const LOG2E: f32 = core::f32::consts::LOG2_E;
+pub(crate) const LOG2E: f32 = core::f32::consts::LOG2_E;
 /// ln 2 split for Cody–Waite reduction: `LN2_HI` has 9 significant bits, so
 /// k·LN2_HI is exact for |k| ≤ 2^15 and a − k·LN2_HI is exact (Sterbenz).
-const LN2_HI: f32 = f32::from_bits(0x3f31_8000); // 0.693359375 = 355/512
-const LN2_LO: f32 = -2.121_944_4e-4;
+pub(crate) const LN2_HI: f32 = f32::from_bits(0x3f31_8000); // 0.693359375 = 355/512
+pub(crate) const LN2_LO: f32 = -2.121_944_4e-4;
 /// |x| is clamped to 104: σ(−104) < 2^−150 rounds to +0, and the clamp keeps
 /// the reduction finite for ±∞.
-const EXACT_CLAMP: f32 = 104.0;
+pub(crate) const EXACT_CLAMP: f32 = 104.0;
 /// Minimax P(r) ≈ (e^r − 1 − r)/r² on [−ln2/2, ln2/2] (Remez, weighted by
 /// r², coefficients rounded to f32): r²·P carries < 2^−27.7 absolute error,
 /// under 0.11 ULP of the quotient where it matters most (r = −ln2/2).
-const P: [f32; 5] = [
+pub(crate) const P: [f32; 5] = [
     0.5,
     0.166_665_18,
     0.041_666_206,
@@ -32,12 +32,12 @@ const P: [f32; 5] = [
 /// 1.5·2^23 + 191: adding it to a value in [−150, 0] rounds to an integer −k
 /// and leaves 191 − k in the low mantissa bits, which shifted into the
 /// exponent field give 2^(64−k) (see [`Lanes::shl_exponent`]).
-const SHIFTER: f32 = 12_582_912.0 + 191.0;
+pub(crate) const SHIFTER: f32 = 12_582_912.0 + 191.0;
 /// The shifter value of −k = −149, the largest k used: 2^−149 is the
 /// smallest subnormal, so 2^−k stays exact.
-const SHIFTER_K_MAX: f32 = SHIFTER - 149.0;
+pub(crate) const SHIFTER_K_MAX: f32 = SHIFTER - 149.0;
 /// 2^−64: turns 2^(64−k) into 2^−k exactly, subnormal included.
-const TWO_M64: f32 = f32::from_bits(0x1f80_0000);
+pub(crate) const TWO_M64: f32 = f32::from_bits(0x1f80_0000);
 
 /// Exact tier, one vector: σ(x) with ≤ 1 ULP error for every f32 `x`.
 ///

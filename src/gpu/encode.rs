@@ -230,6 +230,7 @@ impl GpuContext {
         for (group, n) in &bind_groups {
             let (gx, gy) = dispatch_size(*n, max_dim);
             pass.set_bind_group(0, group, &[]);
+            // One deep in z: the forward shader's `pin` reads groups.z − 1 as 0.
             pass.dispatch_workgroups(gx, gy, 1);
         }
         Ok(())
