@@ -432,7 +432,9 @@ def main():
         sk.set_parallel_threshold(None if threads == 1 else default_threshold)
         for n in sizes:
             for gname, (impls, ours) in groups(peers, n, threads, rng).items():
-                impls = {k: v for k, v in impls.items() if keep(k) or k in ours and any(keep(p) for p in impls)}
+                # A kept peer brings our implementations along, for its ratio.
+                peer_kept = any(keep(p) for p in impls if p not in ours)
+                impls = {k: v for k, v in impls.items() if keep(k) or (k in ours and peer_kept)}
                 if not impls:
                     continue
                 ours_of[gname] = [o for o in ours if o in impls]
