@@ -103,11 +103,13 @@ fn typed<'py, T: Element>(a: &Bound<'py, PyUntypedArray>) -> Option<Bound<'py, P
     }
 }
 
-/// A C-contiguous array with the contents of `a`: `a` itself, or a copy.
+/// A C-contiguous, aligned array with the contents of `a`: `a` itself, or
+/// a copy (NumPy allows unaligned arrays, e.g. `np.frombuffer` at an odd
+/// offset; a Rust slice must be aligned).
 fn contiguous<'py, T: Element>(
     a: Bound<'py, PyArrayDyn<T>>,
 ) -> PyResult<Bound<'py, PyArrayDyn<T>>> {
-    if a.is_c_contiguous() {
+    if a.is_c_contiguous() && a.is_aligned() {
         Ok(a)
     } else {
         copy(&a)
@@ -130,7 +132,7 @@ fn overlaps(a: &std::ops::Range<usize>, b: &std::ops::Range<usize>) -> bool {
 }
 
 /// Where the result goes: a checked, C-contiguous, writeable `out` of
-/// dtype `T` and shape `shape`, or a new zeroed array.
+/// aligned dtype `T` and shape `shape`, or a new zeroed array.
 fn output<'py, T: Element>(
     py: Python<'py>,
     func: &str,
@@ -164,6 +166,12 @@ fn output<'py, T: Element>(
     if !o.is_c_contiguous() {
         return Err(PyValueError::new_err(format!(
             "{func}: out must be C-contiguous (a strided or transposed view is not); \
+             pass out=np.empty_like({shape_of}) or out=None"
+        )));
+    }
+    if !o.is_aligned() {
+        return Err(PyValueError::new_err(format!(
+            "{func}: out is not aligned to its dtype (a buffer at an odd offset); \
              pass out=np.empty_like({shape_of}) or out=None"
         )));
     }
@@ -205,7 +213,9 @@ where
             let mut y_rw = y
                 .try_readwrite()
                 .map_err(|e| borrow_error(func, "out", e))?;
-            let ys = y_rw.as_slice_mut().expect("out was checked C-contiguous");
+            let ys = y_rw
+                .as_slice_mut()
+                .expect("out was checked C-contiguous and aligned");
             // GIL released: see the module docs for why `ys` stays valid.
             py.detach(|| inplace(ys));
             drop(y_rw);
@@ -219,8 +229,12 @@ where
     let mut y_rw = y
         .try_readwrite()
         .map_err(|e| borrow_error(func, "out", e))?;
-    let xs = x_ro.as_slice().expect("x was made C-contiguous");
-    let ys = y_rw.as_slice_mut().expect("out was checked C-contiguous");
+    let xs = x_ro
+        .as_slice()
+        .expect("x was made C-contiguous and aligned");
+    let ys = y_rw
+        .as_slice_mut()
+        .expect("out was checked C-contiguous and aligned");
     // GIL released: `xs` and `ys` are disjoint and kept alive by `x` and `y`
     // (see the module docs).
     py.detach(|| kernel(xs, ys));
@@ -268,10 +282,12 @@ where
         .try_readwrite()
         .map_err(|e| borrow_error(func, "out", e))?;
     let (as_, bs) = (
-        a_ro.as_slice().expect("made C-contiguous"),
-        b_ro.as_slice().expect("made C-contiguous"),
+        a_ro.as_slice().expect("made C-contiguous and aligned"),
+        b_ro.as_slice().expect("made C-contiguous and aligned"),
     );
-    let ys = y_rw.as_slice_mut().expect("out was checked C-contiguous");
+    let ys = y_rw
+        .as_slice_mut()
+        .expect("out was checked C-contiguous and aligned");
     // GIL released: the inputs may share memory with each other (both are
     // read only) but not with `ys`; all are kept alive (see the module docs).
     py.detach(|| kernel(as_, bs, ys));

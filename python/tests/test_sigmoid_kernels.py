@@ -362,6 +362,19 @@ def test_non_contiguous_inputs():
     np.testing.assert_array_equal(k(q), k(np.ascontiguousarray(q)))
 
 
+def test_unaligned_arrays():
+    # NumPy allows arrays at an odd byte offset; inputs are copied, out is refused.
+    buf = np.zeros(4 * 100 + 1, np.uint8)
+    x = np.frombuffer(buf.data, dtype=F32, count=100, offset=1)
+    assert not x.flags.aligned
+    np.testing.assert_array_equal(sk.sigmoid(x), np.full(100, 0.5, F32))
+    np.testing.assert_array_equal(sk.sigmoid_backward(x, x), np.zeros(100, F32))
+    out = np.ndarray((100,), dtype=F32, buffer=bytearray(401), offset=1)
+    assert not out.flags.aligned
+    with pytest.raises(ValueError, match=r"out is not aligned"):
+        sk.sigmoid(np.zeros(100, F32), out=out)
+
+
 # ---------------------------------------------------------------- errors
 
 
