@@ -399,7 +399,7 @@ def fmt_err(e):
         return "wrong specials"
 
     def one(v):
-        return f"{v:.3g}" if v < 1e4 else f"{v:.1e}".replace("e+0", "e").replace("e+", "e")
+        return f"{v:.3g}" if v < 1e3 else f"{v:.1e}".replace("e+0", "e").replace("e+", "e")
 
     return one(e[0]) if e[0] == e[1] else f"{one(e[0])} / {one(e[1])}"
 
