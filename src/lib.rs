@@ -25,9 +25,10 @@
 //! every `f32` input; the normal test run checks every 251st bit pattern on
 //! every backend.
 //!
-//! For comparison, measured on the development machine with the peers
-//! script (now `python/bench_peers.py`): numpy's `1/(1+np.exp(-x))` 3 ULP in the normal
-//! range and ~2·10^6 ULP in the subnormal tail, ONNX Runtime ~8.7·10^8 ULP
+//! For comparison, measured on the development machine with an earlier
+//! peers script (its successor is `python/bench_peers.py`): numpy's
+//! `1/(1+np.exp(-x))` 3 ULP in the normal range and ~2·10^6 ULP in the
+//! subnormal tail, ONNX Runtime ~8.7·10^8 ULP
 //! (it returns 0 below x ≈ −15.8) and not monotone; reported when the crate
 //! was specified: XNNPACK's AVX2 kernel 4.7 ULP, glibc `1/(1+expf(−x))`
 //! 2.5 ULP.
