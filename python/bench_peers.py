@@ -12,7 +12,8 @@ accuracy sample (ULPs against a float64 reference, or codes for int8).
 Peers, each optional (a missing one is skipped with a printed line):
 NumPy ``1/(1+np.exp(-x))`` and its ``out=`` form, ``scipy.special.expit``,
 ONNX Runtime ``Sigmoid`` / ``HardSigmoid`` / ``QLinearSigmoid`` (intra-op
-threads set to the row's thread count), JAX ``jax.nn.sigmoid`` under
+threads set to the row's thread count, spinning off so that its idle pool
+threads do not take a core from the implementation timed next), JAX ``jax.nn.sigmoid`` under
 ``jax.jit`` (its thread pool is fixed when XLA starts; it is not limited in
 the one-thread rows), PyTorch ``torch.sigmoid`` (``torch.set_num_threads``).
 
@@ -146,6 +147,9 @@ class Peers:
         so.intra_op_num_threads = threads
         so.inter_op_num_threads = 1
         so.execution_mode = self.ort.ExecutionMode.ORT_SEQUENTIAL
+        # ORT's pool threads spin after each run by default; alternating with
+        # other implementations, that spinning would take a core from them.
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             s = self.ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
         except Exception as e:
