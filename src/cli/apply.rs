@@ -14,7 +14,7 @@
 //! without an adapter it fails with the reason and writes nothing.
 
 use super::fsutil::AtomicFile;
-use super::npy::{Elem, Reader};
+use super::npy::{self, Elem, Reader};
 use super::CliError;
 use sigmoid_kernels as sk;
 #[cfg(feature = "gpu")]
@@ -339,9 +339,7 @@ fn stream<T: Elem, const N: usize>(
         }
         f(&mut bufs).map_err(CliError::Failed)?;
         let y = &mut bufs[N - 1];
-        if cfg!(target_endian = "big") {
-            y.iter_mut().for_each(|v| *v = v.swap_le());
-        }
+        npy::swap_le(y);
         out.write_all(bytemuck::cast_slice(y)).map_err(write_err)?;
     }
     out.commit().map_err(CliError::Failed)

@@ -35,31 +35,25 @@ pub enum Dtype {
 }
 
 impl Dtype {
-    /// NumPy's name for the type, for messages.
-    pub fn name(self) -> &'static str {
+    const ALL: [Dtype; 4] = [Dtype::F32, Dtype::I8, Dtype::U8, Dtype::I16];
+
+    /// NumPy's name, the descr NumPy writes, the size in bytes.
+    fn info(self) -> (&'static str, &'static str, u64) {
         match self {
-            Dtype::F32 => "float32",
-            Dtype::I8 => "int8",
-            Dtype::U8 => "uint8",
-            Dtype::I16 => "int16",
+            Dtype::F32 => ("float32", "<f4", 4),
+            Dtype::I8 => ("int8", "|i1", 1),
+            Dtype::U8 => ("uint8", "|u1", 1),
+            Dtype::I16 => ("int16", "<i2", 2),
         }
     }
 
-    fn descr(self) -> &'static str {
-        match self {
-            Dtype::F32 => "<f4",
-            Dtype::I8 => "|i1",
-            Dtype::U8 => "|u1",
-            Dtype::I16 => "<i2",
-        }
+    /// NumPy's name for the type, for messages.
+    pub fn name(self) -> &'static str {
+        self.info().0
     }
 
     fn size(self) -> u64 {
-        match self {
-            Dtype::F32 => 4,
-            Dtype::I8 | Dtype::U8 => 1,
-            Dtype::I16 => 2,
-        }
+        self.info().2
     }
 }
 
@@ -67,36 +61,31 @@ impl Dtype {
 pub trait Elem: bytemuck::Pod {
     /// Its dtype.
     const DTYPE: Dtype;
-    /// Swaps between little-endian and native byte order (the identity on
-    /// little-endian targets).
-    fn swap_le(self) -> Self;
 }
 
 impl Elem for f32 {
     const DTYPE: Dtype = Dtype::F32;
-    fn swap_le(self) -> Self {
-        f32::from_bits(u32::from_le(self.to_bits()))
-    }
 }
 
 impl Elem for i8 {
     const DTYPE: Dtype = Dtype::I8;
-    fn swap_le(self) -> Self {
-        self
-    }
 }
 
 impl Elem for u8 {
     const DTYPE: Dtype = Dtype::U8;
-    fn swap_le(self) -> Self {
-        self
-    }
 }
 
 impl Elem for i16 {
     const DTYPE: Dtype = Dtype::I16;
-    fn swap_le(self) -> Self {
-        i16::from_le(self)
+}
+
+/// Converts elements between little-endian and native byte order (in
+/// either direction; nothing to do on little-endian targets).
+pub fn swap_le<T: Elem>(v: &mut [T]) {
+    if cfg!(target_endian = "big") {
+        let size = T::DTYPE.size() as usize;
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(v);
+        bytes.chunks_exact_mut(size).for_each(<[u8]>::reverse);
     }
 }
 
@@ -133,7 +122,7 @@ impl Header {
     pub fn to_bytes(&self) -> Vec<u8> {
         let dict = format!(
             "{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
-            self.dtype.descr(),
+            self.dtype.info().1,
             self.shape_text()
         );
         // The header's length with its padding and '\n' after a preamble of
@@ -288,9 +277,7 @@ impl<R: Read> Reader<R> {
                 .map_err(|e| format!("read error: {e}"))?;
             check_len(&self.header, self.header.data_len() + extra)?;
         }
-        if cfg!(target_endian = "big") {
-            buf.iter_mut().for_each(|x| *x = x.swap_le());
-        }
+        swap_le(buf);
         Ok(())
     }
 }
@@ -430,13 +417,10 @@ fn parse_descr(descr: &str) -> Result<Dtype, String> {
         Some(c @ ('<' | '>' | '|' | '=')) => (c, &descr[1..]),
         _ => ('=', descr),
     };
-    let dtype = match kind {
-        "f4" => Dtype::F32,
-        "i1" => Dtype::I8,
-        "u1" => Dtype::U8,
-        "i2" => Dtype::I16,
-        _ => return Err(unsupported()),
-    };
+    let dtype = Dtype::ALL
+        .into_iter()
+        .find(|d| d.info().1[1..] == *kind)
+        .ok_or_else(unsupported)?;
     let big = order == '>' || order == '=' && cfg!(target_endian = "big");
     if big && dtype.size() > 1 {
         return Err(format!(
