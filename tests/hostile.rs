@@ -509,7 +509,7 @@ fn output_paths_are_guarded() {
         failed(
             &run(&ro.join("y.npy")),
             1,
-            "the directory is not writable",
+            "is not writable",
             "read-only dir",
         );
         assert!(listing(&ro).is_empty());

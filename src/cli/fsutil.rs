@@ -73,12 +73,12 @@ impl AtomicFile {
         // sees the file or comes before it exists.
         let mut pending = pending();
         let tmp = builder.tempfile_in(dir).map_err(|e| {
-            let why = if e.kind() == io::ErrorKind::PermissionDenied {
-                "the directory is not writable"
+            let d = dir.display();
+            fail(if e.kind() == io::ErrorKind::PermissionDenied {
+                format!("the directory {d} is not writable")
             } else {
-                "cannot create a temporary file in its directory"
-            };
-            fail(format!("{why} ({}: {e})", dir.display()))
+                format!("cannot create a temporary file in {d}: {e}")
+            })
         })?;
         pending.push(tmp.path().to_owned());
         drop(pending);
