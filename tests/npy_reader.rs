@@ -11,7 +11,11 @@
 #[path = "../src/cli/npy.rs"]
 mod npy;
 
-use npy::{Dtype, Elem, Header, Reader};
+#[path = "npy_check/mod.rs"]
+mod npy_check;
+
+use npy::{Dtype, Header, Reader};
+use npy_check::{check, read_all};
 use proptest::prelude::*;
 use std::path::Path;
 
@@ -156,31 +160,6 @@ fn refuses_what_numpy_refuses() {
     assert!(header(&many).unwrap_err().contains("65 dimensions"));
 }
 
-/// Reads every element of `r` in chunks of 3; the count.
-fn drain<T: Elem, R: std::io::Read>(r: &mut Reader<R>) -> Result<u64, String> {
-    let mut buf = Vec::<T>::new();
-    let mut n = 0;
-    loop {
-        r.read_chunk(&mut buf, 3)?;
-        if buf.is_empty() {
-            return Ok(n);
-        }
-        n += buf.len() as u64;
-    }
-}
-
-/// Reads a whole file as the CLI would; its header and element count.
-fn read_all(bytes: &[u8], len: Option<u64>) -> Result<(Header, u64), String> {
-    let mut r = Reader::new(bytes, len)?;
-    let n = match r.header().dtype {
-        Dtype::F32 => drain::<f32, _>(&mut r),
-        Dtype::I8 => drain::<i8, _>(&mut r),
-        Dtype::U8 => drain::<u8, _>(&mut r),
-        Dtype::I16 => drain::<i16, _>(&mut r),
-    }?;
-    Ok((r.header().clone(), n))
-}
-
 #[test]
 fn writes_what_it_reads() {
     for shape in [vec![], vec![5], vec![2, 3], vec![1, 0, 3], vec![1; 64]] {
@@ -268,19 +247,6 @@ fn read_seeds() -> Vec<(String, Vec<u8>)> {
     v.sort();
     assert!(v.len() >= 20, "seed files missing from {}", dir.display());
     v
-}
-
-/// What must hold for any input: an error, or a header that survives a
-/// round trip and exactly its elements.
-fn check(bytes: &[u8]) {
-    for len in [Some(bytes.len() as u64), None] {
-        if let Ok((h, n)) = read_all(bytes, len) {
-            assert_eq!(n, h.shape.iter().product::<u64>());
-            let mut again = h.to_bytes();
-            again.resize(again.len() + h.data_len() as usize, 0);
-            assert_eq!(read_all(&again, None).map(|r| r.0), Ok(h));
-        }
-    }
 }
 
 #[test]
