@@ -468,11 +468,12 @@ fn output_paths_are_guarded() {
         .file_type()
         .is_char_device());
 
-    // An existing file keeps its permission bits; a new one gets the
-    // umask's, like any created file.
+    // An existing file keeps its read/write/execute bits; a new one gets
+    // the umask's, like any created file.
     let kept = d.join("kept.npy");
     fs::write(&kept, "old").unwrap();
-    fs::set_permissions(&kept, fs::Permissions::from_mode(0o640)).unwrap();
+    // Set-user-ID is not carried over to new data.
+    fs::set_permissions(&kept, fs::Permissions::from_mode(0o4640)).unwrap();
     assert!(run(&kept).status.success());
     assert_eq!(
         fs::metadata(&kept).unwrap().permissions().mode() & 0o7777,

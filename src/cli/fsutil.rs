@@ -12,7 +12,7 @@
 //! The output path must be absent or a regular file: a symbolic link (even
 //! to a regular file), directory, FIFO, socket or device there is refused,
 //! never replaced or written through. A replaced file keeps its permission
-//! bits; a new one gets the usual `0o666` less the umask.
+//! read/write/execute bits; a new one gets the usual `0o666` less the umask.
 
 use std::fs;
 use std::io::{self, Write};
@@ -62,13 +62,15 @@ impl AtomicFile {
         watch_signals();
         let mut builder = tempfile::Builder::new();
         #[cfg(unix)]
-        {
+        let old = {
             use std::os::unix::fs::PermissionsExt;
-            // Created with no more than the old file's bits (or 0o666),
-            // umask applied, so no one else can open it meanwhile.
-            let mode = old.as_ref().map_or(0o666, |p| p.mode() & 0o7777);
-            builder.permissions(fs::Permissions::from_mode(mode));
-        }
+            // The read/write/execute bits only: no set-user-ID on new data.
+            let old = old.map(|p| fs::Permissions::from_mode(p.mode() & 0o777));
+            // Created with no more than those (or 0o666), umask applied, so
+            // that no one else can open it meanwhile.
+            builder.permissions(old.clone().unwrap_or(fs::Permissions::from_mode(0o666)));
+            old
+        };
         // Registered under the lock, so that a signal arriving now either
         // sees the file or comes before it exists.
         let mut pending = pending();
