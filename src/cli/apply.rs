@@ -27,6 +27,11 @@ use std::path::{Path, PathBuf};
 
 /// Options of the `apply` subcommand.
 #[derive(clap::Args, Debug)]
+#[command(
+    subcommand_value_name = "KERNEL",
+    subcommand_help_heading = "Kernels",
+    disable_help_subcommand = true
+)]
 pub struct Args {
     #[command(subcommand)]
     kernel: Kernel,
