@@ -560,15 +560,20 @@ fn a_signal_mid_write_removes_the_temporary() {
             .success());
         let out = d.join("out.npy");
         fs::write(&out, "old").unwrap();
+        // The header and part of the data, then the tool waits for more
+        // with its temporary open. (Opened for reading too, which on Linux
+        // does not wait for the other end.)
+        let mut w = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&fifo)
+            .unwrap();
+        w.write_all(&f32_npy("(4000000,)", 1000)).unwrap();
         let mut child = Command::new(BIN)
             .args(["apply", "exact", "--input", s(&fifo), "--output", s(&out)])
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // The header and part of the data, then the tool waits for more
-        // with its temporary open.
-        let mut w = fs::OpenOptions::new().write(true).open(&fifo).unwrap();
-        w.write_all(&f32_npy("(4000000,)", 1000)).unwrap();
         let t = std::time::Instant::now();
         while listing(&d).len() < 3 {
             assert!(t.elapsed().as_secs() < 60, "no temporary appeared");
