@@ -179,7 +179,6 @@ impl<R: Read> Reader<R> {
     /// Reads the preamble and header from `inner`; `file_len`, where known,
     /// is checked against the data length the header implies.
     pub fn new(mut inner: R, file_len: Option<u64>) -> Result<Self, String> {
-        let io = |e: io::Error| format!("read error: {e}");
         let mut pre = [0u8; 12];
         let got = read_full(&mut inner, &mut pre[..10]).map_err(io)?;
         if got == 0 {
@@ -266,20 +265,27 @@ impl<R: Read> Reader<R> {
         buf.clear();
         buf.resize(n, T::zeroed());
         let bytes: &mut [u8] = bytemuck::cast_slice_mut(buf.as_mut_slice());
-        let got = read_full(&mut self.inner, bytes).map_err(|e| format!("read error: {e}"))?;
+        let got = read_full(&mut self.inner, bytes).map_err(io)?;
         if got < bytes.len() {
             let have = self.header.data_len() - self.left + got as u64;
             return check_len(&self.header, have);
         }
         self.left -= got as u64;
-        if n == 0 {
-            let extra = io::copy(&mut self.inner, &mut io::sink())
-                .map_err(|e| format!("read error: {e}"))?;
-            check_len(&self.header, self.header.data_len() + extra)?;
+        // At the end, one byte more tells of trailing data (a regular
+        // file's length was checked up front; a pipe may never end).
+        if n == 0 && read_full(&mut self.inner, &mut [0]).map_err(io)? > 0 {
+            return Err(format!(
+                "unexpected bytes after the data of shape {}",
+                self.header.shape_text()
+            ));
         }
         swap_le(buf);
         Ok(())
     }
+}
+
+fn io(e: io::Error) -> String {
+    format!("read error: {e}")
 }
 
 /// Fills as much of `buf` as `r` has; the count read.
