@@ -1,6 +1,7 @@
 //! Drives the built `sigmoid-kernels` binary: each subcommand's happy path,
 //! `apply` against the library bit for bit, and every bad input `apply` must
-//! refuse with one line on stderr, a non-zero exit and no output file.
+//! refuse with one line on stderr (clap's usage errors add usage lines), a
+//! non-zero exit and no output file; `tests/hostile.rs` has the crafted files.
 //!
 //! The GPU cases skip (printing why) when this process finds no adapter,
 //! unless `SIGMOID_REQUIRE_GPU=1`, where they must run.
