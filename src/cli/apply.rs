@@ -1,503 +1,351 @@
 //! `apply`: runs one kernel over a NumPy `.npy` array and writes the result
-//! as `.npy`, shape kept, through a temporary file renamed at the end.
+//! as `.npy`, shape kept.
 //!
-//! The kernels it knows are the [`KERNELS`] table: one [`ApplyKernel`] entry
-//! each, naming the parameter flags it accepts, a check of their values for
-//! that kernel, and its forward (and, where one exists, backward) function.
-//! Parameter values are validated before any file is read (the generic
-//! checks in `validate`, then the kernel's own, e.g. an `int8` zero point
-//! in −128..=127); a flag given to a kernel that does not use it is an
-//! error, not silently ignored. Each forward checks the input dtype.
+//! Each kernel is a subcommand taking exactly its own flags (`apply int8
+//! --help` lists them); clap checks their values, the quantized kernels'
+//! constructors check the rest, all before any file is opened. The arrays
+//! stream through in chunks of [`CHUNK`] elements (the kernels are
+//! element-wise), so they may be larger than memory, and the output is
+//! written through [`AtomicFile`]: whole or not at all, never through a
+//! link or over a non-regular file.
 //!
 //! A backward takes `x` for the hard/PLAN forms and the saved `y` for
-//! `exact`/`gpu`. The `gpu` kernel creates its device after reading the
-//! input; without an adapter it fails with the reason and writes nothing.
+//! `exact`/`gpu`. The `gpu` kernel creates its device at the first chunk;
+//! without an adapter it fails with the reason and writes nothing.
 
-use super::npy::{self, Array, Data};
+use super::fsutil::AtomicFile;
+use super::npy::{self, Elem, Reader};
 use super::CliError;
+use sigmoid_kernels as sk;
 #[cfg(feature = "gpu")]
 use sigmoid_kernels::gpu::GpuContext;
 use sigmoid_kernels::quant::{
     Int8Sigmoid, Q15Sigmoid, QuantError, QuantParams, Side, Uint8Sigmoid,
 };
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// Options of the `apply` subcommand.
 #[derive(clap::Args, Debug)]
+#[command(
+    subcommand_value_name = "KERNEL",
+    subcommand_help_heading = "Kernels",
+    disable_help_subcommand = true
+)]
 pub struct Args {
-    /// The kernel (see the list in `apply --help`).
-    #[arg(long)]
-    pub kernel: String,
-    /// Input `.npy` (for `--backward`: the saved forward output y for
-    /// `exact`/`gpu`, the forward input x for `hard`/`hard-affine`/`plan`).
+    #[command(subcommand)]
+    kernel: Kernel,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Kernel {
+    /// σ within 1 ULP (sigmoid_kernels::sigmoid); the backward takes the saved y.
+    Exact(Float),
+    /// σ within 1e-4 relative (sigmoid_kernels::sigmoid_fast).
+    Fast(Io),
+    /// PyTorch's hardsigmoid, relu6(x + 3)/6; the backward takes x.
+    Hard(Float),
+    /// ONNX HardSigmoid, max(0, min(1, alpha·x + beta)); the backward takes x.
+    HardAffine(Affine),
+    /// PLAN piecewise-linear sigmoid; the backward takes x.
+    Plan(Float),
+    /// int8 in, int8 out (sigmoid_kernels::quant::Int8Sigmoid).
+    Int8(Quant),
+    /// uint8 in, uint8 out (sigmoid_kernels::quant::Uint8Sigmoid).
+    Uint8(Quant),
+    /// int16 Qm.n in, int16 Q0.15 out, integer-only (sigmoid_kernels::quant::Q15Sigmoid).
+    Q15(Q15),
+    /// The WGSL forward on the GPU (sigmoid_kernels::gpu); the backward takes the saved y.
+    Gpu(Float),
+}
+
+/// The files of every kernel.
+#[derive(clap::Args, Debug)]
+struct Io {
+    /// Input .npy.
     #[arg(long, value_name = "x.npy")]
-    pub input: PathBuf,
-    /// Output `.npy` (written to a temporary name, then renamed).
+    input: PathBuf,
+    /// Output .npy: written whole or not at all; a regular file there is
+    /// replaced (its permissions kept), a link, FIFO or device refused.
     #[arg(long, value_name = "y.npy")]
-    pub output: PathBuf,
-    /// Run the kernel's backward (`exact`/`gpu`: dx = dy·y·(1 − y); the
-    /// hard/PLAN forms: dy times their slope at x); needs `--grad`.
-    #[arg(long)]
-    pub backward: bool,
-    /// Upstream gradient dy for `--backward`, same shape as the input.
-    #[arg(long, value_name = "dy.npy")]
-    pub grad: Option<PathBuf>,
-    /// Slope of an affine hard sigmoid (finite).
-    #[arg(long, allow_hyphen_values = true)]
-    pub alpha: Option<f32>,
-    /// Offset of an affine hard sigmoid (finite).
-    #[arg(long, allow_hyphen_values = true)]
-    pub beta: Option<f32>,
-    /// Input quantization scale of a quantized kernel (finite, > 0).
-    #[arg(long, allow_hyphen_values = true)]
-    pub scale: Option<f32>,
-    /// Input zero point of a quantized kernel (in its integer type's range).
-    #[arg(long, allow_hyphen_values = true)]
-    pub zero_point: Option<i64>,
-    /// Output quantization scale of a quantized kernel (finite, > 0).
-    #[arg(long, allow_hyphen_values = true)]
-    pub out_scale: Option<f32>,
-    /// Output zero point of a quantized kernel (in its integer type's range).
-    #[arg(long, allow_hyphen_values = true)]
-    pub out_zero_point: Option<i64>,
-    /// Fraction bits n of a fixed-point Qm.n input (0..=15; `q15` default
-    /// 12, TFLite's Q3.12).
-    #[arg(long)]
-    pub frac_bits: Option<u32>,
+    output: PathBuf,
 }
 
-/// `q15`'s input format when `--frac-bits` is not given.
-const Q15_DEFAULT_FRAC_BITS: u32 = 12;
-
-/// A forward kernel over a whole array.
-pub type Forward = fn(Array, &Args) -> Result<Array, String>;
-/// A backward kernel: (saved input, upstream gradient) → gradient.
-pub type Backward = fn(Array, Array, &Args) -> Result<Array, String>;
-/// A check of the parameter values for one kernel.
-pub type Check = fn(&Args) -> Result<(), String>;
-
-/// One kernel `apply` can run.
-pub struct ApplyKernel {
-    /// What `--kernel` takes.
-    pub name: &'static str,
-    /// One line for the help text.
-    pub about: &'static str,
-    /// The parameter flags it uses (others are rejected).
-    pub params: &'static [&'static str],
-    /// Rejects parameter values this kernel cannot use (before any I/O).
-    pub check: Check,
-    /// `y = f(x)`.
-    pub forward: Forward,
-    /// `dx = f(y or x, dy)` (same shapes, checked before the call).
-    pub backward: Option<Backward>,
+/// A float kernel with a backward.
+#[derive(clap::Args, Debug)]
+struct Float {
+    #[command(flatten)]
+    io: Io,
+    /// Write the gradient dx = dy·σ'(x) instead; --input is the saved
+    /// forward output y (exact, gpu) or the forward input x (the others).
+    #[arg(long, requires = "grad")]
+    backward: bool,
+    /// Upstream gradient dy for --backward, same shape as the input.
+    #[arg(long, value_name = "dy.npy", requires = "backward")]
+    grad: Option<PathBuf>,
 }
 
-/// Every kernel `apply` knows.
-pub const KERNELS: &[ApplyKernel] = &[
-    ApplyKernel {
-        name: "exact",
-        about: "σ within 1 ULP (sigmoid_kernels::sigmoid); backward takes the saved y",
-        params: &[],
-        check: |_| Ok(()),
-        forward: |x, _| f32_map(x, "exact", sigmoid_kernels::sigmoid_inplace),
-        backward: Some(|y, dy, _| {
-            let y = f32_data(y, "exact").map_err(|e| format!("y: {e}"))?;
-            f32_map(dy, "exact", |dy| {
-                sigmoid_kernels::sigmoid_backward_inplace(&y, dy);
-            })
-            .map_err(|e| format!("dy: {e}"))
-        }),
-    },
-    ApplyKernel {
-        name: "fast",
-        about: "σ within 1e-4 relative (sigmoid_kernels::sigmoid_fast)",
-        params: &[],
-        check: |_| Ok(()),
-        forward: |x, _| f32_map(x, "fast", sigmoid_kernels::sigmoid_fast_inplace),
-        backward: None,
-    },
-    ApplyKernel {
-        name: "hard",
-        about: "PyTorch hardsigmoid, relu6(x+3)/6 (sigmoid_kernels::hard_sigmoid); backward takes x",
-        params: &[],
-        check: |_| Ok(()),
-        forward: |x, _| f32_map(x, "hard", sigmoid_kernels::hard_sigmoid_inplace),
-        backward: Some(|x, dy, _| f32_grad(x, dy, "hard", sigmoid_kernels::hard_sigmoid_backward)),
-    },
-    ApplyKernel {
-        name: "hard-affine",
-        about: "ONNX HardSigmoid, max(0, min(1, alpha*x + beta)), defaults 0.2/0.5; backward takes x",
-        params: &["--alpha", "--beta"],
-        check: |_| Ok(()),
-        forward: |x, a| {
-            let (alpha, beta) = affine(a);
-            f32_map(x, "hard-affine", |x| {
-                sigmoid_kernels::hard_sigmoid_affine_inplace(alpha, beta, x);
-            })
-        },
-        backward: Some(|x, dy, a| {
-            let (alpha, beta) = affine(a);
-            f32_grad(x, dy, "hard-affine", |x, dy, dx| {
-                sigmoid_kernels::hard_sigmoid_affine_backward(alpha, beta, x, dy, dx);
-            })
-        }),
-    },
-    ApplyKernel {
-        name: "plan",
-        about: "PLAN piecewise-linear sigmoid (sigmoid_kernels::plan_sigmoid); backward takes x",
-        params: &[],
-        check: |_| Ok(()),
-        forward: |x, _| f32_map(x, "plan", sigmoid_kernels::plan_sigmoid_inplace),
-        backward: Some(|x, dy, _| f32_grad(x, dy, "plan", sigmoid_kernels::plan_sigmoid_backward)),
-    },
-    ApplyKernel {
-        name: "int8",
-        about: "int8 in, int8 out: --scale S (required), --zero-point (default 0); output 1/256, -128 unless --out-scale/--out-zero-point",
-        params: QUANT_PARAMS,
-        check: |a| int8(a).map(drop),
-        forward: |x, a| {
-            let s = int8(a)?;
-            match x.data {
-                Data::I8(mut v) => {
-                    s.apply_inplace(&mut v);
-                    Ok(Array { shape: x.shape, data: Data::I8(v) })
-                }
-                d => Err(wrong_dtype("int8", "int8", &d)),
-            }
-        },
-        backward: None,
-    },
-    ApplyKernel {
-        name: "uint8",
-        about: "uint8 in, uint8 out: --scale S (required), --zero-point (default 0); output 1/256, 0 unless --out-scale/--out-zero-point",
-        params: QUANT_PARAMS,
-        check: |a| uint8(a).map(drop),
-        forward: |x, a| {
-            let s = uint8(a)?;
-            match x.data {
-                Data::U8(mut v) => {
-                    s.apply_inplace(&mut v);
-                    Ok(Array { shape: x.shape, data: Data::U8(v) })
-                }
-                d => Err(wrong_dtype("uint8", "uint8", &d)),
-            }
-        },
-        backward: None,
-    },
-    ApplyKernel {
-        name: "q15",
-        about: "int16 Qm.n in (--frac-bits n, default 12 = Q3.12), int16 Q0.15 out, integer-only",
-        params: &["--frac-bits"],
-        check: |a| q15(a).map(drop),
-        forward: |x, a| {
-            let s = q15(a)?;
-            match x.data {
-                Data::I16(mut v) => {
-                    s.apply_inplace(&mut v);
-                    Ok(Array { shape: x.shape, data: Data::I16(v) })
-                }
-                d => Err(wrong_dtype("q15", "int16", &d)),
-            }
-        },
-        backward: None,
-    },
-    ApplyKernel {
-        name: "gpu",
-        about: "the WGSL forward on the GPU (sigmoid_kernels::gpu); backward takes the saved y",
-        params: &[],
-        check: |_| Ok(()),
-        forward: |x, _| {
-            let shape = x.shape.clone();
-            let y = gpu_forward(&f32_data(x, "gpu")?)?;
-            Ok(Array { shape, data: Data::F32(y) })
-        },
-        backward: Some(|y, dy, _| {
-            let shape = y.shape.clone();
-            let y = f32_data(y, "gpu").map_err(|e| format!("y: {e}"))?;
-            let dy = f32_data(dy, "gpu").map_err(|e| format!("dy: {e}"))?;
-            let dx = gpu_backward(&y, &dy)?;
-            Ok(Array { shape, data: Data::F32(dx) })
-        }),
-    },
-];
-
-/// The flags of the 8-bit quantized kernels.
-const QUANT_PARAMS: &[&str] = &["--scale", "--zero-point", "--out-scale", "--out-zero-point"];
-
-/// `--alpha`, `--beta` or the ONNX defaults.
-fn affine(a: &Args) -> (f32, f32) {
-    (
-        a.alpha.unwrap_or(sigmoid_kernels::HARD_SIGMOID_ALPHA),
-        a.beta.unwrap_or(sigmoid_kernels::HARD_SIGMOID_BETA),
-    )
+#[derive(clap::Args, Debug)]
+struct Affine {
+    #[command(flatten)]
+    float: Float,
+    /// Slope (finite).
+    #[arg(long, default_value_t = sk::HARD_SIGMOID_ALPHA, value_parser = finite, allow_hyphen_values = true)]
+    alpha: f32,
+    /// Offset (finite).
+    #[arg(long, default_value_t = sk::HARD_SIGMOID_BETA, value_parser = finite, allow_hyphen_values = true)]
+    beta: f32,
 }
 
-/// The input and output parameters of an 8-bit kernel from the flags
-/// (`default_out` where `--out-*` are not given).
-fn quant_params(
-    a: &Args,
-    kernel: &str,
-    default_out: QuantParams,
-) -> Result<(QuantParams, QuantParams), String> {
-    let scale = a
-        .scale
-        .ok_or_else(|| format!("kernel `{kernel}` needs --scale (the input quantization scale)"))?;
-    // `validate` has bounded the zero points to -32768..=32767.
-    let zp = |v: Option<i64>, default: i32| v.map_or(default, |v| v as i32);
-    Ok((
-        QuantParams::new(scale, zp(a.zero_point, 0)),
-        QuantParams::new(
-            a.out_scale.unwrap_or(default_out.scale),
-            zp(a.out_zero_point, default_out.zero_point),
-        ),
-    ))
+/// The flags of the 8-bit kernels.
+#[derive(clap::Args, Debug)]
+struct Quant {
+    #[command(flatten)]
+    io: Io,
+    /// Input quantization scale (finite, > 0).
+    #[arg(long, allow_hyphen_values = true)]
+    scale: f32,
+    /// Input zero point, in the integer type's range.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    zero_point: i32,
+    /// Output scale [default: 1/256].
+    #[arg(long, allow_hyphen_values = true)]
+    out_scale: Option<f32>,
+    /// Output zero point [default: -128 for int8, 0 for uint8].
+    #[arg(long, allow_hyphen_values = true)]
+    out_zero_point: Option<i32>,
 }
 
-/// `--scale`/`--zero-point` named after the side of a [`QuantError`].
-fn quant_error(kernel: &str, e: QuantError) -> String {
+#[derive(clap::Args, Debug)]
+struct Q15 {
+    #[command(flatten)]
+    io: Io,
+    /// Fraction bits n of the Qm.n input (0..=15; 12 is TFLite's Q3.12).
+    #[arg(long, default_value = "12", value_parser = q15_format, allow_hyphen_values = true)]
+    frac_bits: Q15Sigmoid,
+}
+
+/// Elements per chunk: large enough for the parallel kernels, small enough
+/// to keep memory flat.
+pub const CHUNK: usize = 1 << 20;
+
+fn finite(s: &str) -> Result<f32, String> {
+    let v: f32 = s.parse().map_err(|e| format!("{e}"))?;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err("must be finite".into())
+    }
+}
+
+fn q15_format(s: &str) -> Result<Q15Sigmoid, String> {
+    let n: i64 = s.parse().map_err(|e| format!("{e}"))?;
+    let n = u32::try_from(n).map_err(|_| "the number of fraction bits cannot be negative")?;
+    Q15Sigmoid::new(n).map_err(|e| e.to_string())
+}
+
+impl Quant {
+    /// The input and output parameters (`default_out` where `--out-*` are
+    /// not given).
+    fn params(&self, default_out: QuantParams) -> (QuantParams, QuantParams) {
+        (
+            QuantParams::new(self.scale, self.zero_point),
+            QuantParams::new(
+                self.out_scale.unwrap_or(default_out.scale),
+                self.out_zero_point.unwrap_or(default_out.zero_point),
+            ),
+        )
+    }
+}
+
+/// `--scale` etc. named after the side of a [`QuantError`].
+fn quant_error(kernel: &str, e: QuantError) -> CliError {
     let flag = match e {
         QuantError::Scale {
             side: Side::Input, ..
         } => "--scale",
-        QuantError::Scale {
-            side: Side::Output, ..
-        } => "--out-scale",
+        QuantError::Scale { .. } => "--out-scale",
         QuantError::ZeroPoint {
             side: Side::Input, ..
         } => "--zero-point",
-        QuantError::ZeroPoint {
-            side: Side::Output, ..
-        } => "--out-zero-point",
+        QuantError::ZeroPoint { .. } => "--out-zero-point",
         QuantError::FracBits { .. } => "--frac-bits",
     };
-    format!("kernel `{kernel}`: invalid {flag}: {e}")
+    CliError::Usage(format!("kernel `{kernel}`: invalid {flag}: {e}"))
 }
 
-fn int8(a: &Args) -> Result<Int8Sigmoid, String> {
-    let (i, o) = quant_params(a, "int8", Int8Sigmoid::DEFAULT_OUTPUT)?;
-    Int8Sigmoid::with_output(i, o).map_err(|e| quant_error("int8", e))
-}
-
-fn uint8(a: &Args) -> Result<Uint8Sigmoid, String> {
-    let (i, o) = quant_params(a, "uint8", Uint8Sigmoid::DEFAULT_OUTPUT)?;
-    Uint8Sigmoid::with_output(i, o).map_err(|e| quant_error("uint8", e))
-}
-
-fn q15(a: &Args) -> Result<Q15Sigmoid, String> {
-    Q15Sigmoid::new(a.frac_bits.unwrap_or(Q15_DEFAULT_FRAC_BITS)).map_err(|e| quant_error("q15", e))
-}
-
-/// σ on a new GPU context, or why there is none.
-#[cfg(feature = "gpu")]
-fn gpu_forward(x: &[f32]) -> Result<Vec<f32>, String> {
-    GpuContext::new()
-        .and_then(|ctx| ctx.sigmoid(x))
-        .map_err(|e| format!("kernel `gpu`: {e}"))
-}
-
-/// The GPU backward from the saved `y`, or why there is none.
-#[cfg(feature = "gpu")]
-fn gpu_backward(y: &[f32], dy: &[f32]) -> Result<Vec<f32>, String> {
-    GpuContext::new()
-        .and_then(|ctx| ctx.sigmoid_backward(y, dy))
-        .map_err(|e| format!("kernel `gpu`: {e}"))
-}
-
-#[cfg(not(feature = "gpu"))]
-const NO_GPU: &str = "kernel `gpu`: this build has no GPU support (the `gpu` feature is off)";
-
-#[cfg(not(feature = "gpu"))]
-fn gpu_forward(_: &[f32]) -> Result<Vec<f32>, String> {
-    Err(NO_GPU.into())
-}
-
-#[cfg(not(feature = "gpu"))]
-fn gpu_backward(_: &[f32], _: &[f32]) -> Result<Vec<f32>, String> {
-    Err(NO_GPU.into())
-}
-
-fn wrong_dtype(kernel: &str, want: &str, got: &Data) -> String {
-    format!(
-        "kernel `{kernel}` needs {want} input, got {}",
-        got.dtype().name()
-    )
-}
-
-/// The `--kernel` names, comma-separated.
-pub fn names() -> String {
-    KERNELS
-        .iter()
-        .map(|k| k.name)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `apply --help` text listing [`KERNELS`] with the flags each takes.
-pub fn help() -> String {
-    let mut s = String::from("Kernels (parameter flags are validated, and refused by a kernel that does not take them):\n");
-    for k in KERNELS {
-        let params = if k.params.is_empty() {
-            "no parameters".to_string()
-        } else {
-            k.params.join(" ")
-        };
-        let bwd = if k.backward.is_some() {
-            ", --backward"
-        } else {
-            ""
-        };
-        s.push_str(&format!("  {:<12} {} [{params}{bwd}]\n", k.name, k.about));
-    }
-    s
-}
-
-fn f32_data(a: Array, kernel: &str) -> Result<Vec<f32>, String> {
-    match a.data {
-        Data::F32(v) => Ok(v),
-        d => Err(wrong_dtype(kernel, "float32", &d)),
-    }
-}
-
-/// A gradient `dx = f(x, dy)` over `f32` arrays of one shape (checked by
-/// the caller), keeping it.
-fn f32_grad(
-    x: Array,
-    dy: Array,
-    kernel: &str,
-    f: impl FnOnce(&[f32], &[f32], &mut [f32]),
-) -> Result<Array, String> {
-    let shape = x.shape.clone();
-    let x = f32_data(x, kernel).map_err(|e| format!("x: {e}"))?;
-    let dy = f32_data(dy, kernel).map_err(|e| format!("dy: {e}"))?;
-    let mut dx = vec![0.0; x.len()];
-    f(&x, &dy, &mut dx);
-    Ok(Array {
-        shape,
-        data: Data::F32(dx),
-    })
-}
-
-/// Applies an in-place `f32` kernel to `a`, keeping its shape.
-fn f32_map(a: Array, kernel: &str, f: impl FnOnce(&mut [f32])) -> Result<Array, String> {
-    let shape = a.shape.clone();
-    let mut v = f32_data(a, kernel)?;
-    f(&mut v);
-    Ok(Array {
-        shape,
-        data: Data::F32(v),
-    })
-}
-
-/// Checks every parameter value given, whatever the kernel.
-fn validate(a: &Args) -> Result<(), String> {
-    for (flag, v) in [("--alpha", a.alpha), ("--beta", a.beta)] {
-        if let Some(v) = v.filter(|v| !v.is_finite()) {
-            return Err(format!("invalid {flag} {v}: must be finite"));
+impl Float {
+    /// The forward `fwd` or, with `--backward`, `bwd` (saved input,
+    /// dy → dx in place).
+    fn run(
+        &self,
+        kernel: &str,
+        mut fwd: impl FnMut(&mut [f32]) -> Result<(), String>,
+        mut bwd: impl FnMut(&[f32], &mut [f32]) -> Result<(), String>,
+    ) -> Result<(), CliError> {
+        match &self.grad {
+            Some(dy) => stream(kernel, [&self.io.input, dy], &self.io.output, |[x, dy]| {
+                bwd(x, dy)
+            }),
+            None => stream(kernel, [&self.io.input], &self.io.output, |[x]| fwd(x)),
         }
     }
-    for (flag, v) in [("--scale", a.scale), ("--out-scale", a.out_scale)] {
-        if let Some(v) = v.filter(|v| !(v.is_finite() && *v > 0.0)) {
-            return Err(format!("invalid {flag} {v}: must be finite and > 0"));
-        }
-    }
-    // Together the integer types of quantized kernels (int8, uint8, int16)
-    // span -32768..=32767; each kernel narrows this to its own type.
-    for (flag, v) in [
-        ("--zero-point", a.zero_point),
-        ("--out-zero-point", a.out_zero_point),
-    ] {
-        if let Some(v) = v.filter(|v| !(-32768..=32767).contains(v)) {
-            return Err(format!(
-                "invalid {flag} {v}: out of range for every quantized type (-32768..=32767)"
-            ));
-        }
-    }
-    if let Some(n) = a.frac_bits.filter(|&n| n > 15) {
-        return Err(format!("invalid --frac-bits {n}: at most 15 (int16 Qm.n)"));
-    }
-    Ok(())
 }
 
-/// The parameter flags given on the command line.
-fn given(a: &Args) -> Vec<&'static str> {
-    [
-        ("--alpha", a.alpha.is_some()),
-        ("--beta", a.beta.is_some()),
-        ("--scale", a.scale.is_some()),
-        ("--zero-point", a.zero_point.is_some()),
-        ("--out-scale", a.out_scale.is_some()),
-        ("--out-zero-point", a.out_zero_point.is_some()),
-        ("--frac-bits", a.frac_bits.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(f, g)| g.then_some(f))
-    .collect()
+/// A backward `f(x, dy, dx)` as `(x, dy → dx)`.
+fn in_place(
+    f: impl Fn(&[f32], &[f32], &mut [f32]),
+) -> impl FnMut(&[f32], &mut [f32]) -> Result<(), String> {
+    let mut dy_copy = Vec::new();
+    move |x, dy| {
+        dy_copy.clear();
+        dy_copy.extend_from_slice(dy);
+        f(x, &dy_copy, dy);
+        Ok(())
+    }
+}
+
+/// `f` as a kernel that cannot fail.
+fn infallible<T>(f: impl Fn(&mut [T])) -> impl FnMut(&mut [T]) -> Result<(), String> {
+    move |x| {
+        f(x);
+        Ok(())
+    }
 }
 
 /// Runs the subcommand.
 pub fn run(args: &Args) -> Result<(), CliError> {
-    validate(args).map_err(CliError::Usage)?;
-    let k = KERNELS
-        .iter()
-        .find(|k| k.name == args.kernel)
-        .ok_or_else(|| {
-            CliError::Usage(format!(
-                "unknown kernel `{}`; known kernels: {}",
-                args.kernel,
-                names()
-            ))
-        })?;
-    if let Some(flag) = given(args).into_iter().find(|f| !k.params.contains(f)) {
-        return Err(CliError::Usage(format!(
-            "kernel `{}` takes no {flag}",
-            k.name
-        )));
+    match &args.kernel {
+        Kernel::Exact(a) => a.run("exact", infallible(sk::sigmoid_inplace), |y, dy| {
+            sk::sigmoid_backward_inplace(y, dy);
+            Ok(())
+        }),
+        Kernel::Fast(io) => stream("fast", [&io.input], &io.output, |[x]| {
+            sk::sigmoid_fast_inplace(x);
+            Ok(())
+        }),
+        Kernel::Hard(a) => a.run(
+            "hard",
+            infallible(sk::hard_sigmoid_inplace),
+            in_place(sk::hard_sigmoid_backward),
+        ),
+        Kernel::HardAffine(Affine { float, alpha, beta }) => float.run(
+            "hard-affine",
+            infallible(|x| sk::hard_sigmoid_affine_inplace(*alpha, *beta, x)),
+            in_place(|x, dy, dx| sk::hard_sigmoid_affine_backward(*alpha, *beta, x, dy, dx)),
+        ),
+        Kernel::Plan(a) => a.run(
+            "plan",
+            infallible(sk::plan_sigmoid_inplace),
+            in_place(sk::plan_sigmoid_backward),
+        ),
+        Kernel::Int8(q) => {
+            let (i, o) = q.params(Int8Sigmoid::DEFAULT_OUTPUT);
+            let k = Int8Sigmoid::with_output(i, o).map_err(|e| quant_error("int8", e))?;
+            stream("int8", [&q.io.input], &q.io.output, |[x]| {
+                k.apply_inplace(x);
+                Ok(())
+            })
+        }
+        Kernel::Uint8(q) => {
+            let (i, o) = q.params(Uint8Sigmoid::DEFAULT_OUTPUT);
+            let k = Uint8Sigmoid::with_output(i, o).map_err(|e| quant_error("uint8", e))?;
+            stream("uint8", [&q.io.input], &q.io.output, |[x]| {
+                k.apply_inplace(x);
+                Ok(())
+            })
+        }
+        Kernel::Q15(q) => stream("q15", [&q.io.input], &q.io.output, |[x]| {
+            q.frac_bits.apply_inplace(x);
+            Ok(())
+        }),
+        Kernel::Gpu(a) => gpu(a),
     }
-    (k.check)(args).map_err(CliError::Usage)?;
-    let out = if args.backward {
-        let backward = k.backward.ok_or_else(|| {
-            let with: Vec<&str> = KERNELS
-                .iter()
-                .filter(|k| k.backward.is_some())
-                .map(|k| k.name)
-                .collect();
-            CliError::Usage(format!(
-                "kernel `{}` has no backward; kernels with one: {}",
-                k.name,
-                with.join(", ")
-            ))
-        })?;
-        let grad = args
-            .grad
-            .as_ref()
-            .ok_or_else(|| CliError::Usage("--backward needs --grad dy.npy".into()))?;
-        let x = npy::read(&args.input).map_err(CliError::Failed)?;
-        let dy = npy::read(grad).map_err(CliError::Failed)?;
-        if x.shape != dy.shape {
+}
+
+#[cfg(feature = "gpu")]
+fn gpu(a: &Float) -> Result<(), CliError> {
+    // Created at the first chunk, after the inputs' headers passed.
+    let cell = std::cell::OnceCell::new();
+    let ctx = || -> Result<&GpuContext, String> {
+        if let Some(c) = cell.get() {
+            return Ok(c);
+        }
+        let c = GpuContext::new().map_err(|e| format!("kernel `gpu`: {e}"))?;
+        Ok(cell.get_or_init(|| c))
+    };
+    let err = |e| format!("kernel `gpu`: {e}");
+    a.run(
+        "gpu",
+        |x| {
+            x.copy_from_slice(&ctx()?.sigmoid(x).map_err(err)?);
+            Ok(())
+        },
+        |y, dy| {
+            dy.copy_from_slice(&ctx()?.sigmoid_backward(y, dy).map_err(err)?);
+            Ok(())
+        },
+    )
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu(_: &Float) -> Result<(), CliError> {
+    Err(CliError::Usage(
+        "kernel `gpu`: this build has no GPU support (the `gpu` feature is off)".into(),
+    ))
+}
+
+/// Streams the arrays at `inputs` (one shape, dtype `T`) chunk by chunk
+/// through `f` into `output`; `f` leaves the result in its last buffer.
+fn stream<T: Elem, const N: usize>(
+    kernel: &str,
+    inputs: [&Path; N],
+    output: &Path,
+    mut f: impl FnMut(&mut [Vec<T>; N]) -> Result<(), String>,
+) -> Result<(), CliError> {
+    let mut readers = Vec::with_capacity(N);
+    for p in inputs {
+        let r = Reader::open(p).map_err(CliError::Failed)?;
+        let dtype = r.header().dtype;
+        if dtype != T::DTYPE {
             return Err(CliError::Failed(format!(
-                "shape mismatch: {} has shape {:?}, {} has shape {:?}",
-                args.input.display(),
-                x.shape,
-                grad.display(),
-                dy.shape
+                "{}: kernel `{kernel}` needs {} input, got {}",
+                p.display(),
+                T::DTYPE.name(),
+                dtype.name()
             )));
         }
-        backward(x, dy, args).map_err(|e| {
-            format!(
-                "{} with --grad {}: {e}",
-                args.input.display(),
-                grad.display()
-            )
-        })
-    } else {
-        if args.grad.is_some() {
-            return Err(CliError::Usage(
-                "--grad is only used with --backward".into(),
-            ));
+        readers.push((p, r));
+    }
+    let header = readers[0].1.header().clone();
+    for (p, r) in &readers[1..] {
+        if r.header().shape != header.shape {
+            return Err(CliError::Failed(format!(
+                "shape mismatch: {} has shape {}, {} has shape {}",
+                inputs[0].display(),
+                header.shape_text(),
+                p.display(),
+                r.header().shape_text()
+            )));
         }
-        (k.forward)(npy::read(&args.input).map_err(CliError::Failed)?, args)
-            .map_err(|e| format!("{}: {e}", args.input.display()))
-    };
-    let out = out.map_err(CliError::Failed)?;
-    npy::write_atomic(&args.output, &npy::to_bytes(&out)).map_err(CliError::Failed)
+    }
+    let mut out = AtomicFile::create(output).map_err(CliError::Failed)?;
+    let write_err =
+        |e: std::io::Error| CliError::Failed(format!("cannot write {}: {e}", output.display()));
+    out.write_all(&header.to_bytes()).map_err(write_err)?;
+    let mut bufs: [Vec<T>; N] = std::array::from_fn(|_| Vec::new());
+    loop {
+        for ((p, r), buf) in readers.iter_mut().zip(&mut bufs) {
+            r.read_chunk(buf, CHUNK)
+                .map_err(|e| CliError::Failed(format!("{}: {e}", p.display())))?;
+        }
+        if bufs[0].is_empty() {
+            break;
+        }
+        f(&mut bufs).map_err(CliError::Failed)?;
+        let y = &mut bufs[N - 1];
+        npy::swap_le(y);
+        out.write_all(bytemuck::cast_slice(y)).map_err(write_err)?;
+    }
+    out.commit().map_err(CliError::Failed)
 }

@@ -347,7 +347,7 @@ fn run_in_pool(args: &Args) -> Result<(), CliError> {
         outln!("absent: {line}");
     }
     if let Some(path) = &args.json {
-        super::npy::write_atomic(path, json(&rows, &absent).as_bytes())
+        super::fsutil::write_atomic(path, json(&rows, &absent).as_bytes())
             .map_err(CliError::Failed)?;
         eprintln!("wrote {}", path.display());
     }

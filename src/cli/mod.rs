@@ -7,8 +7,9 @@
 //! | `bench` | throughput table (the default subcommand) |
 //! | `accuracy` | sample or exhaustive sweeps against the `f64` oracle |
 //! | `plot` | SVG of the curves and their errors |
-//! | `apply` | runs a kernel over a `.npy` array (its own kernel table) |
-//! | `npy` | `.npy` reading and atomic writing |
+//! | `apply` | runs a kernel over a `.npy` array (one subcommand per kernel) |
+//! | `npy` | `.npy` header parsing and chunked reading |
+//! | `fsutil` | output files written whole or not at all |
 
 /// `println!` for the CLI's results: when stdout has been closed (the output
 /// piped into `head`, say) the program ends quietly with status 0 instead of
@@ -35,6 +36,7 @@ macro_rules! out {
 mod accuracy;
 mod apply;
 mod bench;
+mod fsutil;
 mod kernels;
 mod npy;
 mod plot;
@@ -81,8 +83,8 @@ enum Command {
     /// optionally the backward curves.
     Plot(plot::Args),
     /// Run a kernel over a NumPy .npy array (float32, int8, uint8, int16;
-    /// little-endian, C order, any shape) and write the result as .npy.
-    #[command(after_help = apply::help())]
+    /// little-endian, C order, any shape) and write the result as .npy;
+    /// `apply KERNEL --help` lists a kernel's flags.
     Apply(apply::Args),
 }
 

@@ -287,7 +287,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     };
     let mut svg = String::new();
     draw(&mut svg, &fwd, &bwd).map_err(|e| CliError::Failed(format!("cannot draw: {e}")))?;
-    super::npy::write_atomic(&args.out, svg.as_bytes()).map_err(CliError::Failed)?;
+    super::fsutil::write_atomic(&args.out, svg.as_bytes()).map_err(CliError::Failed)?;
     outln!("wrote {}", args.out.display());
     Ok(())
 }
