@@ -510,9 +510,12 @@ fn portable_and_avx2_agree_in_a_native_build() {
     }
 }
 
-/// The AVX-512 backend runs the AVX2 backend's algorithm over 16 lanes, with
-/// the same fused operations: every kernel gives the same bits (the crate
-/// docs promise it), checked over a strided sweep of the whole bit space.
+/// The AVX-512 backend runs the AVX2 backend's algorithms over 16 lanes.
+/// The backward pass and the piecewise-linear forms give the same bits; the
+/// σ tiers divide by a reciprocal estimate and a Newton step instead of
+/// `vdivps`, so a quotient near a rounding boundary may round the other way:
+/// at most one bit apart (the crate docs say so), checked over a strided
+/// sweep of the whole bit space.
 #[test]
 fn avx512_and_avx2_agree_bit_for_bit() {
     if !(Backend::Avx512.is_available() && Backend::Avx2Fma.is_available()) {
@@ -537,15 +540,27 @@ fn avx512_and_avx2_agree_bit_for_bit() {
     for (name, f) in unary {
         f(Backend::Avx2Fma, &xs, &mut a);
         f(Backend::Avx512, &xs, &mut c);
+        let apart = if matches!(name, "exact" | "fast") {
+            1
+        } else {
+            0
+        };
+        let mut differ = 0;
         for i in 0..xs.len() {
+            let d = a[i].to_bits().abs_diff(c[i].to_bits());
+            differ += usize::from(d != 0);
             assert!(
-                a[i].to_bits() == c[i].to_bits() || (a[i].is_nan() && c[i].is_nan()),
-                "{name}: avx2 {:e} != avx512 {:e} at x = {:e}",
+                d <= apart || (a[i].is_nan() && c[i].is_nan()),
+                "{name}: avx2 {:e} and avx512 {:e} are {d} bits apart at x = {:e}",
                 a[i],
                 c[i],
                 xs[i]
             );
         }
+        println!(
+            "{name}: {differ} of {} outputs differ in the last bit",
+            xs.len()
+        );
     }
     Backend::Avx2Fma.hard_sigmoid_affine_backward(0.2, 0.5, &xs, &dy, &mut a);
     Backend::Avx512.hard_sigmoid_affine_backward(0.2, 0.5, &xs, &dy, &mut c);

@@ -129,6 +129,21 @@ impl Lanes for Avx512 {
         }
     }
     #[inline(always)]
+    fn recip(self) -> Self {
+        // vrcp14ps (relative error < 2^−14), then one Newton step
+        // y₀ + y₀·(1 − y₀·d), fused: a 512-bit vdivps keeps the divider
+        // busy for about 10 cycles on Intel cores, which bounded both σ
+        // tiers (measured in `docs/benchmarks.md`).
+        // The step would make 0·∞ = NaN of 1/+∞: those lanes are zeroed
+        // instead (a NaN lane compares unordered and stays NaN).
+        let y0 = Avx512(unsafe { _mm512_rcp14_ps(self.0) });
+        let e = y0.mul_neg_add(self, Self::splat(1.0));
+        Avx512(unsafe {
+            let finite = _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(self.0, _mm512_set1_ps(f32::INFINITY));
+            _mm512_maskz_fmadd_ps(finite, y0.0, e.0, y0.0)
+        })
+    }
+    #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {
         Avx512(unsafe { _mm512_fmadd_ps(self.0, b.0, c.0) })
     }
@@ -159,6 +174,18 @@ impl Lanes for Avx512 {
     #[inline(always)]
     fn abs(self) -> Self {
         Avx512(unsafe { _mm512_abs_ps(self.0) })
+    }
+    #[inline(always)]
+    fn floor_split(self) -> (Self, Self) {
+        // vreduceps rounding down: self − ⌊self⌋ in one instruction; ⌊self⌋
+        // is left to vscalefps, which floors its exponent operand.
+        let f = unsafe { _mm512_reduce_ps::<{ _MM_FROUND_TO_NEG_INF }>(self.0) };
+        (Avx512(f), self)
+    }
+    #[inline(always)]
+    fn mul_pow2_add(p: Self, n: Self, c: Self) -> Self {
+        // vscalefps: p·2^⌊n⌋, exact while normal, +∞ past the range.
+        Avx512(unsafe { _mm512_scalef_ps(p.0, n.0) }) + c
     }
     #[inline(always)]
     fn pow2i_or(n: Self, _otherwise: impl FnOnce() -> Self) -> Self {

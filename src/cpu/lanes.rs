@@ -66,6 +66,18 @@ pub(crate) trait Lanes:
     fn store_stream(self, dst: &mut [f32]) {
         self.store(dst)
     }
+    /// 1/self for self in [1/2, ∞] (every denominator of the σ tiers; 1/+∞
+    /// is +0), to within half an ULP plus 2^−26 relative: the correctly rounded
+    /// division by default; a backend whose division is slow overrides it
+    /// with a reciprocal estimate and a Newton step. The error is far below
+    /// what the fast tier allows, and the exact tier corrects the quotient
+    /// afterwards. An estimate still rounds monotonically: two
+    /// denominators one ULP apart have reciprocals 2^−24 apart, more than
+    /// twice the estimate's extra error.
+    #[inline(always)]
+    fn recip(self) -> Self {
+        Self::splat(1.0) / self
+    }
     /// `self·b + c`, fused where the backend has FMA, else two roundings.
     fn mul_add(self, b: Self, c: Self) -> Self;
     /// `c − self·b`, fused where the backend has FMA, else two roundings.
@@ -81,6 +93,24 @@ pub(crate) trait Lanes:
     fn floor(self) -> Self;
     /// |self| (clears the sign bit).
     fn abs(self) -> Self;
+    /// `(self − ⌊self⌋, n)` with the first exact and ⌊n⌋ = ⌊self⌋, for
+    /// [`Lanes::mul_pow2_add`]: by default n = ⌊self⌋; a backend whose
+    /// scaling instruction floors its exponent itself passes `self` on and
+    /// takes the fraction in one instruction.
+    #[inline(always)]
+    fn floor_split(self) -> (Self, Self) {
+        let i = self.floor();
+        (self - i, i)
+    }
+    /// `p·2^⌊n⌋ + c` rounded once, for n from [`Lanes::floor_split`] with
+    /// ⌊n⌋ in [−126, 128] (2^128 is +∞) and p·2^⌊n⌋ normal: by default
+    /// 2^⌊n⌋ from its exponent bits (n + 127 in the low mantissa bits of
+    /// n + 1.5·2^23 + 127) and one fused multiply-add.
+    #[inline(always)]
+    fn mul_pow2_add(p: Self, n: Self, c: Self) -> Self {
+        let s = (n + Self::splat(12_582_912.0 + 127.0)).shl_exponent();
+        s.mul_add(p, c)
+    }
     /// 2^n, exactly (subnormal included), for lanes holding an integer n in
     /// [−149, 0]: the backend's instruction for it where it has one, else
     /// `otherwise()`, which the caller computes the same value with.

@@ -102,7 +102,7 @@ fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, m: L) -> L {
     let one = L::splat(1.0);
     let d_hi = n_hi + m;
     let d_lo = ((n_hi - d_hi) + m) + n_lo;
-    let y0 = one / d_hi;
+    let y0 = d_hi.recip(); // to within 2^−23, corrected next
     let rho = y0.mul_sub_exact(d_hi, one); // 1 − y₀·d_hi, exact
     let rho = y0.mul_neg_add(d_lo, rho);
     y0.mul_add(rho, y0)
@@ -154,12 +154,9 @@ pub(crate) fn exact_blocks<L: Lanes, I: Input, O: Out>(src: I, dst: &mut [f32]) 
     map1::<L, _, _, O>(ExactK, src.skip(body), &mut dst[body..]);
 }
 
-/// log2(e) and the clamp range of the fast tier's exponent.
+/// The clamp range of the fast tier's exponent.
 const FAST_V_MIN: f32 = -126.0;
 const FAST_V_MAX: f32 = 128.0;
-/// 1.5·2^23 + 127: for an integral i in [−126, 128], the bits of
-/// i + FAST_SHIFTER end in i + 127, the biased exponent of 2^i.
-const FAST_SHIFTER: f32 = 12_582_912.0 + 127.0;
 /// 2^f ≈ 1 + f·(Q0 + f·(Q1 + f·Q2)) on [0, 1]: minimax relative error
 /// 8.6e−5 (a linear program over a fine grid, coefficients rounded to
 /// f32), which leaves the tier's 1e−4 contract 14% of headroom for the other
@@ -180,14 +177,11 @@ pub(crate) fn fast_lanes<L: Lanes>(x: L) -> L {
     let v = (x * L::splat(-LOG2E))
         .max(L::splat(FAST_V_MIN))
         .min(L::splat(FAST_V_MAX));
-    let i = v.floor();
-    let f = v - i;
+    let (f, i) = v.floor_split();
     let q = f.mul_add(L::splat(Q[2]), L::splat(Q[1]));
     let q = q.mul_add(f, L::splat(Q[0]));
     let p = q.mul_add(f, one);
-    // 2^i: i + 127 lands in the low mantissa bits of i + FAST_SHIFTER.
-    let s = (i + L::splat(FAST_SHIFTER)).shl_exponent();
-    one / s.mul_add(p, one) // a NaN stays NaN from here on (0·NaN is NaN)
+    L::mul_pow2_add(p, i, one).recip() // a NaN stays NaN from here on (0·NaN is NaN)
 }
 
 /// Backward, one vector: dx = dy·(y − y²) with y − y² rounded once (a fused
