@@ -207,8 +207,13 @@ where
 {
     let mut x = contiguous(x)?;
     let y = output::<T>(py, func, x.shape(), "x", out)?;
+    if x.len() == 0 {
+        // Nothing to compute; and `out` may be `x` itself, which numpy's
+        // borrow checker would not lend twice.
+        return Ok(y);
+    }
     let (sx, sy) = (span(&x), span(&y));
-    if sx == sy && !sx.is_empty() {
+    if sx == sy {
         if let Some(inplace) = inplace {
             let mut y_rw = y
                 .try_readwrite()
@@ -265,6 +270,9 @@ where
     }
     let (mut a, mut b) = (contiguous(a)?, contiguous(b)?);
     let y = output::<T>(py, func, a.shape(), b_name, out)?;
+    if a.len() == 0 {
+        return Ok(y); // as in `unary`: `out` may be an input
+    }
     let sy = span(&y);
     if overlaps(&span(&a), &sy) {
         a = copy(&a)?;

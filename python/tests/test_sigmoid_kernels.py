@@ -280,6 +280,22 @@ def test_unary_kernels_on_every_shape():
             assert f(x, x).shape == shape
 
 
+def test_empty_arrays_in_place():
+    """out= the (empty) input itself: returned, no borrow error."""
+    for dtype in (F32, np.float64):
+        for shape in [(0,), (0, 3)]:
+            e = np.empty(shape, dtype)
+            assert sk.sigmoid(e, out=e) is e
+    e = np.empty(0, F32)
+    for f in [sk.sigmoid_fast, sk.hard_sigmoid, sk.plan_sigmoid]:
+        assert f(e, out=e) is e
+    assert sk.sigmoid_backward(e, e, out=e) is e
+    q8 = np.empty(0, np.int8)
+    assert sk.Int8Sigmoid(0.05, 0)(q8, out=q8) is q8
+    q16 = np.empty(0, np.int16)
+    assert sk.Q15Sigmoid(9)(q16, out=q16) is q16
+
+
 def test_lists_and_scalars_go_through_asarray():
     np.testing.assert_array_equal(sk.sigmoid([0.0, 0.0]), [0.5, 0.5])
     assert sk.sigmoid(0.0).dtype == np.float64
