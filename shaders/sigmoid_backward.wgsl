@@ -1,6 +1,6 @@
 // Backward Sigmoid from the saved forward output: dx[i] = dy[i]·y[i]·(1 − y[i]).
 //
-// As on the CPU (`backward_lanes` in src/cpu/math.rs): w = y·(1 − y) rounded
+// As on the CPU (`backward_lanes` in src/cpu/sigma.rs): w = y·(1 − y) rounded
 // once, then dx = dy·w, two roundings in all. The CPU rounds w once with a
 // fused multiply-subtract; WGSL's `fma` may be unfused (it is on lavapipe),
 // so here w comes from exact pieces: 1 − y = s + s_lo (Fast2Sum; s_lo = 0

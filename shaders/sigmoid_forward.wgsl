@@ -1,6 +1,6 @@
 // Forward Sigmoid: y[i] = σ(x[i]) = 1 / (1 + e^−x[i]).
 //
-// The CPU exact tier's algorithm (`exact_lanes` in src/cpu/math.rs), step for
+// The CPU exact tier's algorithm (`exact_lanes` in src/cpu/sigma.rs), step for
 // step and with the same constants (a unit test in src/gpu/mod.rs compares
 // them, as naga parses them, with the CPU source). With a = |x| and
 // t = σ(−a) = 1/(1 + e^a), the result is t for x < 0 and 1 − t for x ≥ 0:

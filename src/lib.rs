@@ -41,7 +41,7 @@
 //! 2^−k, the fast tier clamps its exponent). The exact tier returns
 //! subnormal results down to the true underflow (σ(x) > 0 for
 //! x > −103.98) and exactly 1 from x ≈ 17.33 on, where σ rounds to 1. The
-//! fast tier returns 0 for x ≤ −88.73.
+//! fast tier returns 0 for x ≤ −88.7228.
 //!
 //! # Backends and threads
 //!
@@ -53,7 +53,13 @@
 //! (8M), out-of-place calls write their output with non-temporal stores, so
 //! outputs larger than the cache do not first read every line they
 //! overwrite. [`Backend`] lists and runs each way explicitly, for benchmarks
-//! and tests: see [`cpu`].
+//! and tests: see [`cpu`]. Results are the same bits on every machine with
+//! the same instruction set and thread count does not change them; across
+//! instruction sets they agree within the contract: AVX-512 and AVX2 give
+//! the same bits for the backward pass and the piecewise-linear forms and
+//! at most one bit apart for the σ tiers (AVX-512 divides by a reciprocal
+//! estimate and a Newton step), and without FMA (scalar, SSE2) the exact
+//! tier may round differently.
 //!
 //! # Panics
 //!
@@ -158,7 +164,7 @@ pub fn sigmoid_inplace(x: &mut [f32]) {
 
 /// Fast tier: `y[i] ≈ σ(x[i])` with relative error ≤ [`SIGMOID_FAST_MAX_REL`]
 /// (1e−4; measured: see the crate docs) wherever σ(x) ≥ 2^−126; smaller results may be flushed
-/// (σ(x) = 0 for x ≤ −88.73).
+/// (σ(x) = 0 for x ≤ −88.7228).
 ///
 /// Same special values, [0, 1] range and monotonicity as [`sigmoid`].
 ///

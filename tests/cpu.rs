@@ -516,10 +516,10 @@ fn portable_and_avx2_agree_in_a_native_build() {
 /// The backward pass and the piecewise-linear forms give the same bits; the
 /// σ tiers divide by a reciprocal estimate and a Newton step instead of
 /// `vdivps`, so a quotient near a rounding boundary may round the other way:
-/// at most one bit apart (the crate docs say so), checked over a strided
+/// at most one bit apart (the crate docs and README say so), checked over a strided
 /// sweep of the whole bit space.
 #[test]
-fn avx512_and_avx2_agree_bit_for_bit() {
+fn avx512_and_avx2_agree_to_the_last_bit() {
     if !(Backend::Avx512.is_available() && Backend::Avx2Fma.is_available()) {
         println!("avx512 not available on this CPU: skipped");
         return;

@@ -389,7 +389,7 @@ fn sigmoid<'py>(
 ///
 /// Relative error ≤ 1e−4 wherever σ(x) ≥ 2^−126 (max 8.94e−5 measured over
 /// all 2^32 inputs); smaller results may be flushed to 0 (σ = 0 for
-/// x ≤ −88.73). Same special values, [0, 1] range and monotonicity as
+/// x ≤ −88.7228). Same special values, [0, 1] range and monotonicity as
 /// ``sigmoid``. float64 raises TypeError: use ``sigmoid`` for float64, or
 /// ``x.astype(np.float32)``. ``out`` as for ``sigmoid``.
 #[pyfunction]

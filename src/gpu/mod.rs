@@ -39,7 +39,8 @@
 //!   ignored by default; 13 min on 2 busy cores): ≤ 1 ULP against
 //!   [`reference::sigmoid_f64`](crate::reference::sigmoid_f64) everywhere,
 //!   subnormal results included (none flushed); max 0.808 ULP where
-//!   σ(x) ≥ 2^−126 (at x ≈ 0.3485, the CPU exact tier's figure);
+//!   σ(x) ≥ 2^−126 (at x ≈ 0.3485; the same figure as the CPU exact
+//!   tier's maximum, which the CPU reaches at x = −87.7457);
 //!   0 monotonicity violations; every NaN returned with its payload; and
 //!   438,643 outputs (0.01%) differ by one ULP from the CPU exact tier
 //!   with FMA (whose polynomial and last quotient step are fused, where
@@ -582,7 +583,7 @@ impl Grow {
 #[cfg(test)]
 mod tests {
     use super::FORWARD_WGSL;
-    use crate::cpu::sigma as math;
+    use crate::cpu::sigma;
 
     /// The `f32` constants of the forward shader by name, as naga parses
     /// them (the values the device compiles).
@@ -606,16 +607,16 @@ mod tests {
     fn forward_shader_constants_are_the_cpu_exact_tiers() {
         let shader = shader_constants();
         let mut cpu = vec![
-            ("LOG2E", math::LOG2E),
-            ("LN2_HI", math::LN2_HI),
-            ("LN2_LO", math::LN2_LO),
-            ("EXACT_CLAMP", math::EXACT_CLAMP),
-            ("SHIFTER", math::SHIFTER),
-            ("SHIFTER_K_MAX", math::SHIFTER_K_MAX),
-            ("TWO_M64", math::TWO_M64),
+            ("LOG2E", sigma::LOG2E),
+            ("LN2_HI", sigma::LN2_HI),
+            ("LN2_LO", sigma::LN2_LO),
+            ("EXACT_CLAMP", sigma::EXACT_CLAMP),
+            ("SHIFTER", sigma::SHIFTER),
+            ("SHIFTER_K_MAX", sigma::SHIFTER_K_MAX),
+            ("TWO_M64", sigma::TWO_M64),
         ];
-        let names: Vec<String> = (0..math::P.len()).map(|i| format!("P{i}")).collect();
-        cpu.extend(names.iter().map(String::as_str).zip(math::P));
+        let names: Vec<String> = (0..sigma::P.len()).map(|i| format!("P{i}")).collect();
+        cpu.extend(names.iter().map(String::as_str).zip(sigma::P));
         for (name, want) in cpu {
             let got = shader
                 .iter()
