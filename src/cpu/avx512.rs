@@ -129,6 +129,11 @@ impl Lanes for Avx512 {
         }
     }
     #[inline(always)]
+    fn recip_estimate(self) -> Self {
+        // vrcp14ps: relative error < 2^−14.
+        Avx512(unsafe { _mm512_rcp14_ps(self.0) })
+    }
+    #[inline(always)]
     fn recip(self) -> Self {
         // vrcp14ps (relative error < 2^−14), then one Newton step
         // y₀ + y₀·(1 − y₀·d), fused: a 512-bit vdivps keeps the divider

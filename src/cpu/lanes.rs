@@ -78,6 +78,15 @@ pub(crate) trait Lanes:
     fn recip(self) -> Self {
         Self::splat(1.0) / self
     }
+    /// 1/self for self in [1/2, 4), to within 2^−14 relative: for a
+    /// quotient that one correction step refines, which squares the
+    /// estimate's error. By default the correctly rounded division (the
+    /// correction then only removes the last rounding); a backend with a
+    /// reciprocal estimate instruction uses it alone.
+    #[inline(always)]
+    fn recip_estimate(self) -> Self {
+        Self::splat(1.0) / self
+    }
     /// `self·b + c`, fused where the backend has FMA, else two roundings.
     fn mul_add(self, b: Self, c: Self) -> Self;
     /// `c − self·b`, fused where the backend has FMA, else two roundings.

@@ -102,8 +102,8 @@ fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, m: L) -> L {
     let one = L::splat(1.0);
     let d_hi = n_hi + m;
     let d_lo = ((n_hi - d_hi) + m) + n_lo;
-    let y0 = d_hi.recip(); // to within 2^−23, corrected next
-    let rho = y0.mul_sub_exact(d_hi, one); // 1 − y₀·d_hi, exact
+    let y0 = d_hi.recip_estimate(); // to within 2^−14, corrected next
+    let rho = y0.mul_sub_exact(d_hi, one); // 1 − y₀·d_hi (exact if y₀ is the rounded quotient)
     let rho = y0.mul_neg_add(d_lo, rho);
     y0.mul_add(rho, y0)
 }
