@@ -57,8 +57,8 @@
 //! the same instruction set and thread count does not change them; across
 //! instruction sets they agree within the contract: AVX-512 and AVX2 give
 //! the same bits for the backward pass and the piecewise-linear forms and
-//! at most one bit apart for the σ tiers (AVX-512 divides by a reciprocal
-//! estimate and a Newton step), and without FMA (scalar, SSE2) the exact
+//! at most one bit apart for the σ tiers (AVX-512 replaces the division by
+//! a reciprocal estimate), and without FMA (scalar, SSE2) the exact
 //! tier may round differently.
 //!
 //! # Panics

@@ -514,8 +514,9 @@ fn portable_and_avx2_agree_in_a_native_build() {
 
 /// The AVX-512 backend runs the AVX2 backend's algorithms over 16 lanes.
 /// The backward pass and the piecewise-linear forms give the same bits; the
-/// σ tiers divide by a reciprocal estimate and a Newton step instead of
-/// `vdivps`, so a quotient near a rounding boundary may round the other way:
+/// σ tiers replace `vdivps` by a reciprocal estimate (refined by a Newton
+/// step or the exact tier's correction), so a quotient near a rounding
+/// boundary may round the other way:
 /// at most one bit apart (the crate docs and README say so), checked over a strided
 /// sweep of the whole bit space.
 #[test]

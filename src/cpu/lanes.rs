@@ -66,12 +66,11 @@ pub(crate) trait Lanes:
     fn store_stream(self, dst: &mut [f32]) {
         self.store(dst)
     }
-    /// 1/self for self in [1/2, ∞] (every denominator of the σ tiers; 1/+∞
-    /// is +0), to within half an ULP plus 2^−26 relative: the correctly rounded
+    /// 1/self for self in [1/2, ∞] (the fast tier's denominators; 1/+∞ is
+    /// +0), to within half an ULP plus 2^−26 relative: the correctly rounded
     /// division by default; a backend whose division is slow overrides it
     /// with a reciprocal estimate and a Newton step. The error is far below
-    /// what the fast tier allows, and the exact tier corrects the quotient
-    /// afterwards. An estimate still rounds monotonically: two
+    /// what the fast tier allows. An estimate still rounds monotonically: two
     /// denominators one ULP apart have reciprocals 2^−24 apart, more than
     /// twice the estimate's extra error.
     #[inline(always)]
