@@ -28,6 +28,7 @@ fn exhaustive_float_tiers() {
         .flat_map(|b| tiers.map(|t| (b, t)))
         .collect();
     let stats = check::sweep(
+        check::Func::Sigmoid,
         &runs,
         (1usize << 32) / CHUNK,
         |c, x, _| check::all_bits(c, x),

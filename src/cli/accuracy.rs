@@ -88,12 +88,14 @@ fn bound(k: &Kernel) -> Bound {
 /// [`check::sweep`] over swept kernels; the first device error of a kernel
 /// comes back with its stats.
 fn sweep(
+    f: check::Func,
     kernels: &[&Kernel],
     chunks: usize,
     gen: impl Fn(usize, &mut Vec<f32>, &mut Vec<f32>) + Sync,
     tick: impl Fn() + Sync,
 ) -> Vec<(Stats, Option<String>)> {
     check::sweep(
+        f,
         kernels,
         chunks,
         gen,
@@ -171,8 +173,14 @@ fn stats(
 ) -> Vec<(Stats, Option<String>)> {
     let (b, f): (Vec<&Kernel>, Vec<&Kernel>) = kernels.iter().partition(|k| is_backward(k));
     let chunks = |ks: &[&Kernel], n| if ks.is_empty() { 0 } else { n };
-    let fs = sweep(&f, chunks(&f, fchunks), |c, x, _| fwd(c, x), &tick);
-    let bs = sweep(&b, chunks(&b, bchunks), bwd, &tick);
+    let fs = sweep(
+        check::Func::Sigmoid,
+        &f,
+        chunks(&f, fchunks),
+        |c, x, _| fwd(c, x),
+        &tick,
+    );
+    let bs = sweep(check::Func::Backward, &b, chunks(&b, bchunks), bwd, &tick);
     let (mut fs, mut bs) = (fs.into_iter(), bs.into_iter());
     kernels
         .iter()

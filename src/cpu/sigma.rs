@@ -10,11 +10,11 @@ use super::lanes::Lanes;
 use super::map::{kernel, map1, Input, Out};
 
 /// log2(e) rounded to f32.
-const LOG2E: f32 = core::f32::consts::LOG2_E;
+pub(crate) const LOG2E: f32 = core::f32::consts::LOG2_E;
 /// ln 2 split for Cody–Waite reduction: `LN2_HI` has 9 significant bits, so
 /// k·LN2_HI is exact for |k| ≤ 2^15 and a − k·LN2_HI is exact (Sterbenz).
-const LN2_HI: f32 = f32::from_bits(0x3f31_8000); // 0.693359375 = 355/512
-const LN2_LO: f32 = -2.121_944_4e-4;
+pub(crate) const LN2_HI: f32 = f32::from_bits(0x3f31_8000); // 0.693359375 = 355/512
+pub(crate) const LN2_LO: f32 = -2.121_944_4e-4;
 /// |x| is clamped to 104: σ(−104) < 2^−150 rounds to +0, and the clamp keeps
 /// the reduction finite for ±∞.
 const EXACT_CLAMP: f32 = 104.0;
@@ -67,7 +67,7 @@ pub(crate) fn exact_lanes<L: Lanes>(x: L) -> L {
 /// Step 1: returns (r₁, r_lo, m) with |x| (clamped) = k·ln2 + r₁ + r_lo and
 /// m = 2^−k.
 #[inline(always)]
-fn exact_reduce<L: Lanes>(x: L) -> (L, L, L) {
+pub(crate) fn exact_reduce<L: Lanes>(x: L) -> (L, L, L) {
     let a = x.abs().min(L::splat(EXACT_CLAMP));
     let kf = a
         .mul_add(L::splat(-LOG2E), L::splat(SHIFTER))
@@ -81,7 +81,7 @@ fn exact_reduce<L: Lanes>(x: L) -> (L, L, L) {
 
 /// Step 2: e^(r₁+r_lo) as a normalized pair (n_hi, n_lo).
 #[inline(always)]
-fn exact_exp<L: Lanes>(r1: L, r_lo: L) -> (L, L) {
+pub(crate) fn exact_exp<L: Lanes>(r1: L, r_lo: L) -> (L, L) {
     let one = L::splat(1.0);
     let r = r1 + r_lo;
     let r2 = r * r;
@@ -99,13 +99,21 @@ fn exact_exp<L: Lanes>(r1: L, r_lo: L) -> (L, L) {
 /// Step 3: y = 1/(N + m) for N = n_hi + n_lo.
 #[inline(always)]
 fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, m: L) -> L {
+    let (y0, rho) = quotient_pair(n_hi, n_lo, m);
+    y0.mul_add(rho, y0)
+}
+
+/// 1/(N + m) for N = n_hi + n_lo (m ≤ N) as y₀·(1 + ρ): y₀ the rounded
+/// quotient of the high parts, ρ ≈ 2^−24 the relative correction (the
+/// residual 1 − y₀·d_hi is exact in a fused multiply-subtract).
+#[inline(always)]
+pub(crate) fn quotient_pair<L: Lanes>(n_hi: L, n_lo: L, m: L) -> (L, L) {
     let one = L::splat(1.0);
     let d_hi = n_hi + m;
     let d_lo = ((n_hi - d_hi) + m) + n_lo;
     let y0 = one / d_hi;
     let rho = y0.mul_sub_exact(d_hi, one); // 1 − y₀·d_hi, exact
-    let rho = y0.mul_neg_add(d_lo, rho);
-    y0.mul_add(rho, y0)
+    (y0, y0.mul_neg_add(d_lo, rho))
 }
 
 /// Step 4: m·y for x < 0 and 1 − m·y for x ≥ 0.
