@@ -103,6 +103,15 @@ pub enum Func {
 }
 
 impl Func {
+    /// Every function, in the order the CLI sweeps them.
+    pub const ALL: [Func; 5] = [
+        Func::Sigmoid,
+        Func::Backward,
+        Func::BackwardFromInput,
+        Func::Softplus,
+        Func::LogSigmoid,
+    ];
+
     /// Whether the kernel takes a gradient (`x`, `dy`) instead of one input.
     #[must_use]
     pub fn takes_dy(self) -> bool {
@@ -140,8 +149,11 @@ pub struct Worst {
     pub err: f64,
     /// The position in the slice that was checked (within its chunk).
     pub index: usize,
-    /// The input (`y` for backward kernels).
+    /// The input (`y` for the backward kernel from the saved output).
     pub x: f32,
+    /// The name of that input in messages: `x`, or `y` for
+    /// [`Func::Backward`] (empty: `y` with a gradient, else `x`).
+    pub arg: &'static str,
     /// The upstream gradient (backward kernels only).
     pub dy: Option<f32>,
     /// The kernel's output.
@@ -158,12 +170,18 @@ impl Worst {
         }
     }
 
-    /// `x=…` (forward) or `y=… dy=…` (backward).
+    /// `x=…` (forward), `y=… dy=…` (backward from the output) or
+    /// `x=… dy=…` (backward from the input).
     #[must_use]
     pub fn input(&self) -> String {
+        let arg = match (self.arg, self.dy) {
+            ("", Some(_)) => "y",
+            ("", None) => "x",
+            (a, _) => a,
+        };
         match self.dy {
-            None => format!("x={:e}", self.x),
-            Some(dy) => format!("y={:e} dy={dy:e}", self.x),
+            None => format!("{arg}={:e}", self.x),
+            Some(dy) => format!("{arg}={:e} dy={dy:e}", self.x),
         }
     }
 }
@@ -196,6 +214,8 @@ pub struct Oracle {
     inv_abs: Vec<f64>,
     /// The range the outputs must stay in ([`Func::range`]).
     range: (f32, f32),
+    /// The name of the first input ([`Worst::arg`]).
+    arg: &'static str,
 }
 
 impl Oracle {
@@ -222,6 +242,7 @@ impl Oracle {
         };
         Oracle {
             range: f.range(),
+            arg: if f == Func::Backward { "y" } else { "x" },
             ..Oracle::new(v)
         }
     }
@@ -243,6 +264,7 @@ impl Oracle {
             inv_ulp,
             inv_abs,
             range: (0.0, 1.0),
+            arg: "",
         }
     }
 }
@@ -323,6 +345,7 @@ impl Stats {
                 err,
                 index: i,
                 x: xi,
+                arg: want.arg,
                 dy: d,
                 got: g,
                 want: w,
