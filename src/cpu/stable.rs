@@ -73,7 +73,7 @@ pub(crate) fn log_sigmoid_lanes<L: Lanes>(x: L) -> L {
 }
 
 /// |x| is clamped here in the gradient: dy·σ(x)·σ(−x) < 2^−150 for
-/// |x| ≥ 194 even with |dy| = FLT_MAX (e^−194·2^128 < 2^−152), so it
+/// |x| ≥ 194 even with |dy| = FLT_MAX (e^−194·2^128 < 2^−151.8), so it
 /// rounds to ±0 there, and k = round(a·log2 e) ≤ 280.
 const GRAD_CLAMP: f32 = 194.0;
 /// 1.5·2^23: adding it rounds a value in [0, 2^22) to an integer.
@@ -97,10 +97,12 @@ fn pow2_neg<L: Lanes>(j: L) -> L {
 /// the quotient capped at 2^−60, below any effect on it). h is formed as
 /// n_hi·y₀² with the exact errors of both products (fused
 /// multiply-subtracts), the 2ρ term and n_lo, then rounded once
-/// (h ∈ [0.19, 1.5]): about 0.05 ULP before that rounding. Then
-/// dy·(h·2^−min(k, 100)) rounds once more (never overflows: the factor is
-/// ≤ 0.75), and the rest of 2^−k is applied in two exact steps of at most
-/// 2^−90, which round only where the result is subnormal. So the gradient
+/// (h ∈ [0.24, 1.42]; a small fraction of an ULP before that rounding, so
+/// ≤ 1 ULP after it). Then dy·(h·2^−min(k, 100)) rounds once more (never
+/// overflows: the factor is ≤ 0.71), 0.5 ULP: about 1.5 ULP in all, under
+/// the 2 ULP contract. The rest of
+/// 2^−k is applied in two exact steps of at most 2^−90, which round only
+/// where the result is subnormal. So the gradient
 /// never cancels (no 1 − y) and stays nonzero wherever dy·σ(x)·σ(−x) is
 /// above the subnormal range. NaN in either input gives NaN; x = ±∞ gives
 /// dy·0 (±0, NaN for dy = ±∞), while every finite x has a positive
