@@ -85,6 +85,63 @@ impl fmt::Display for Bound {
     }
 }
 
+/// The function a float kernel computes: which oracle its outputs are
+/// compared with, whether it takes a gradient `dy`, and the range its
+/// outputs must stay in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Func {
+    /// σ(x): [`reference::sigmoid_f64`]; outputs in [0, 1].
+    Sigmoid,
+    /// dy·y·(1 − y) from the saved output y: [`reference::sigmoid_backward_f64`].
+    Backward,
+    /// dy·σ(x)·σ(−x) from the input: [`reference::sigmoid_backward_from_input_f64`].
+    BackwardFromInput,
+    /// log(1 + e^x): [`reference::softplus_f64`]; outputs in [0, +∞].
+    Softplus,
+    /// log σ(x): [`reference::log_sigmoid_f64`]; outputs in [−∞, 0].
+    LogSigmoid,
+}
+
+impl Func {
+    /// Every function, in the order the CLI sweeps them.
+    pub const ALL: [Func; 5] = [
+        Func::Sigmoid,
+        Func::Backward,
+        Func::BackwardFromInput,
+        Func::Softplus,
+        Func::LogSigmoid,
+    ];
+
+    /// Whether the kernel takes a gradient (`x`, `dy`) instead of one input.
+    #[must_use]
+    pub fn takes_dy(self) -> bool {
+        matches!(self, Func::Backward | Func::BackwardFromInput)
+    }
+
+    /// The oracle's value (`dy` is ignored by forward functions).
+    #[must_use]
+    pub fn value(self, x: f32, dy: f32) -> f64 {
+        match self {
+            Func::Sigmoid => reference::sigmoid_f64(f64::from(x)),
+            Func::Backward => reference::sigmoid_backward_f64(x, dy),
+            Func::BackwardFromInput => reference::sigmoid_backward_from_input_f64(x, dy),
+            Func::Softplus => reference::softplus_f64(f64::from(x)),
+            Func::LogSigmoid => reference::log_sigmoid_f64(f64::from(x)),
+        }
+    }
+
+    /// The closed range of a forward function's non-NaN outputs.
+    #[must_use]
+    pub fn range(self) -> (f32, f32) {
+        match self {
+            Func::Sigmoid => (0.0, 1.0),
+            Func::Softplus => (0.0, f32::INFINITY),
+            Func::LogSigmoid => (f32::NEG_INFINITY, 0.0),
+            Func::Backward | Func::BackwardFromInput => (f32::NEG_INFINITY, f32::INFINITY),
+        }
+    }
+}
+
 /// One checked element: its error and where it happened.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Worst {
@@ -92,8 +149,11 @@ pub struct Worst {
     pub err: f64,
     /// The position in the slice that was checked (within its chunk).
     pub index: usize,
-    /// The input (`y` for backward kernels).
+    /// The input (`y` for the backward kernel from the saved output).
     pub x: f32,
+    /// The name of that input in messages: `x`, or `y` for
+    /// [`Func::Backward`] (empty: `y` with a gradient, else `x`).
+    pub arg: &'static str,
     /// The upstream gradient (backward kernels only).
     pub dy: Option<f32>,
     /// The kernel's output.
@@ -110,12 +170,18 @@ impl Worst {
         }
     }
 
-    /// `x=…` (forward) or `y=… dy=…` (backward).
+    /// `x=…` (forward), `y=… dy=…` (backward from the output) or
+    /// `x=… dy=…` (backward from the input).
     #[must_use]
     pub fn input(&self) -> String {
+        let arg = match (self.arg, self.dy) {
+            ("", Some(_)) => "y",
+            ("", None) => "x",
+            (a, _) => a,
+        };
         match self.dy {
-            None => format!("x={:e}", self.x),
-            Some(dy) => format!("y={:e} dy={dy:e}", self.x),
+            None => format!("{arg}={:e}", self.x),
+            Some(dy) => format!("{arg}={:e} dy={dy:e}", self.x),
         }
     }
 }
@@ -146,28 +212,39 @@ pub struct Oracle {
     inv_ulp: Vec<f64>,
     /// 1 / |v| where 2^−126 ≤ |v| < ∞ (the relative-error range), else 0.
     inv_abs: Vec<f64>,
+    /// The range the outputs must stay in ([`Func::range`]).
+    range: (f32, f32),
+    /// The name of the first input ([`Worst::arg`]).
+    arg: &'static str,
 }
 
 impl Oracle {
     /// σ(x) for each `x`.
     #[must_use]
     pub fn sigmoid(x: &[f32]) -> Oracle {
-        Oracle::new(
-            x.iter()
-                .map(|&x| reference::sigmoid_f64(f64::from(x)))
-                .collect(),
-        )
+        Oracle::of(Func::Sigmoid, x, &[])
     }
 
     /// `dy·y·(1−y)` for each pair.
     #[must_use]
     pub fn backward(y: &[f32], dy: &[f32]) -> Oracle {
-        Oracle::new(
-            y.iter()
-                .zip(dy)
-                .map(|(&y, &d)| reference::sigmoid_backward_f64(y, d))
-                .collect(),
-        )
+        Oracle::of(Func::Backward, y, dy)
+    }
+
+    /// `f` for each input (and gradient, if `f` takes one).
+    #[must_use]
+    pub fn of(f: Func, x: &[f32], dy: &[f32]) -> Oracle {
+        let v = if f.takes_dy() {
+            assert_eq!(x.len(), dy.len(), "check: x and dy lengths");
+            x.iter().zip(dy).map(|(&x, &d)| f.value(x, d)).collect()
+        } else {
+            x.iter().map(|&x| f.value(x, 0.0)).collect()
+        };
+        Oracle {
+            range: f.range(),
+            arg: if f == Func::Backward { "y" } else { "x" },
+            ..Oracle::new(v)
+        }
     }
 
     fn new(v: Vec<f64>) -> Oracle {
@@ -186,6 +263,8 @@ impl Oracle {
             v,
             inv_ulp,
             inv_abs,
+            range: (0.0, 1.0),
+            arg: "",
         }
     }
 }
@@ -230,7 +309,7 @@ pub struct Stats {
     pub violations: u64,
     /// The first of them.
     pub first: Option<Worst>,
-    /// Non-NaN outputs outside [0, 1] (forward kernels).
+    /// Non-NaN outputs outside the function's range (forward kernels).
     pub out_of_range: u64,
     /// The first of them.
     pub first_out_of_range: Option<Worst>,
@@ -266,6 +345,7 @@ impl Stats {
                 err,
                 index: i,
                 x: xi,
+                arg: want.arg,
                 dy: d,
                 got: g,
                 want: w,
@@ -287,7 +367,7 @@ impl Stats {
                 self.first.get_or_insert(at(e));
             }
             if forward {
-                if !g.is_nan() && !(0.0..=1.0).contains(&g) {
+                if !g.is_nan() && !(want.range.0..=want.range.1).contains(&g) {
                     self.out_of_range += 1;
                     self.first_out_of_range.get_or_insert(at(e));
                 }
@@ -365,13 +445,13 @@ impl Stats {
         }
         if let Some(w) = &self.first_out_of_range {
             f.push(format!(
-                "{} outputs outside [0, 1], first at {w}",
+                "{} outputs outside the range, first at {w}",
                 self.out_of_range
             ));
         }
         if let (true, Some((a, b))) = (monotone, self.first_wrong_way) {
             f.push(format!(
-                "{} monotonicity violations, first σ({:e}) = {:e} then σ({:e}) = {:e}",
+                "{} monotonicity violations, first f({:e}) = {:e} then f({:e}) = {:e}",
                 self.monotone, a.0, a.1, b.0, b.1
             ));
         }
@@ -404,16 +484,34 @@ pub fn backward(bound: Bound, y: &[f32], dy: &[f32], dx: &[f32]) -> Stats {
     s
 }
 
+/// The stats of a kernel computing `f`: outputs `out` for inputs `x` (and
+/// gradients `dy` if `f` takes them; else empty).
+#[must_use]
+pub fn of(f: Func, bound: Bound, x: &[f32], dy: &[f32], out: &[f32]) -> Stats {
+    let mut s = Stats::default();
+    let none: &[f32] = &[];
+    s.add(
+        bound,
+        x,
+        if f.takes_dy() { dy } else { none },
+        out,
+        &Oracle::of(f, x, dy),
+    );
+    s
+}
+
 /// Elements per [`sweep`] chunk (one rayon task).
 pub const CHUNK: usize = 1 << 16;
 
-/// Runs every kernel over `chunks` chunks whose inputs `gen(chunk, x, dy)`
-/// fills (leaving `dy` empty for forward kernels), on all rayon threads,
-/// and folds the results in input order: one [`Stats`] per kernel.
+/// Runs every kernel, all computing `f`, over `chunks` chunks whose inputs
+/// `gen(chunk, x, dy)` fills (leaving `dy` empty if `f` takes none), on all
+/// rayon threads, and folds the results in input order: one [`Stats`] per
+/// kernel.
 /// `run(kernel, x, dy, out)` computes a kernel's outputs and gives its
 /// bound; an `Err` (a failed device call) counts every output as NaN and is
 /// kept (the first per kernel). `tick` is called once per chunk.
 pub fn sweep<K: Sync>(
+    f: Func,
     kernels: &[K],
     chunks: usize,
     gen: impl Fn(usize, &mut Vec<f32>, &mut Vec<f32>) + Sync,
@@ -426,11 +524,7 @@ pub fn sweep<K: Sync>(
         .map(|c| {
             let (mut x, mut dy) = (Vec::with_capacity(CHUNK), Vec::new());
             gen(c, &mut x, &mut dy);
-            let want = if dy.is_empty() {
-                Oracle::sigmoid(&x)
-            } else {
-                Oracle::backward(&x, &dy)
-            };
+            let want = Oracle::of(f, &x, &dy);
             let mut got = vec![0.0f32; x.len()];
             let mut out = empty();
             for (k, (s, failed)) in kernels.iter().zip(&mut out) {

@@ -16,6 +16,9 @@
 //! | [`sigmoid_fast`], [`sigmoid_fast_inplace`] | 1/(1+2^(−x·log2 e)), polynomial 2^f | relative ≤ [`SIGMOID_FAST_MAX_REL`] = 1e−4 where σ(x) ≥ 2^−126; may flush below | max relative 8.94e−5 (at x = −86.95123), every backend (avx512 included); 0 monotonicity violations |
 //! | [`sigmoid_f64`], [`sigmoid_f64_inplace`] | the stable formula in `f64`, element-wise | ≤ [`SIGMOID_F64_MAX_ULP`] (2.5) `f64` ULP | max 2.27 ULP over 2.7M inputs against a double-double reference |
 //! | [`sigmoid_backward`], [`sigmoid_backward_inplace`] | dx = dy·y·(1−y) | ≤ [`SIGMOID_BACKWARD_MAX_ULP`] = 2 ULP of the `f64` value of the same product | ≤ 1.5 ULP by construction (y − y² rounded once, then the product); max 1.43 ULP over a 17M-pair sweep |
+//! | [`sigmoid_backward_from_input`], [`sigmoid_backward_from_input_inplace`] | dx = dy·σ(x)·σ(−x) | ≤ [`SIGMOID_BACKWARD_FROM_INPUT_MAX_ULP`] = 2 ULP of the `f64` value, every `f32` x and finite dy | max 0.808 ULP over all 2^32 x with dy = 1 (avx512, at x = ±87.7457, subnormal), 0.824 (scalar); 1.46 ULP over 16.9M strided (x, dy) pairs, dy of every magnitude, every backend |
+//! | [`softplus`], [`softplus_inplace`] | log(1 + e^x) | ≤ [`SOFTPLUS_MAX_ULP`] = 2 ULP everywhere, subnormal results included | max 0.808 ULP over all 2^32 inputs (avx512, at x = −87.7457, a subnormal result), 0.824 (scalar, at x = −87.68728) |
+//! | [`log_sigmoid`], [`log_sigmoid_inplace`] | log σ(x) = −softplus(−x) | ≤ [`LOG_SIGMOID_MAX_ULP`] = 2 ULP everywhere, subnormal results included | max 0.808 ULP over all 2^32 inputs (avx512, at x = 87.7457, a subnormal result), 0.824 (scalar, at x = 87.68728) |
 //!
 //! Errors are measured against [`reference`](mod@reference), the oracle: σ in `f64` with
 //! the stable formula, rounded once. The unit is [`reference::ulp_error`]:
@@ -117,6 +120,16 @@ pub const SIGMOID_FAST_MAX_REL: f64 = 1e-4;
 /// Bound of [`sigmoid_backward`] and [`sigmoid_backward_inplace`]: max error
 /// in ULPs against the `f64` value of `dy·y·(1−y)`.
 pub const SIGMOID_BACKWARD_MAX_ULP: f64 = 2.0;
+/// Bound of [`sigmoid_backward_from_input`] and its in-place form: max
+/// error in ULPs against the `f64` value of `dy·σ(x)·σ(−x)`, for every
+/// `f32` x and finite dy.
+pub const SIGMOID_BACKWARD_FROM_INPUT_MAX_ULP: f64 = 2.0;
+/// Bound of [`softplus`] and [`softplus_inplace`]: max error in ULPs
+/// against log(1 + e^x), for every `f32`.
+pub const SOFTPLUS_MAX_ULP: f64 = 2.0;
+/// Bound of [`log_sigmoid`] and [`log_sigmoid_inplace`]: max error in ULPs
+/// against log σ(x), for every `f32`.
+pub const LOG_SIGMOID_MAX_ULP: f64 = 2.0;
 /// Max |hard_sigmoid(x) − σ(x)| of [`hard_sigmoid`] over every `f32` (0.069182 at
 /// |x| ≈ 1.317, where σ′ = 1/6), rounded up.
 pub const HARD_SIGMOID_MAX_ABS: f64 = 0.0692;
@@ -216,6 +229,122 @@ pub fn sigmoid_backward(y: &[f32], dy: &[f32], dx: &mut [f32]) {
 #[cfg(feature = "std")]
 pub fn sigmoid_backward_inplace(y: &[f32], dy: &mut [f32]) {
     Backend::for_len(y.len()).sigmoid_backward_inplace(y, dy);
+}
+
+/// The gradient of σ from the saved forward *input*:
+/// `dx[i] = dy[i]·σ(x[i])·σ(−x[i])`, within
+/// [`SIGMOID_BACKWARD_FROM_INPUT_MAX_ULP`] (2 ULP) of the `f64` value for
+/// every `f32` x and finite dy, and nonzero wherever that value is above
+/// the subnormal range.
+///
+/// Prefer it to [`sigmoid_backward`] when x is at hand: the output-based
+/// form needs y·(1 − y), and from x ≈ 17.33 on the `f32` output y is exactly
+/// 1, so it returns 0 while the true gradient ≈ e^−|x| stays above 2^−126
+/// up to |x| ≈ 87 (an artificial vanishing gradient on top of the real
+/// one). Here nothing cancels: σ(x)·σ(−x) = e^|x|/(1 + e^|x|)² is built from
+/// an exact power of two and e^r as a pair (the exact tier's pieces), so
+/// at x = 20 it gives 2.06e−9 where the output-based form gives 0. The
+/// output-based form stays for autograd frameworks, which save y.
+///
+/// Special values: NaN in x or dy → NaN; x = ±∞ → dy·0 (±0; NaN for
+/// dy = ±∞); every finite x has a positive gradient, so dy = ±∞ → ±∞
+/// there; ±0 → dy/4.
+///
+/// ```
+/// let x = [20.0f32, 0.0];
+/// let dy = [1.0f32, 2.0];
+/// let mut dx = [0.0f32; 2];
+/// sigmoid_kernels::sigmoid_backward_from_input(&x, &dy, &mut dx);
+/// assert!((dx[0] - 2.061_153_6e-9).abs() < 1e-16);
+/// assert_eq!(dx[1], 0.5);
+///
+/// // The output-based form, from y = σ(20) = 1 in f32, has lost it.
+/// let mut y = [0.0f32; 1];
+/// sigmoid_kernels::sigmoid(&x[..1], &mut y);
+/// sigmoid_kernels::sigmoid_backward(&y, &dy[..1], &mut dx[..1]);
+/// assert_eq!((y[0], dx[0]), (1.0, 0.0));
+/// ```
+///
+/// # Panics
+/// If the three lengths differ; the message names the lengths.
+#[cfg(feature = "std")]
+pub fn sigmoid_backward_from_input(x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    Backend::for_len(x.len()).sigmoid_backward_from_input(x, dy, dx);
+}
+
+/// [`sigmoid_backward_from_input`] overwriting `dy` with `dx`.
+///
+/// # Panics
+/// If `x.len() != dy.len()`; the message names both lengths.
+#[cfg(feature = "std")]
+pub fn sigmoid_backward_from_input_inplace(x: &[f32], dy: &mut [f32]) {
+    Backend::for_len(x.len()).sigmoid_backward_from_input_inplace(x, dy);
+}
+
+/// Softplus: `y[i] = log(1 + e^x[i])`, within [`SOFTPLUS_MAX_ULP`] (2 ULP)
+/// of the exact value for every `f32`, computed as
+/// max(x, 0) + log1p(e^−|x|) without ever forming e^x: no overflow, and no
+/// threshold where it switches to x. The result is x exactly wherever that
+/// is the rounded value (x ≳ 16.6), and e^x, subnormal included, for very
+/// negative x (0 below x ≈ −103.97).
+///
+/// Its gradient is σ(x): use [`sigmoid`] on the same input.
+///
+/// Special values: NaN → NaN, +∞ → +∞, −∞ → +0, ±0 → ln 2; outputs are ≥ 0.
+///
+/// ```
+/// let x = [0.0f32, 100.0, -100.0, 1e30];
+/// let mut y = [0.0f32; 4];
+/// sigmoid_kernels::softplus(&x, &mut y);
+/// assert_eq!(y[0], core::f32::consts::LN_2);
+/// assert_eq!(y[1], 100.0);
+/// assert!(y[2] > 0.0 && y[2] < 4e-44); // e^−100, subnormal
+/// assert_eq!(y[3], 1e30);
+/// ```
+///
+/// # Panics
+/// If `x.len() != y.len()`; the message names both lengths.
+#[cfg(feature = "std")]
+pub fn softplus(x: &[f32], y: &mut [f32]) {
+    Backend::for_len(x.len()).softplus(x, y);
+}
+
+/// [`softplus`] in place. Never panics.
+#[cfg(feature = "std")]
+pub fn softplus_inplace(x: &mut [f32]) {
+    Backend::for_len(x.len()).softplus_inplace(x);
+}
+
+/// Log-sigmoid: `y[i] = log σ(x[i]) = −softplus(−x[i])`, within
+/// [`LOG_SIGMOID_MAX_ULP`] (2 ULP) of the exact value for every `f32`: the
+/// mirror image of [`softplus`] (negation is exact). The result is x
+/// exactly wherever that is the rounded value (x ≲ −16.6), and −e^−x,
+/// subnormal included, for large x.
+///
+/// Its gradient is σ(−x) = 1 − σ(x): use [`sigmoid`] on the negated input.
+///
+/// Special values: NaN → NaN, +∞ → −0, −∞ → −∞, ±0 → −ln 2; outputs are ≤ 0.
+///
+/// ```
+/// let x = [0.0f32, -100.0, f32::INFINITY];
+/// let mut y = [1.0f32; 3];
+/// sigmoid_kernels::log_sigmoid(&x, &mut y);
+/// assert_eq!(y[0], -core::f32::consts::LN_2);
+/// assert_eq!(y[1], -100.0);
+/// assert_eq!(y[2].to_bits(), (-0.0f32).to_bits());
+/// ```
+///
+/// # Panics
+/// If `x.len() != y.len()`; the message names both lengths.
+#[cfg(feature = "std")]
+pub fn log_sigmoid(x: &[f32], y: &mut [f32]) {
+    Backend::for_len(x.len()).log_sigmoid(x, y);
+}
+
+/// [`log_sigmoid`] in place. Never panics.
+#[cfg(feature = "std")]
+pub fn log_sigmoid_inplace(x: &mut [f32]) {
+    Backend::for_len(x.len()).log_sigmoid_inplace(x);
 }
 
 /// Hard Sigmoid as PyTorch's `hardsigmoid` computes it on CPU, bit for bit:

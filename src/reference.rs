@@ -1,11 +1,12 @@
-//! The oracle: plain scalar Sigmoid in `f64`, rounded once to `f32`, and the
+//! The oracle: plain scalar Sigmoid (and its stable companions softplus,
+//! log-sigmoid and the gradient from the input) in `f64`, rounded once to `f32`, and the
 //! one error metric (ULPs) that every optimised path is measured with.
 //!
 //! Nothing here is fast and nothing here is clever. Every other kernel in the
 //! crate (SIMD, threads, GPU, quantized tables) is tested against these
 //! functions, never against another optimised path.
 //!
-//! `exp` comes from the `libm` crate (a port of musl's, < 1 ULP in `f64`), so
+//! `exp` and `log1p` come from the `libm` crate (ports of musl's, < 1 ULP in `f64`), so
 //! the oracle is the same code with or without `std`.
 
 /// σ(x) = 1/(1+e^−x) in `f64` with the numerically stable formula:
@@ -48,6 +49,66 @@ pub fn sigmoid_backward_f64(y: f32, dy: f32) -> f64 {
 #[must_use]
 pub fn sigmoid_backward(y: f32, dy: f32) -> f32 {
     sigmoid_backward_f64(y, dy) as f32
+}
+
+/// The gradient of σ from the forward input, dx = dy·σ(x)·σ(−x), in `f64`
+/// with g = e^−|x|/(1 + e^−|x|)² (no cancellation). The true gradient is
+/// positive for every finite x, so an infinite `dy` gives ±∞ there even
+/// where g underflows in `f64` (|x| > 745); x = ±∞ has gradient 0, so
+/// dy·0 (NaN for an infinite dy). NaN in either input gives NaN.
+#[inline]
+#[must_use]
+pub fn sigmoid_backward_from_input_f64(x: f32, dy: f32) -> f64 {
+    let (x, dy) = (f64::from(x), f64::from(dy));
+    if x.is_finite() && dy.is_infinite() {
+        return dy;
+    }
+    let e = libm::exp(-x.abs());
+    dy * (e / ((1.0 + e) * (1.0 + e)))
+}
+
+/// [`sigmoid_backward_from_input_f64`] rounded once to `f32`.
+#[inline]
+#[must_use]
+pub fn sigmoid_backward_from_input(x: f32, dy: f32) -> f32 {
+    sigmoid_backward_from_input_f64(x, dy) as f32
+}
+
+/// softplus(x) = log(1 + e^x) in `f64` with the stable formula
+/// max(x, 0) + log1p(e^−|x|) (no overflow, no cancellation).
+///
+/// NaN → NaN, +∞ → +∞, −∞ → +0.
+#[inline]
+#[must_use]
+pub fn softplus_f64(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    let pos = if x > 0.0 { x } else { 0.0 };
+    pos + libm::log1p(libm::exp(-x.abs()))
+}
+
+/// [`softplus_f64`] of an `f32` input, rounded once to `f32`.
+#[inline]
+#[must_use]
+pub fn softplus(x: f32) -> f32 {
+    softplus_f64(f64::from(x)) as f32
+}
+
+/// log σ(x) = −softplus(−x) in `f64` ([`softplus_f64`]).
+///
+/// NaN → NaN, +∞ → −0, −∞ → −∞.
+#[inline]
+#[must_use]
+pub fn log_sigmoid_f64(x: f64) -> f64 {
+    -softplus_f64(-x)
+}
+
+/// [`log_sigmoid_f64`] of an `f32` input, rounded once to `f32`.
+#[inline]
+#[must_use]
+pub fn log_sigmoid(x: f32) -> f32 {
+    log_sigmoid_f64(f64::from(x)) as f32
 }
 
 /// The spacing of `f32` numbers at the magnitude of `r` (an `f64`): 2^(e−23)
@@ -238,6 +299,37 @@ mod tests {
             ulp_error(f32::from_bits(3), f64::from(f32::from_bits(2))),
             1.0
         );
+    }
+
+    #[test]
+    fn stable_companions_reference() {
+        assert_eq!(softplus(0.0), core::f32::consts::LN_2);
+        assert_eq!(softplus(f32::INFINITY), f32::INFINITY);
+        assert_eq!(softplus(f32::NEG_INFINITY).to_bits(), 0.0f32.to_bits());
+        assert_eq!(softplus(100.0), 100.0);
+        assert!(softplus(-100.0) > 0.0 && softplus(-100.0) < 1e-43);
+        assert!(softplus(f32::NAN).is_nan());
+        assert_eq!(log_sigmoid(f32::INFINITY).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(log_sigmoid(f32::NEG_INFINITY), f32::NEG_INFINITY);
+        assert_eq!(log_sigmoid(-100.0), -100.0);
+        // softplus(x) − softplus(−x) = x
+        for i in -80..=80 {
+            let x = f64::from(i) / 8.0;
+            assert!(
+                (softplus_f64(x) - softplus_f64(-x) - x).abs() < 1e-14,
+                "{x}"
+            );
+        }
+        let g = sigmoid_backward_from_input_f64(20.0, 1.0);
+        assert!((g - 2.061_153_6e-9).abs() < 1e-16, "{g:e}");
+        assert_eq!(sigmoid_backward_from_input(0.0, 1.0), 0.25);
+        assert_eq!(
+            sigmoid_backward_from_input_f64(1e30, f32::INFINITY),
+            f64::INFINITY
+        );
+        assert!(sigmoid_backward_from_input_f64(f32::INFINITY, f32::INFINITY).is_nan());
+        assert_eq!(sigmoid_backward_from_input(f32::INFINITY, -3.0), 0.0);
+        assert!(sigmoid_backward_from_input(f32::NAN, 1.0).is_nan());
     }
 
     #[test]

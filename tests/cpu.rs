@@ -493,9 +493,15 @@ fn portable_and_avx2_agree_in_a_native_build() {
     let xs = strided(61, 5);
     let (mut a, mut b) = (vec![0.0; xs.len()], vec![0.0; xs.len()]);
     type Kernel = fn(Backend, &[f32], &mut [f32]);
-    let kernels: [(&str, Kernel); 2] = [
+    let kernels: [(&str, Kernel); 5] = [
         ("exact", |b, x, y| b.sigmoid(x, y)),
         ("fast", |b, x, y| b.sigmoid_fast(x, y)),
+        ("softplus", |b, x, y| b.softplus(x, y)),
+        ("log_sigmoid", |b, x, y| b.log_sigmoid(x, y)),
+        ("backward from input", |b, x, y| {
+            let dy: Vec<f32> = x.iter().rev().copied().collect();
+            b.sigmoid_backward_from_input(x, &dy, y)
+        }),
     ];
     for (name, f) in kernels {
         f(Backend::Portable, &xs, &mut a);
@@ -528,8 +534,14 @@ fn avx512_and_avx2_agree_to_the_last_bit() {
     let xs = strided(257, 3);
     let dy: Vec<f32> = xs.iter().rev().copied().collect();
     type Run = fn(Backend, &[f32], &mut [f32]);
-    let unary: [(&str, Run); 5] = [
+    let unary: [(&str, Run); 8] = [
         ("exact", |b, x, y| b.sigmoid(x, y)),
+        ("softplus", |b, x, y| b.softplus(x, y)),
+        ("log_sigmoid", |b, x, y| b.log_sigmoid(x, y)),
+        ("backward from input", |b, x, y| {
+            let dy: Vec<f32> = x.iter().rev().copied().collect();
+            b.sigmoid_backward_from_input(x, &dy, y)
+        }),
         ("fast", |b, x, y| b.sigmoid_fast(x, y)),
         ("hard", |b, x, y| b.hard_sigmoid(x, y)),
         ("plan", |b, x, y| b.plan_sigmoid(x, y)),

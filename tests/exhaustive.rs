@@ -28,6 +28,7 @@ fn exhaustive_float_tiers() {
         .flat_map(|b| tiers.map(|t| (b, t)))
         .collect();
     let stats = check::sweep(
+        check::Func::Sigmoid,
         &runs,
         (1usize << 32) / CHUNK,
         |c, x, _| check::all_bits(c, x),
@@ -54,6 +55,66 @@ fn exhaustive_float_tiers() {
                 check::special_ok(i, got),
                 "{name} on {b}: special {i}: {got:e}"
             );
+        }
+    }
+}
+
+/// All 2^32 inputs of softplus and log-sigmoid, and all 2^32 x of the
+/// gradient from the input (with dy = 1), on each single-thread backend
+/// (or only the one named by the `EXHAUSTIVE_BACKEND` variable, e.g.
+/// `avx512`): the bound, NaN → NaN, the output range and the special values.
+/// Run with `cargo test --release --test exhaustive stable -- --ignored
+/// --nocapture`; the figures in the crate docs come from it.
+#[test]
+#[ignore = "all 2^32 inputs: minutes; run explicitly"]
+fn exhaustive_stable_companions() {
+    use check::Func;
+    use sigmoid_kernels::{
+        LOG_SIGMOID_MAX_ULP, SIGMOID_BACKWARD_FROM_INPUT_MAX_ULP, SOFTPLUS_MAX_ULP,
+    };
+    let only = std::env::var("EXHAUSTIVE_BACKEND").ok();
+    let backends: Vec<Backend> = Backend::available()
+        .into_iter()
+        .filter(|&b| b != Backend::Parallel && only.as_deref().is_none_or(|o| o == b.name()))
+        .collect();
+    assert!(!backends.is_empty(), "no backend named {only:?} here");
+    let funcs: [(Func, f64); 3] = [
+        (Func::Softplus, SOFTPLUS_MAX_ULP),
+        (Func::LogSigmoid, LOG_SIGMOID_MAX_ULP),
+        (Func::BackwardFromInput, SIGMOID_BACKWARD_FROM_INPUT_MAX_ULP),
+    ];
+    for (f, ulp) in funcs {
+        let bound = Bound::Ulp(ulp);
+        let stats = check::sweep(
+            f,
+            &backends,
+            (1usize << 32) / CHUNK,
+            |c, x, dy| {
+                check::all_bits(c, x);
+                if f.takes_dy() {
+                    dy.resize(x.len(), 1.0);
+                }
+            },
+            |&b, x, dy, y| {
+                match f {
+                    Func::Softplus => b.softplus(x, y),
+                    Func::LogSigmoid => b.log_sigmoid(x, y),
+                    _ => b.sigmoid_backward_from_input(x, dy, y),
+                }
+                Ok(bound)
+            },
+            || {},
+        );
+        for (b, (s, _)) in backends.iter().zip(&stats) {
+            println!(
+                "{f:?} on {}: max error {:.4e} ({bound}) at {}; outside the range: {}; monotonicity violations (not promised): {}",
+                b.isa(),
+                s.err.err,
+                s.err,
+                s.out_of_range,
+                s.monotone
+            );
+            s.assert_holds(&format!("{f:?} on {b}"), bound, false);
         }
     }
 }

@@ -675,6 +675,7 @@ fn forward_exhaustive() {
                 err,
                 index: i,
                 x,
+                arg: "x",
                 dy: None,
                 got: y,
                 want,

@@ -3,9 +3,12 @@
 //!
 //! The default is a stratified sample (every sign and exponent, evenly spaced
 //! mantissas, plus a dense grid on [−20, 20]); `--exhaustive` runs all 2^32
-//! bit patterns (and every `y` in [0, 1] for the backward kernels) in chunks
-//! on all rayon threads. The oracle is evaluated once per chunk and shared by
-//! all kernels. Also used by `bench` for its quick error column.
+//! bit patterns (and every `y` in [0, 1] for the backward kernels from the
+//! saved output; the gradient from the input gets every `x` with
+//! pseudo-random `dy`) in chunks on all rayon threads. Each function
+//! (`check::Func`: σ, its gradients, softplus, log-sigmoid) is swept
+//! separately; its oracle is evaluated once per chunk and shared by its
+//! kernels. Also used by `bench` for its quick error column.
 //!
 //! Quantized kernels are checked separately, exhaustively: every input code
 //! for a grid of quantization parameters (8-bit) or of Q formats (`q15`),
@@ -15,7 +18,7 @@
 use super::kernels::{self, Binary, Kernel, Metric, Run, TryUnary, Unary};
 use super::{CliError, Progress};
 use rayon::prelude::*;
-use sigmoid_kernels::check::{self, Bound, QuantWorst, Rng, Stats, CHUNK, SPECIALS};
+use sigmoid_kernels::check::{self, Bound, Func, QuantWorst, Rng, Stats, CHUNK, SPECIALS};
 use sigmoid_kernels::quant::{Int8Sigmoid, QuantParams, Uint8Sigmoid};
 use sigmoid_kernels::reference;
 
@@ -67,8 +70,10 @@ fn call(k: &Kernel) -> Option<Call<'_>> {
     }
 }
 
+/// Whether `k` takes a gradient (its table columns for range and
+/// monotonicity do not apply).
 fn is_backward(k: &Kernel) -> bool {
-    matches!(k.run, Run::Backward(_))
+    k.func.takes_dy()
 }
 
 /// Whether the float sweep checks `k`: it has a host call and an error.
@@ -88,12 +93,14 @@ fn bound(k: &Kernel) -> Bound {
 /// [`check::sweep`] over swept kernels; the first device error of a kernel
 /// comes back with its stats.
 fn sweep(
+    f: check::Func,
     kernels: &[&Kernel],
     chunks: usize,
     gen: impl Fn(usize, &mut Vec<f32>, &mut Vec<f32>) + Sync,
     tick: impl Fn() + Sync,
 ) -> Vec<(Stats, Option<String>)> {
     check::sweep(
+        f,
         kernels,
         chunks,
         gen,
@@ -158,9 +165,11 @@ pub fn sample_stats(kernels: &[&Kernel], x: &[f32]) -> Vec<(Stats, Option<String
     )
 }
 
-/// The forward kernels of `kernels` over `fchunks` chunks of `fwd`'s
-/// inputs, the backward ones over `bchunks` of `bwd`'s, merged back into
-/// the order of `kernels`.
+/// The kernels of `kernels`, one sweep per function they compute: the
+/// forward ones over `fchunks` chunks of `fwd`'s inputs, the gradient from
+/// the input over the same inputs with [`grad`] gradients, the gradient
+/// from the saved output over `bchunks` chunks of `bwd`'s; merged back
+/// into the order of `kernels`.
 fn stats(
     kernels: &[&Kernel],
     fchunks: usize,
@@ -169,31 +178,54 @@ fn stats(
     fwd: impl Fn(usize, &mut Vec<f32>) + Sync,
     bwd: impl Fn(usize, &mut Vec<f32>, &mut Vec<f32>) + Sync,
 ) -> Vec<(Stats, Option<String>)> {
-    let (b, f): (Vec<&Kernel>, Vec<&Kernel>) = kernels.iter().partition(|k| is_backward(k));
-    let chunks = |ks: &[&Kernel], n| if ks.is_empty() { 0 } else { n };
-    let fs = sweep(&f, chunks(&f, fchunks), |c, x, _| fwd(c, x), &tick);
-    let bs = sweep(&b, chunks(&b, bchunks), bwd, &tick);
-    let (mut fs, mut bs) = (fs.into_iter(), bs.into_iter());
-    kernels
-        .iter()
-        .map(|k| if is_backward(k) { bs.next() } else { fs.next() })
+    let mut out: Vec<Option<(Stats, Option<String>)>> = vec![None; kernels.len()];
+    for f in Func::ALL {
+        let idx: Vec<usize> = (0..kernels.len())
+            .filter(|&i| kernels[i].func == f)
+            .collect();
+        if idx.is_empty() {
+            continue;
+        }
+        let ks: Vec<&Kernel> = idx.iter().map(|&i| kernels[i]).collect();
+        let res = match f {
+            Func::Backward => sweep(f, &ks, bchunks, &bwd, &tick),
+            Func::BackwardFromInput => sweep(
+                f,
+                &ks,
+                fchunks,
+                |c, x, dy| {
+                    fwd(c, x);
+                    let base = (c * CHUNK) as u64;
+                    dy.extend((0..x.len() as u64).map(|i| grad(base + i)));
+                },
+                &tick,
+            ),
+            _ => sweep(f, &ks, fchunks, |c, x, _| fwd(c, x), &tick),
+        };
+        for (i, r) in idx.into_iter().zip(res) {
+            out[i] = Some(r);
+        }
+    }
+    out.into_iter()
         .map(|s| s.expect("one stats per kernel"))
         .collect()
 }
 
 fn exhaustive_stats(kernels: &[&Kernel]) -> Vec<(Stats, Option<String>)> {
-    let any = |backward: bool| kernels.iter().any(|k| is_backward(k) == backward);
-    let fchunks = if any(false) {
-        (1usize << 32) / CHUNK
-    } else {
-        0
-    };
-    let bchunks = if any(true) {
-        (ONE_BITS as usize + 1).div_ceil(CHUNK)
-    } else {
-        0
-    };
-    let pb = Progress::new((fchunks + bchunks) as u64, "chunks");
+    let fchunks = (1usize << 32) / CHUNK;
+    let bchunks = (ONE_BITS as usize + 1).div_ceil(CHUNK);
+    let total: usize = Func::ALL
+        .into_iter()
+        .filter(|&f| kernels.iter().any(|k| k.func == f))
+        .map(|f| {
+            if f == Func::Backward {
+                bchunks
+            } else {
+                fchunks
+            }
+        })
+        .sum();
+    let pb = Progress::new(total as u64, "chunks");
     let s = stats(
         kernels,
         fchunks,
@@ -393,7 +425,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
         "max ULP @ input",
         "max abs @ input",
         "max rel @ input",
-        "outside [0,1]",
+        "outside range",
         "non-monotone",
         "bound",
         "verdict",
@@ -445,13 +477,14 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     }
 }
 
-/// The special-values table of the forward kernels in `ks`.
+/// The special-values table of the σ kernels in `ks` (the others' special
+/// values are checked by their tests).
 fn special_values(ks: &[&Kernel], failures: &mut Vec<String>) {
     outln!("special values (! = breaks the contract NaN->NaN, -inf->+0, +-0->0.5, +inf->1):");
     let mut head = vec!["kernel", "tier", "backend"];
     head.extend(SPECIALS.iter().map(|s| s.0));
     let mut rows = Vec::new();
-    for k in ks {
+    for k in ks.iter().filter(|k| k.func == Func::Sigmoid) {
         let x = SPECIALS.map(|s| s.1);
         let mut y = [0.0f32; SPECIALS.len()];
         match call(k) {
@@ -493,6 +526,56 @@ mod tests {
         assert_eq!(c.lsb, 0, "{}", c.at);
         assert_eq!(c.sets, GRID_SCALES.len() * GRID_OUT_SCALES.len());
         assert!(check::q15_worst(0..=15).lsb <= 1);
+    }
+
+    /// Each function is swept against its own oracle: the registry's
+    /// softplus, log-sigmoid and gradient kernels pass, and a "softplus"
+    /// that returns σ (or a gradient from x fed σ) breaks its bound.
+    #[test]
+    fn each_function_is_checked_against_its_own_oracle() {
+        use sigmoid_kernels::Backend;
+        let x = sample(16, 1 << 10);
+        let reg = kernels::registry(Some("scalar"), false);
+        let mut ks: Vec<&Kernel> = reg
+            .kernels
+            .iter()
+            .filter(|k| swept(k) && k.func != Func::Sigmoid)
+            .collect();
+        assert_eq!(ks.len(), 4, "backward, from input, softplus, log_sigmoid");
+        let wrong = |func, run| Kernel {
+            name: "wrong",
+            tier: "test",
+            backend: "scalar".into(),
+            representative: false,
+            cpu: None,
+            monotone: false,
+            func,
+            run,
+            metric: Metric::Bound(Bound::Ulp(2.0)),
+        };
+        let w1 = wrong(
+            Func::Softplus,
+            Run::Forward(Box::new(|x, y| Backend::Scalar.sigmoid(x, y))),
+        );
+        let w2 = wrong(
+            Func::BackwardFromInput,
+            Run::Backward(Box::new(|x, dy, dx| {
+                Backend::Scalar.sigmoid_backward(x, dy, dx)
+            })),
+        );
+        ks.extend([&w1, &w2]);
+        let st = sample_stats(&ks, &x);
+        for (k, (s, _)) in ks.iter().zip(&st) {
+            let broken = !s.failures(bound(k), k.monotone).is_empty();
+            assert_eq!(
+                broken,
+                k.name == "wrong",
+                "{} {:?}: {:?}",
+                k.name,
+                k.func,
+                s.err
+            );
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@
 //! (see [`registry`]), so `--filter exact` never waits for a device.
 
 use rayon::prelude::*;
-use sigmoid_kernels::check::{self, Bound};
+use sigmoid_kernels::check::{self, Bound, Func};
 #[cfg(feature = "gpu")]
 use sigmoid_kernels::gpu::{self, GpuContext};
 use sigmoid_kernels::quant::{Int8Sigmoid, Q15Sigmoid, QuantParams, Uint8Sigmoid};
@@ -47,7 +47,9 @@ pub enum Run {
     /// `y[i] = f(x[i])` over `f32`: σ or an approximation of it (or, with
     /// [`Metric::None`], a memory baseline).
     Forward(Unary),
-    /// `dx[i] = dy[i]·y[i]·(1 − y[i])` from the saved forward output `y`.
+    /// A gradient `dx = f(a, dy)`: from the saved forward output `y`
+    /// (`dy·y·(1 − y)`) or from the input `x` (`dy·σ(x)·σ(−x)`), as the
+    /// kernel's [`Func`] says.
     Backward(Binary),
     /// σ on affine-quantized `i8` through `apply_with` on a backend (bench
     /// inputs: every code, repeated).
@@ -100,10 +102,13 @@ impl Metric {
 
 /// The documented bound of each kernel, from the constants next to the
 /// kernels: the registry's metrics and `accuracy --help`.
-pub const BOUNDS: [(&str, Metric); 9] = [
+pub const BOUNDS: [(&str, Metric); 12] = [
     ("sigmoid", EXACT),
     ("sigmoid_fast", FAST),
     ("sigmoid_backward", BACKWARD),
+    ("sigmoid_backward_from_input", FROM_INPUT),
+    ("softplus", SOFTPLUS),
+    ("log_sigmoid", LOG_SIGMOID),
     ("hard_sigmoid", HARD),
     ("hard_sigmoid_affine", HARD_AFFINE),
     ("plan_sigmoid", PLAN),
@@ -114,6 +119,11 @@ pub const BOUNDS: [(&str, Metric); 9] = [
 const EXACT: Metric = Metric::Bound(Bound::Ulp(sigmoid_kernels::SIGMOID_MAX_ULP));
 const FAST: Metric = Metric::Bound(Bound::Rel(sigmoid_kernels::SIGMOID_FAST_MAX_REL));
 const BACKWARD: Metric = Metric::Bound(Bound::Ulp(sigmoid_kernels::SIGMOID_BACKWARD_MAX_ULP));
+const FROM_INPUT: Metric = Metric::Bound(Bound::Ulp(
+    sigmoid_kernels::SIGMOID_BACKWARD_FROM_INPUT_MAX_ULP,
+));
+const SOFTPLUS: Metric = Metric::Bound(Bound::Ulp(sigmoid_kernels::SOFTPLUS_MAX_ULP));
+const LOG_SIGMOID: Metric = Metric::Bound(Bound::Ulp(sigmoid_kernels::LOG_SIGMOID_MAX_ULP));
 const HARD: Metric = Metric::Bound(Bound::Abs(sigmoid_kernels::HARD_SIGMOID_MAX_ABS));
 const HARD_AFFINE: Metric = Metric::Bound(Bound::Abs(sigmoid_kernels::HARD_SIGMOID_AFFINE_MAX_ABS));
 const PLAN: Metric = Metric::Bound(Bound::Abs(sigmoid_kernels::PLAN_SIGMOID_MAX_ABS));
@@ -137,6 +147,9 @@ pub struct Kernel {
     /// Whether its outputs never decrease as x grows (checked by `accuracy`;
     /// PLAN is documented not to be).
     pub monotone: bool,
+    /// What it computes: the oracle `accuracy` checks it against (σ for
+    /// the approximations and baselines).
+    pub func: Func,
     /// The function.
     pub run: Run,
     /// Its error unit and documented bound.
@@ -256,6 +269,7 @@ pub fn host_copy() -> Kernel {
         representative: false,
         cpu: None,
         monotone: true,
+        func: Func::Sigmoid,
         run: Run::Forward(Box::new(|x, y| y.copy_from_slice(x))),
         metric: Metric::None,
     }
@@ -277,6 +291,7 @@ fn forward(
         representative,
         cpu,
         monotone: true,
+        func: Func::Sigmoid,
         run: Run::Forward(f),
         metric,
     }
@@ -340,8 +355,44 @@ fn cpu_kernels() -> Vec<Kernel> {
             representative: rep.0,
             cpu: rep.1,
             monotone: true,
+            func: Func::Backward,
             run: Run::Backward(Box::new(move |y, dy, dx| b.sigmoid_backward(y, dy, dx))),
             metric: BACKWARD,
+        });
+        k.push(Kernel {
+            name: "sigmoid_backward_from_input",
+            tier: "backward from x",
+            backend: label.clone(),
+            representative: false,
+            cpu: rep.1,
+            monotone: false,
+            func: Func::BackwardFromInput,
+            run: Run::Backward(Box::new(move |x, dy, dx| {
+                b.sigmoid_backward_from_input(x, dy, dx)
+            })),
+            metric: FROM_INPUT,
+        });
+        k.push(Kernel {
+            name: "softplus",
+            tier: "exact",
+            backend: label.clone(),
+            representative: false,
+            cpu: rep.1,
+            monotone: false,
+            func: Func::Softplus,
+            run: Run::Forward(Box::new(move |x, y| b.softplus(x, y))),
+            metric: SOFTPLUS,
+        });
+        k.push(Kernel {
+            name: "log_sigmoid",
+            tier: "exact",
+            backend: label.clone(),
+            representative: false,
+            cpu: rep.1,
+            monotone: false,
+            func: Func::LogSigmoid,
+            run: Run::Forward(Box::new(move |x, y| b.log_sigmoid(x, y))),
+            metric: LOG_SIGMOID,
         });
         k.push(forward(
             "hard_sigmoid",
@@ -390,6 +441,7 @@ fn cpu_kernels() -> Vec<Kernel> {
             representative: rep,
             cpu,
             monotone: true,
+            func: Func::Sigmoid,
             run: Run::Int8(int8.clone(), b),
             metric: Metric::Lsb(Int8Sigmoid::MAX_LSB),
         });
@@ -404,6 +456,7 @@ fn cpu_kernels() -> Vec<Kernel> {
             representative: rep,
             cpu,
             monotone: true,
+            func: Func::Sigmoid,
             run: Run::Uint8(uint8.clone(), b),
             metric: Metric::Lsb(Uint8Sigmoid::MAX_LSB),
         });
@@ -415,6 +468,7 @@ fn cpu_kernels() -> Vec<Kernel> {
         representative: true,
         cpu: None,
         monotone: true,
+        func: Func::Sigmoid,
         run: Run::Q15(Q15Sigmoid::new(Q15_FRAC_BITS).expect("n <= 15")),
         metric: Metric::Lsb(Q15Sigmoid::MAX_LSB),
     });
@@ -462,6 +516,7 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
             cpu: None,
             // The CPU exact tier's algorithm: monotone like it (`gpu` docs).
             monotone: true,
+            func: Func::Sigmoid,
             run: Run::Device {
                 check: Some(Box::new(move |x, y| c1.sigmoid_into(x, y).map_err(err))),
                 time: Box::new(move |n, iters| {
@@ -477,6 +532,7 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
             representative: false,
             cpu: None,
             monotone: true,
+            func: Func::Sigmoid,
             run: Run::Device {
                 check: None,
                 time: Box::new(move |n, iters| {
@@ -492,6 +548,7 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
             representative: false,
             cpu: None,
             monotone: true,
+            func: Func::Sigmoid,
             run: Run::Device {
                 check: None,
                 time: Box::new(move |n, iters| gpu::bench::copy(&c4, n as u64, iters).map_err(err)),

@@ -1,7 +1,7 @@
 //! The small vector trait every CPU kernel is written against, and its
 //! one-lane scalar implementation.
 //!
-//! The algorithms (`sigma.rs`, `hard.rs`) are generic over [`Lanes`] and
+//! The algorithms (`sigma.rs`, `stable.rs`, `hard.rs`) are generic over [`Lanes`] and
 //! `#[inline(always)]`; each backend (scalar, portable `wide`, AVX2+FMA,
 //! AVX-512) instantiates them inside its own entry point, so one body of
 //! math becomes scalar, SSE2/NEON, AVX2 and AVX-512 machine code (the

@@ -2,7 +2,7 @@
 //! values ([`Apply1`], [`Apply2`]), where inputs come from ([`Input`]),
 //! how outputs are stored ([`Out`]), and the loops ([`map1`], [`map2`]).
 //!
-//! Nothing here knows a formula: the algorithms (`sigma.rs`, `hard.rs`)
+//! Nothing here knows a formula: the algorithms (`sigma.rs`, `stable.rs`, `hard.rs`)
 //! implement [`Apply1`] / [`Apply2`], and `ops.rs` picks one per call.
 //! Everything is `#[inline(always)]` so each backend's `#[target_feature]`
 //! entry point compiles its own copy.

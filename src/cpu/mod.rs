@@ -1,7 +1,7 @@
 //! CPU backends as values: listing, detection, dispatch and the rayon path.
 //!
 //! A [`Backend`] names one way of running the kernels on this CPU. Every
-//! backend runs the same vector algorithms (`sigma.rs`, `hard.rs`, generic
+//! backend runs the same vector algorithms (`sigma.rs`, `stable.rs`, `hard.rs`, generic
 //! over the lane trait in `lanes.rs`, looped by `map.rs`, chosen in `ops.rs`); they differ in instruction set or in threads:
 //!
 //! | backend | what runs |
@@ -22,6 +22,7 @@ mod map;
 mod ops;
 mod portable;
 pub(crate) mod sigma;
+mod stable;
 
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
@@ -241,6 +242,60 @@ impl Backend {
     pub fn sigmoid_backward_inplace(self, y: &[f32], dy: &mut [f32]) {
         check_len("sigmoid_backward_inplace", "y", y.len(), "dy", dy.len());
         self.binary(Grad::Sigmoid, y, None, dy);
+    }
+
+    /// [`crate::sigmoid_backward_from_input`] on this backend.
+    ///
+    /// # Panics
+    /// If the three lengths differ, or if the backend is not available.
+    pub fn sigmoid_backward_from_input(self, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+        check_len("sigmoid_backward_from_input", "x", x.len(), "dy", dy.len());
+        check_len("sigmoid_backward_from_input", "x", x.len(), "dx", dx.len());
+        self.binary(Grad::SigmoidFromInput, x, Some(dy), dx);
+    }
+
+    /// [`crate::sigmoid_backward_from_input_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If `x.len() != dy.len()`, or if the backend is not available.
+    pub fn sigmoid_backward_from_input_inplace(self, x: &[f32], dy: &mut [f32]) {
+        let (lx, ld) = (x.len(), dy.len());
+        check_len("sigmoid_backward_from_input_inplace", "x", lx, "dy", ld);
+        self.binary(Grad::SigmoidFromInput, x, None, dy);
+    }
+
+    /// [`crate::softplus`] on this backend.
+    ///
+    /// # Panics
+    /// If `x.len() != y.len()`, or if the backend is not available on this CPU.
+    pub fn softplus(self, x: &[f32], y: &mut [f32]) {
+        check_len("softplus", "x", x.len(), "y", y.len());
+        self.unary(Unary::Softplus, Some(x), y);
+    }
+
+    /// [`crate::softplus_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    pub fn softplus_inplace(self, x: &mut [f32]) {
+        self.unary(Unary::Softplus, None, x);
+    }
+
+    /// [`crate::log_sigmoid`] on this backend.
+    ///
+    /// # Panics
+    /// If `x.len() != y.len()`, or if the backend is not available on this CPU.
+    pub fn log_sigmoid(self, x: &[f32], y: &mut [f32]) {
+        check_len("log_sigmoid", "x", x.len(), "y", y.len());
+        self.unary(Unary::LogSigmoid, Some(x), y);
+    }
+
+    /// [`crate::log_sigmoid_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    pub fn log_sigmoid_inplace(self, x: &mut [f32]) {
+        self.unary(Unary::LogSigmoid, None, x);
     }
 
     fn unary(self, op: Unary, src: Option<&[f32]>, dst: &mut [f32]) {

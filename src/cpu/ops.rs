@@ -2,12 +2,13 @@
 //! ([`Unary`], [`Grad`]), and the generic entry points [`unary`] and
 //! [`binary`] that each backend instantiates with its lane type: they split
 //! off the head that streamed stores need and hand the rest to the loops in
-//! `map.rs` with the algorithm from `sigma.rs` or `hard.rs`.
+//! `map.rs` with the algorithm from `sigma.rs`, `stable.rs` or `hard.rs`.
 
 use super::hard;
 use super::lanes::Lanes;
 use super::map::{head_to_align, map1, map2, Cached, InPlace, Input, Out, Slice, Streamed};
 use super::sigma;
+use super::stable;
 
 /// The element-wise one-input kernels, chosen once per call (outside the loop).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -22,6 +23,10 @@ pub(crate) enum Unary {
     HardAffine { alpha: f32, beta: f32 },
     /// [`hard::plan_lanes`]
     Plan,
+    /// [`stable::softplus_lanes`]
+    Softplus,
+    /// [`stable::log_sigmoid_lanes`]
+    LogSigmoid,
 }
 
 /// Runs `op` over `src` into `dst`, or over `dst` in place when `src` is
@@ -52,16 +57,20 @@ fn unary_from<L: Lanes, I: Input, O: Out>(op: Unary, src: I, dst: &mut [f32]) {
             map1::<L, _, _, O>(hard::HardAffineK { alpha, beta }, src, dst)
         }
         Unary::Plan => map1::<L, _, _, O>(hard::PlanK, src, dst),
+        Unary::Softplus => map1::<L, _, _, O>(stable::SoftplusK, src, dst),
+        Unary::LogSigmoid => map1::<L, _, _, O>(stable::LogSigmoidK, src, dst),
     }
 }
 
 /// The element-wise gradient kernels `dx = f(a, dy)`: `a` is the saved
 /// forward output y for [`Grad::Sigmoid`] and the forward input x for the
-/// piecewise-linear forms.
+/// others.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Grad {
     /// [`sigma::backward_lanes`]: dy·y·(1−y)
     Sigmoid,
+    /// [`stable::backward_from_input_lanes`]: dy·σ(x)·σ(−x)
+    SigmoidFromInput,
     /// [`hard::hard_backward_lanes`]
     Hard,
     /// [`hard::hard_affine_backward_lanes`]
@@ -97,6 +106,7 @@ pub(crate) fn binary<L: Lanes>(
 fn binary_from<L: Lanes, I: Input, O: Out>(op: Grad, a: &[f32], dy: I, dx: &mut [f32]) {
     match op {
         Grad::Sigmoid => map2::<L, _, _, O>(sigma::BackwardK, a, dy, dx),
+        Grad::SigmoidFromInput => map2::<L, _, _, O>(stable::BackwardFromInputK, a, dy, dx),
         Grad::Hard => map2::<L, _, _, O>(hard::HardBackwardK, a, dy, dx),
         Grad::HardAffine { alpha, beta } => {
             map2::<L, _, _, O>(hard::HardAffineK { alpha, beta }, a, dy, dx)

@@ -67,7 +67,7 @@ pub(crate) fn exact_lanes<L: Lanes>(x: L) -> L {
 /// Step 1: returns (r₁, r_lo, m) with |x| (clamped) = k·ln2 + r₁ + r_lo and
 /// m = 2^−k.
 #[inline(always)]
-fn exact_reduce<L: Lanes>(x: L) -> (L, L, L) {
+pub(crate) fn exact_reduce<L: Lanes>(x: L) -> (L, L, L) {
     let a = x.abs().min(L::splat(EXACT_CLAMP));
     let kf = a
         .mul_add(L::splat(-LOG2E), L::splat(SHIFTER))
@@ -81,7 +81,7 @@ fn exact_reduce<L: Lanes>(x: L) -> (L, L, L) {
 
 /// Step 2: e^(r₁+r_lo) as a normalized pair (n_hi, n_lo).
 #[inline(always)]
-fn exact_exp<L: Lanes>(r1: L, r_lo: L) -> (L, L) {
+pub(crate) fn exact_exp<L: Lanes>(r1: L, r_lo: L) -> (L, L) {
     let one = L::splat(1.0);
     let r = r1 + r_lo;
     let r2 = r * r;
@@ -96,16 +96,37 @@ fn exact_exp<L: Lanes>(r1: L, r_lo: L) -> (L, L) {
     (n_hi, n_lo)
 }
 
-/// Step 3: y = 1/(N + m) for N = n_hi + n_lo.
+/// Step 3: y = 1/(N + m) for N = n_hi + n_lo, from
+/// [`Lanes::recip_estimate`] and one correction step (which squares the
+/// estimate's error; with the rounded quotient as the estimate it removes
+/// only the last rounding).
 #[inline(always)]
 fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, m: L) -> L {
-    let one = L::splat(1.0);
-    let d_hi = n_hi + m;
-    let d_lo = ((n_hi - d_hi) + m) + n_lo;
-    let y0 = d_hi.recip_estimate(); // to within 2^−14, corrected next
-    let rho = y0.mul_sub_exact(d_hi, one); // 1 − y₀·d_hi (exact if y₀ is the rounded quotient)
+    let (d_hi, d_lo) = denominator(n_hi, n_lo, m);
+    let y0 = d_hi.recip_estimate(); // to within 2^−14
+    let rho = y0.mul_sub_exact(d_hi, L::splat(1.0)); // 1 − y₀·d_hi
     let rho = y0.mul_neg_add(d_lo, rho);
     y0.mul_add(rho, y0)
+}
+
+/// N + m as a normalized pair (Fast2Sum: N ≥ m always).
+#[inline(always)]
+fn denominator<L: Lanes>(n_hi: L, n_lo: L, m: L) -> (L, L) {
+    let d_hi = n_hi + m;
+    (d_hi, ((n_hi - d_hi) + m) + n_lo)
+}
+
+/// 1/(N + m) for N = n_hi + n_lo (m ≤ N) as y₀·(1 + ρ): y₀ the rounded
+/// quotient of the high parts (a true division on every backend: the
+/// callers' error analysis needs |ρ| ≤ 2^−24), ρ the relative correction
+/// (the residual 1 − y₀·d_hi is exact in a fused multiply-subtract).
+#[inline(always)]
+pub(crate) fn quotient_pair<L: Lanes>(n_hi: L, n_lo: L, m: L) -> (L, L) {
+    let one = L::splat(1.0);
+    let (d_hi, d_lo) = denominator(n_hi, n_lo, m);
+    let y0 = one / d_hi;
+    let rho = y0.mul_sub_exact(d_hi, one); // 1 − y₀·d_hi, exact
+    (y0, y0.mul_neg_add(d_lo, rho))
 }
 
 /// Step 4: m·y for x < 0 and 1 − m·y for x ≥ 0.

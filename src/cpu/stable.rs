@@ -1,0 +1,136 @@
+//! The stable companions of σ, written once over [`Lanes`]: softplus
+//! log(1 + e^x), log-sigmoid −softplus(−x), and the gradient of σ from the
+//! forward input, dy·σ(x)·σ(−x). They reuse the exact tier's pieces from
+//! `sigma.rs` (the reduction |x| = k·ln2 + r, e^r as a pair, the quotient
+//! as y₀·(1 + ρ)), so no step cancels and no intermediate overflows.
+//!
+//! Every function is `#[inline(always)]`, as in `sigma.rs`; the loops are in
+//! `map.rs`, the per-call dispatch in `ops.rs`.
+
+use super::lanes::Lanes;
+use super::map::kernel;
+use super::sigma::{exact_exp, exact_reduce, quotient_pair, LN2_HI, LN2_LO, LOG2E};
+
+/// Q(w) = Σ w^j/(2j + 3), j = 0..6 (Taylor, coefficients rounded to f32):
+/// log1p(t) = 2s·(1 + w·Q(w)) with s = t/(2 + t), w = s² ≤ 1/9. The
+/// truncated tail w^7/17 is < 2^−29 relative to the result.
+const Q: [f32; 7] = [
+    1.0 / 3.0,
+    1.0 / 5.0,
+    1.0 / 7.0,
+    1.0 / 9.0,
+    1.0 / 11.0,
+    1.0 / 13.0,
+    1.0 / 15.0,
+];
+
+/// softplus(z) = log(1 + e^z), one vector, within 2 ULP for every `f32`.
+///
+/// With a = |z|, t = e^−a = m/N (m = 2^−k exact, N = e^r as a pair, from
+/// the exact σ tier's reduction), log1p(t) = 2·atanh(s) with
+/// s = t/(2 + t) = m/(2N + m): the same quotient as σ's, so
+/// log1p(t) = m·y·(1 + w·Q(w)) with y = 1/(N + m/2) = y₀·(1 + ρ) and
+/// w = s². The correction ρ + w·Q is added to y₀ in one rounding and the
+/// power of two applied last (exact unless the result is subnormal, then
+/// one rounding). z < 0: the result is that; z ≥ 0: z + log1p(t) with
+/// the sum's rounding error carried along (TwoSum), so it rounds once,
+/// never an overflow (e^z is never formed). NaN stays NaN; the reduction
+/// clamps a to 104, where log1p(t) < 2^−150 rounds to 0.
+#[inline(always)]
+pub(crate) fn softplus_lanes<L: Lanes>(z: L) -> L {
+    let half = L::splat(0.5);
+    let (r1, r_lo, m) = exact_reduce(z);
+    let (n_hi, n_lo) = exact_exp(r1, r_lo);
+    let (y0, rho) = quotient_pair(n_hi, n_lo, m * half);
+    let s = m * y0 * half;
+    let w = s * s;
+    let w2 = w * w;
+    let p01 = w.mul_add(L::splat(Q[1]), L::splat(Q[0]));
+    let p23 = w.mul_add(L::splat(Q[3]), L::splat(Q[2]));
+    let p45 = w.mul_add(L::splat(Q[5]), L::splat(Q[4]));
+    let q = w2.mul_add(w2.mul_add(w2.mul_add(L::splat(Q[6]), p45), p23), p01);
+    let corr = w.mul_add(q, rho);
+    // z < 0: log1p(e^z), the correction added in one rounding.
+    let neg = y0.mul_add(corr, y0) * m;
+    // z ≥ 0: z + m·y₀ exactly as a sum and its error (Knuth's TwoSum), then
+    // the small parts, so the sum rounds once; z ≥ 2^24 (and +∞) is z.
+    let (lh, ll) = (y0 * m, y0 * corr * m);
+    let sum = z + lh;
+    let bv = sum - z;
+    let err = (z - (sum - bv)) + (lh - bv);
+    let pos = z.lt_select(L::splat(BIG), sum + (err + ll), z);
+    z.select_sign(neg, pos)
+}
+
+/// From here on softplus(z) = z: e^−z is far below half an ULP of z.
+const BIG: f32 = 16_777_216.0;
+
+/// log σ(x) = −softplus(−x), one vector (negation is exact, so the error
+/// and special values mirror [`softplus_lanes`]).
+#[inline(always)]
+pub(crate) fn log_sigmoid_lanes<L: Lanes>(x: L) -> L {
+    -softplus_lanes(-x)
+}
+
+/// |x| is clamped here in the gradient: dy·σ(x)·σ(−x) < 2^−150 for
+/// |x| ≥ 194 even with |dy| = FLT_MAX (e^−194·2^128 < 2^−151.8), so it
+/// rounds to ±0 there, and k = round(a·log2 e) ≤ 280.
+const GRAD_CLAMP: f32 = 194.0;
+/// 1.5·2^23: adding it rounds a value in [0, 2^22) to an integer.
+const ROUNDER: f32 = 12_582_912.0;
+/// 1.5·2^23 + 127: for an integral j in [0, 126], the bits of
+/// `POW2_SHIFTER − j` end in 127 − j, the biased exponent of 2^−j.
+const POW2_SHIFTER: f32 = 12_582_912.0 + 127.0;
+
+/// 2^−j, exactly, for lanes holding an integer j in [0, 126].
+#[inline(always)]
+fn pow2_neg<L: Lanes>(j: L) -> L {
+    (L::splat(POW2_SHIFTER) - j).shl_exponent()
+}
+
+/// dx = dy·σ(x)·σ(−x), one vector, within 2 ULP of the `f64` value for
+/// every `f32` x and finite dy.
+///
+/// With a = |x| = k·ln2 + r (k ≤ 280, the reduction of the exact tier
+/// without its cap) and N = e^r as a pair, σ(a)·σ(−a) = 2^−k·h with
+/// h = N/(N + 2^−k)² = N·y², y = 1/(N + 2^−k) = y₀·(1 + ρ) (2^−k enters
+/// the quotient capped at 2^−60, below any effect on it). h is formed as
+/// n_hi·y₀² with the exact errors of both products (fused
+/// multiply-subtracts), the 2ρ term and n_lo, then rounded once
+/// (h ∈ [0.24, 1.42]; a small fraction of an ULP before that rounding, so
+/// ≤ 1 ULP after it). Then dy·(h·2^−min(k, 100)) rounds once more (never
+/// overflows: the factor is ≤ 0.71), 0.5 ULP: about 1.5 ULP in all, under
+/// the 2 ULP contract. The rest of
+/// 2^−k is applied in two exact steps of at most 2^−90, which round only
+/// where the result is subnormal. So the gradient
+/// never cancels (no 1 − y) and stays nonzero wherever dy·σ(x)·σ(−x) is
+/// above the subnormal range. NaN in either input gives NaN; x = ±∞ gives
+/// dy·0 (±0, NaN for dy = ±∞), while every finite x has a positive
+/// gradient, so dy = ±∞ gives ±∞ there.
+#[inline(always)]
+pub(crate) fn backward_from_input_lanes<L: Lanes>(x: L, dy: L) -> L {
+    let ax = x.abs();
+    let a = ax.min(L::splat(GRAD_CLAMP));
+    let k = a.mul_add(L::splat(LOG2E), L::splat(ROUNDER)) - L::splat(ROUNDER);
+    let kn = -k;
+    let r1 = kn.mul_add(L::splat(LN2_HI), a); // exact, as in the exact tier
+    let r_lo = kn * L::splat(LN2_LO);
+    let (n_hi, n_lo) = exact_exp(r1, r_lo);
+    let (y0, rho) = quotient_pair(n_hi, n_lo, pow2_neg(k.min(L::splat(60.0))));
+    let s = y0 * y0;
+    let s_err = -y0.mul_sub_exact(y0, s); // y₀² − s, exact
+    let hh = n_hi * s;
+    let h_err = -n_hi.mul_sub_exact(s, hh); // n_hi·s − hh, exact
+    let t = s.mul_add(rho + rho, s_err);
+    let h = hh + n_hi.mul_add(t, n_lo.mul_add(s, h_err));
+    let j1 = k.min(L::splat(100.0));
+    let k2 = k - j1;
+    let j2 = k2.min(L::splat(90.0));
+    let v = dy * (h * pow2_neg(j1));
+    let g = v * pow2_neg(j2) * pow2_neg(k2 - j2);
+    ax.lt_select(L::splat(f32::INFINITY), g, g * L::splat(0.0))
+}
+
+kernel!(SoftplusK: Apply1, softplus_lanes);
+kernel!(LogSigmoidK: Apply1, log_sigmoid_lanes);
+kernel!(BackwardFromInputK: Apply2, backward_from_input_lanes);
