@@ -93,6 +93,8 @@ pub mod reference;
 pub mod check;
 #[cfg(feature = "std")]
 pub mod cpu;
+#[cfg(feature = "std")]
+pub mod loss;
 
 #[cfg(feature = "gpu")]
 pub mod gpu;
