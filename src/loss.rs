@@ -2,7 +2,7 @@
 //! matches σ in binary and multi-label classifiers: the per-element loss,
 //! its reductions and the fused loss-and-gradient pass, with PyTorch's
 //! `binary_cross_entropy_with_logits` semantics and an accuracy contract
-//! against [`reference::bce_with_logits_f64`](crate::reference::bce_with_logits_f64).
+//! against [`reference::bce_with_logits_f64`].
 //!
 //! With t' = t·(1 − ε) + ε/2 (Keras label smoothing; t' = t for ε = 0),
 //! w the element's weight and pw its class's positive weight:
@@ -218,7 +218,7 @@ impl BceOptions<'_> {
             check_weights("weight", w)?;
         }
         if let Some(pw) = self.pos_weight {
-            if pw.is_empty() || len % pw.len() != 0 {
+            if pw.is_empty() || !len.is_multiple_of(pw.len()) {
                 return Err(LossError::PosWeightLength {
                     classes: pw.len(),
                     len,
