@@ -253,17 +253,6 @@ fn term(c: f64, s: f64) -> f64 {
     }
 }
 
-/// The smoothed target t' = t·(1 − ε) + ε/2 in `f64` (t itself for ε = 0).
-#[inline]
-fn smooth(t: f32, eps: f32) -> f64 {
-    let (t, e) = (f64::from(t), f64::from(eps));
-    if eps == 0.0 {
-        t
-    } else {
-        t * (1.0 - e) + e / 2.0
-    }
-}
-
 /// Per-element BCE with logits: `out[i] = ℓ(x[i], t[i])` (see the
 /// [module docs](self) for the formula, bounds and special values).
 ///
@@ -470,52 +459,108 @@ fn chunk(job: Job<'_>, opts: &BceOptions<'_>, scale: f64) -> f64 {
         start,
         x,
         t,
-        mut out,
-        mut dx,
+        out,
+        dx,
     } = job;
     let b = Backend::best_simd();
     let n = x.len();
+    // Per-element weights and per-class weights as plain slices (1 where
+    // absent), so the combining loops have no branches and vectorize.
+    let w = opts.weight.map_or(&ONES[..n], |w| &w[start..start + n]);
+    let pw_buf: Vec<f32>;
+    let pw: &[f32] = match opts.pos_weight {
+        None => &ONES[..n],
+        Some(p) => {
+            pw_buf = (start..start + n).map(|i| p[i % p.len()]).collect();
+            &pw_buf
+        }
+    };
+    let coef = Coef::new(opts.label_smoothing);
+    // Rare in practice: a branch-free count first, so the common case scans
+    // x once, vectorized, and skips the fix-up loops.
+    let saturated = x.iter().filter(|v| v.abs() > SATURATED).count() > 0;
     let mut sp = vec![0.0f32; n];
     b.softplus(x, &mut sp);
     let mut ls = vec![0.0f32; n];
     b.log_sigmoid(x, &mut ls);
-    let sig = dx.is_some().then(|| {
-        let mut s = vec![0.0f32; n];
-        b.sigmoid(x, &mut s);
+    // The losses overwrite softplus(x) in `sp`.
+    for i in 0..n {
+        let (ca, cb) = coef.of(t[i], pw[i]);
+        let l = term(ca, -f64::from(ls[i])) + term(cb, f64::from(sp[i]));
+        sp[i] = term(f64::from(w[i]), l) as f32;
+    }
+    if let Some(dx) = dx {
+        let s = &mut ls; // log σ(x) is no longer needed
+        b.sigmoid(x, s);
         let mut sn: Vec<f32> = x.iter().map(|v| -v).collect();
         b.sigmoid_inplace(&mut sn);
-        (s, sn)
-    });
-    let eps = opts.label_smoothing;
-    let mut sum = 0.0f64;
-    for i in 0..n {
-        let w = opts.weight.map_or(1.0, |w| f64::from(w[start + i]));
-        let pw = opts
-            .pos_weight
-            .map_or(1.0, |p| f64::from(p[(start + i) % p.len()]));
-        let tt = smooth(t[i], eps);
-        let (ca, cb) = (pw * tt, 1.0 - tt);
-        let (sp_neg, sp_pos) = if x[i].abs() > SATURATED {
-            let xi = f64::from(x[i]);
-            (reference::softplus_f64(-xi), reference::softplus_f64(xi))
-        } else {
-            (-f64::from(ls[i]), f64::from(sp[i]))
-        };
-        let l = term(w, term(ca, sp_neg) + term(cb, sp_pos)) as f32;
-        sum += f64::from(l);
-        if let Some(o) = out.as_deref_mut() {
-            o[i] = l;
+        for i in 0..n {
+            let (ca, cb) = coef.of(t[i], pw[i]);
+            let g = cb * f64::from(s[i]) - ca * f64::from(sn[i]);
+            dx[i] = (f64::from(w[i]) * g / scale) as f32;
         }
-        if let (Some(d), Some((s, sn))) = (dx.as_deref_mut(), sig.as_ref()) {
-            let (s, sn) = if x[i].abs() > SATURATED {
+        if saturated {
+            for i in (0..n).filter(|&i| x[i].abs() > SATURATED) {
                 let xi = f64::from(x[i]);
-                (reference::sigmoid_f64(xi), reference::sigmoid_f64(-xi))
-            } else {
-                (f64::from(s[i]), f64::from(sn[i]))
-            };
-            let g = cb * s - ca * sn;
-            d[i] = (w * g / scale) as f32;
+                let (ca, cb) = coef.of(t[i], pw[i]);
+                let g = cb * reference::sigmoid_f64(xi) - ca * reference::sigmoid_f64(-xi);
+                dx[i] = (f64::from(w[i]) * g / scale) as f32;
+            }
         }
     }
-    sum
+    if saturated {
+        for i in (0..n).filter(|&i| x[i].abs() > SATURATED) {
+            let xi = f64::from(x[i]);
+            let (ca, cb) = coef.of(t[i], pw[i]);
+            let l = term(ca, reference::softplus_f64(-xi)) + term(cb, reference::softplus_f64(xi));
+            sp[i] = term(f64::from(w[i]), l) as f32;
+        }
+    }
+    if let Some(out) = out {
+        out.copy_from_slice(&sp);
+    }
+    sum_f64(&sp)
+}
+
+/// 1.0 for the absent weights of a chunk.
+static ONES: [f32; LOSS_CHUNK] = [1.0; LOSS_CHUNK];
+
+/// The coefficients of the two terms from t and pw, with t' = t·(1 − ε) +
+/// ε/2 in `f64` (t' = t exactly for ε = 0).
+#[derive(Clone, Copy)]
+struct Coef {
+    keep: f64,
+    half: f64,
+}
+
+impl Coef {
+    fn new(eps: f32) -> Coef {
+        let e = f64::from(eps);
+        Coef {
+            keep: 1.0 - e,
+            half: e / 2.0,
+        }
+    }
+    /// (pw·t', 1 − t').
+    #[inline]
+    fn of(self, t: f32, pw: f32) -> (f64, f64) {
+        let ts = f64::from(t) * self.keep + self.half;
+        (f64::from(pw) * ts, 1.0 - ts)
+    }
+}
+
+/// The `f64` sum of `v` in a fixed order: eight running sums over
+/// i mod 8, then added pairwise. Independent of threads and backend.
+fn sum_f64(v: &[f32]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut it = v.chunks_exact(8);
+    for c in &mut it {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += f64::from(x);
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(it.remainder()) {
+        *a += f64::from(x);
+    }
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
 }
