@@ -47,6 +47,23 @@
 //! reduction. An empty input gives Sum = 0 and Mean = NaN (0/0, as
 //! PyTorch).
 //!
+//! # Implementation and speed
+//!
+//! Each chunk of [`LOSS_CHUNK`] elements runs the crate's vector kernels
+//! (softplus, log σ and, for the gradient, σ(x) and σ(−x), on the best
+//! backend of the CPU) into chunk buffers while x and t are in the cache,
+//! then combines the terms per element in `f64` (the weights, the smoothed
+//! target, the zero-coefficient rule) and rounds once; chunks run on
+//! rayon's threads. For |x| > 80, where softplus(−|x|) and σ(−|x|) are below
+//! 2^−115, those two come from the `f64` formulas in
+//! [`reference`](mod@crate::reference) instead (the `f32` kernels round them in
+//! or near the subnormal range, which a weight above 1 would magnify).
+//! This is the simple design, not a fused vector kernel: measured on the
+//! (shared, AVX-512) development machine, 64K elements on one thread, the
+//! fused loss and gradient take about 8 ns per element and the loss alone
+//! about 4.4 ns, against 0.5 ns for [`crate::sigmoid`] in the same
+//! process; far from a memory-bound pass.
+//!
 //! # Errors and panics
 //!
 //! Bad options are a [`LossError`] naming the problem (checked before any
@@ -442,7 +459,7 @@ fn run(
 }
 
 /// From this |x| on, softplus(−|x|) and σ(−|x|) (< e^−80 ≈ 2^−115.4) are
-/// taken from the `f64` formulas of [`reference`]: the `f32` kernels return
+/// taken from the `f64` formulas of [`reference`](mod@crate::reference): the `f32` kernels return
 /// them rounded in (or near) the subnormal range, with an absolute error of
 /// up to 2^−150 that a weight or pos_weight > 1 would turn into more than
 /// the contract's ULPs of the weighted result. Below it every value is
@@ -451,7 +468,7 @@ const SATURATED: f32 = 80.0;
 
 /// One chunk: softplus(x), log σ(x) (= −softplus(−x)) and, for the
 /// gradient, σ(x) and σ(−x) by the SIMD kernels of the best backend (in
-/// `f64` from [`reference`] for |x| > [`SATURATED`]), then the terms
+/// `f64` from [`reference`](mod@crate::reference) for |x| > [`SATURATED`]), then the terms
 /// combined per element in `f64` and rounded once; returns the `f64` sum of
 /// the rounded losses.
 fn chunk(job: Job<'_>, opts: &BceOptions<'_>, scale: f64) -> f64 {

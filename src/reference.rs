@@ -374,6 +374,41 @@ mod tests {
     }
 
     #[test]
+    fn bce_with_logits_reference() {
+        // t = 1: softplus(−x); t = 0: softplus(x); x = 0: ln 2 for any t.
+        assert_eq!(
+            bce_with_logits_f64(3.0, 1.0, 1.0, 1.0, 0.0),
+            softplus_f64(-3.0)
+        );
+        assert_eq!(
+            bce_with_logits_f64(3.0, 0.0, 1.0, 1.0, 0.0),
+            softplus_f64(3.0)
+        );
+        let ln2 = core::f64::consts::LN_2;
+        assert!((bce_with_logits_f64(0.0, 0.3, 1.0, 1.0, 0.0) - ln2).abs() < 1e-15);
+        // The well-classified example keeps its loss and gradient.
+        let l = bce_with_logits_f64(20.0, 1.0, 1.0, 1.0, 0.0);
+        assert!((l - 2.061_153_6e-9).abs() < 1e-16, "{l:e}");
+        let g = bce_with_logits_grad_f64(20.0, 1.0, 1.0, 1.0, 0.0);
+        assert!((g + 2.061_153_6e-9).abs() < 1e-16, "{g:e}");
+        // Limits at ±∞, zero weights, NaN, weights and label smoothing.
+        let inf = f32::INFINITY;
+        assert_eq!(bce_with_logits_f64(inf, 1.0, 1.0, 1.0, 0.0), 0.0);
+        assert_eq!(bce_with_logits_f64(-inf, 0.0, 1.0, 1.0, 0.0), 0.0);
+        assert_eq!(bce_with_logits_f64(inf, 0.5, 1.0, 1.0, 0.0), f64::INFINITY);
+        assert_eq!(bce_with_logits_f64(inf, 0.0, 0.0, 1.0, 0.0), 0.0);
+        assert_eq!(bce_with_logits_grad_f64(inf, 0.0, 1.0, 1.0, 0.0), 1.0);
+        assert_eq!(bce_with_logits_grad_f64(-inf, 1.0, 1.0, 1.0, 0.0), -1.0);
+        assert!(bce_with_logits_f64(f32::NAN, 1.0, 1.0, 0.0, 0.0).is_nan());
+        assert!(bce_with_logits_f64(1.0, f32::NAN, 1.0, 1.0, 0.0).is_nan());
+        let weighted = bce_with_logits_f64(-2.0, 1.0, 3.0, 2.0, 0.0);
+        assert!((weighted - 6.0 * softplus_f64(2.0)).abs() < 1e-14);
+        let smoothed = bce_with_logits_f64(1.0, 1.0, 1.0, 1.0, 0.25);
+        let want = 0.875 * softplus_f64(-1.0) + 0.125 * softplus_f64(1.0);
+        assert!((smoothed - want).abs() < 1e-15);
+    }
+
+    #[test]
     fn backward_reference() {
         assert_eq!(sigmoid_backward(0.5, 1.0), 0.25);
         assert_eq!(sigmoid_backward(1.0, 7.0), 0.0);
