@@ -85,7 +85,8 @@
 //! (PyTorch), [`hard_sigmoid_affine`] (ONNX / Keras 2), [`plan_sigmoid`]
 //! (PLAN), each bit-identical on every backend to its scalar definition in
 //! [`reference`](mod@reference); quantized int8/uint8 and integer-only Q15
-//! in [`quant`]; the GPU in [`gpu`].
+//! in [`quant`]; the GPU in [`gpu`]. Training: [`loss`], binary
+//! cross-entropy on logits with its fused gradient (CPU).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 // `unsafe` is allowed only in the modules that say so: the two x86-64
@@ -101,6 +102,8 @@ pub mod reference;
 pub mod check;
 #[cfg(feature = "std")]
 pub mod cpu;
+#[cfg(feature = "std")]
+pub mod loss;
 
 #[cfg(feature = "gpu")]
 pub mod gpu;

@@ -111,6 +111,47 @@ pub fn log_sigmoid(x: f32) -> f32 {
     log_sigmoid_f64(f64::from(x)) as f32
 }
 
+/// Binary cross-entropy on a logit, PyTorch's `binary_cross_entropy_with_logits`
+/// for one element, in `f64`: with t' = t·(1 − ε) + ε/2 (Keras label
+/// smoothing), ℓ = w·[pw·t'·softplus(−x) + (1 − t')·softplus(x)] with
+/// [`softplus_f64`]. A zero coefficient times an infinite softplus counts as
+/// 0 (the limit at x = ±∞, and a zero weight masks its element); NaN in any
+/// input gives NaN.
+#[must_use]
+pub fn bce_with_logits_f64(x: f32, t: f32, w: f32, pw: f32, eps: f32) -> f64 {
+    let (ca, cb) = bce_coefficients(t, pw, eps);
+    let x = f64::from(x);
+    let term = |c: f64, s: f64| if c == 0.0 && !s.is_nan() { 0.0 } else { c * s };
+    let l = term(ca, softplus_f64(-x)) + term(cb, softplus_f64(x));
+    term(f64::from(w), l)
+}
+
+/// The two terms of the gradient of [`bce_with_logits_f64`] in `f64`:
+/// (w·(1 − t')·σ(x), w·pw·t'·σ(−x)); dℓ/dx is their difference (see
+/// [`bce_with_logits_grad_f64`]).
+#[must_use]
+pub fn bce_with_logits_grad_terms_f64(x: f32, t: f32, w: f32, pw: f32, eps: f32) -> (f64, f64) {
+    let (ca, cb) = bce_coefficients(t, pw, eps);
+    let (x, w) = (f64::from(x), f64::from(w));
+    (w * cb * sigmoid_f64(x), w * ca * sigmoid_f64(-x))
+}
+
+/// dℓ/dx of [`bce_with_logits_f64`]: w·[(1 − t')·σ(x) − pw·t'·σ(−x)] in
+/// `f64`, with σ(−x) in its own stable form (never 1 − σ(x)): for x = 20,
+/// t = 1 it is −σ(−20) ≈ −2.06e−9. Finite for x = ±∞; NaN for NaN inputs.
+#[must_use]
+pub fn bce_with_logits_grad_f64(x: f32, t: f32, w: f32, pw: f32, eps: f32) -> f64 {
+    let (a, b) = bce_with_logits_grad_terms_f64(x, t, w, pw, eps);
+    a - b
+}
+
+/// (pw·t', 1 − t') with t' = t·(1 − ε) + ε/2 in `f64`.
+fn bce_coefficients(t: f32, pw: f32, eps: f32) -> (f64, f64) {
+    let (t, e) = (f64::from(t), f64::from(eps));
+    let ts = t * (1.0 - e) + e / 2.0;
+    (f64::from(pw) * ts, 1.0 - ts)
+}
+
 /// The spacing of `f32` numbers at the magnitude of `r` (an `f64`): 2^(e−23)
 /// for r in the f32 binade [2^e, 2^(e+1)), and the subnormal spacing 2^−149
 /// below the normal range (|r| < 2^−126).
@@ -330,6 +371,41 @@ mod tests {
         assert!(sigmoid_backward_from_input_f64(f32::INFINITY, f32::INFINITY).is_nan());
         assert_eq!(sigmoid_backward_from_input(f32::INFINITY, -3.0), 0.0);
         assert!(sigmoid_backward_from_input(f32::NAN, 1.0).is_nan());
+    }
+
+    #[test]
+    fn bce_with_logits_reference() {
+        // t = 1: softplus(−x); t = 0: softplus(x); x = 0: ln 2 for any t.
+        assert_eq!(
+            bce_with_logits_f64(3.0, 1.0, 1.0, 1.0, 0.0),
+            softplus_f64(-3.0)
+        );
+        assert_eq!(
+            bce_with_logits_f64(3.0, 0.0, 1.0, 1.0, 0.0),
+            softplus_f64(3.0)
+        );
+        let ln2 = core::f64::consts::LN_2;
+        assert!((bce_with_logits_f64(0.0, 0.3, 1.0, 1.0, 0.0) - ln2).abs() < 1e-15);
+        // The well-classified example keeps its loss and gradient.
+        let l = bce_with_logits_f64(20.0, 1.0, 1.0, 1.0, 0.0);
+        assert!((l - 2.061_153_6e-9).abs() < 1e-16, "{l:e}");
+        let g = bce_with_logits_grad_f64(20.0, 1.0, 1.0, 1.0, 0.0);
+        assert!((g + 2.061_153_6e-9).abs() < 1e-16, "{g:e}");
+        // Limits at ±∞, zero weights, NaN, weights and label smoothing.
+        let inf = f32::INFINITY;
+        assert_eq!(bce_with_logits_f64(inf, 1.0, 1.0, 1.0, 0.0), 0.0);
+        assert_eq!(bce_with_logits_f64(-inf, 0.0, 1.0, 1.0, 0.0), 0.0);
+        assert_eq!(bce_with_logits_f64(inf, 0.5, 1.0, 1.0, 0.0), f64::INFINITY);
+        assert_eq!(bce_with_logits_f64(inf, 0.0, 0.0, 1.0, 0.0), 0.0);
+        assert_eq!(bce_with_logits_grad_f64(inf, 0.0, 1.0, 1.0, 0.0), 1.0);
+        assert_eq!(bce_with_logits_grad_f64(-inf, 1.0, 1.0, 1.0, 0.0), -1.0);
+        assert!(bce_with_logits_f64(f32::NAN, 1.0, 1.0, 0.0, 0.0).is_nan());
+        assert!(bce_with_logits_f64(1.0, f32::NAN, 1.0, 1.0, 0.0).is_nan());
+        let weighted = bce_with_logits_f64(-2.0, 1.0, 3.0, 2.0, 0.0);
+        assert!((weighted - 6.0 * softplus_f64(2.0)).abs() < 1e-14);
+        let smoothed = bce_with_logits_f64(1.0, 1.0, 1.0, 1.0, 0.25);
+        let want = 0.875 * softplus_f64(-1.0) + 0.125 * softplus_f64(1.0);
+        assert!((smoothed - want).abs() < 1e-15);
     }
 
     #[test]
