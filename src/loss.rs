@@ -2,7 +2,7 @@
 //! matches σ in binary and multi-label classifiers: the per-element loss,
 //! its reductions and the fused loss-and-gradient pass, with PyTorch's
 //! `binary_cross_entropy_with_logits` semantics and an accuracy contract
-//! against [`reference::bce_with_logits_f64`].
+//! against [`crate::reference::bce_with_logits_f64`].
 //!
 //! With t' = t·(1 − ε) + ε/2 (Keras label smoothing; t' = t for ε = 0),
 //! w the element's weight and pw its class's positive weight:
@@ -71,7 +71,6 @@
 //! with both lengths, as every kernel of the crate does.
 
 use crate::cpu::{check_len, Backend};
-use crate::reference;
 use core::fmt;
 use rayon::prelude::*;
 
@@ -464,16 +463,30 @@ fn run(
 }
 
 /// From this |x| on, softplus(−|x|) and σ(−|x|) (< e^−80 ≈ 2^−115.4) are
-/// taken from the `f64` formulas of [`reference`](mod@crate::reference): the `f32` kernels return
-/// them rounded in (or near) the subnormal range, with an absolute error of
-/// up to 2^−150 that a weight or pos_weight > 1 would turn into more than
-/// the contract's ULPs of the weighted result. Below it every value is
-/// normal with 2^−40 to spare, so a weight of up to 2^40 keeps the bound.
+/// computed in `f64` by [`saturated_terms`]: the `f32` kernels return them
+/// rounded in (or near) the subnormal range, with an absolute error of up
+/// to 2^−150 that a weight or pos_weight > 1 would turn into more than the
+/// contract's ULPs of the weighted result. Below it every value is normal
+/// with 2^−40 to spare, so a weight of up to 2^40 keeps the bound.
 const SATURATED: f32 = 80.0;
+
+/// For |x| > [`SATURATED`]: (softplus(−x), softplus(x), σ(x), σ(−x)) in
+/// `f64` from e = e^−|x| alone: log1p(e) = e and e/(1 + e) = e to a
+/// relative e/2 < 2^−116, so softplus(±|x|) is e or |x| + e and σ(±|x|) is
+/// 1 − e or e. ±∞ gives e = 0.
+fn saturated_terms(x: f64) -> (f64, f64, f64, f64) {
+    let a = x.abs();
+    let e = libm::exp(-a);
+    if x > 0.0 {
+        (e, a + e, 1.0 - e, e)
+    } else {
+        (a + e, e, e, 1.0 - e)
+    }
+}
 
 /// One chunk: softplus(x), log σ(x) (= −softplus(−x)) and, for the
 /// gradient, σ(x) and σ(−x) by the SIMD kernels of the best backend (in
-/// `f64` from [`reference`](mod@crate::reference) for |x| > [`SATURATED`]), then the terms
+/// `f64` by [`saturated_terms`] for |x| > [`SATURATED`]), then the terms
 /// combined per element in `f64` and rounded once; returns the `f64` sum of
 /// the rounded losses.
 fn chunk(job: Job<'_>, opts: &BceOptions<'_>, scale: f64) -> f64 {
@@ -523,18 +536,18 @@ fn chunk(job: Job<'_>, opts: &BceOptions<'_>, scale: f64) -> f64 {
         }
         if saturated {
             for i in (0..n).filter(|&i| x[i].abs() > SATURATED) {
-                let xi = f64::from(x[i]);
+                let (_, _, s_pos, s_neg) = saturated_terms(f64::from(x[i]));
                 let (ca, cb) = coef.of(t[i], pw[i]);
-                let g = cb * reference::sigmoid_f64(xi) - ca * reference::sigmoid_f64(-xi);
+                let g = cb * s_pos - ca * s_neg;
                 dx[i] = (f64::from(w[i]) * g / scale) as f32;
             }
         }
     }
     if saturated {
         for i in (0..n).filter(|&i| x[i].abs() > SATURATED) {
-            let xi = f64::from(x[i]);
+            let (sp_neg, sp_pos, _, _) = saturated_terms(f64::from(x[i]));
             let (ca, cb) = coef.of(t[i], pw[i]);
-            let l = term(ca, reference::softplus_f64(-xi)) + term(cb, reference::softplus_f64(xi));
+            let l = term(ca, sp_neg) + term(cb, sp_pos);
             sp[i] = term(f64::from(w[i]), l) as f32;
         }
     }
