@@ -14,12 +14,11 @@
 //! Soundness: [`Avx2`] is private to this module, so only code in this
 //! module can make a value of it (through [`Lanes::splat`] or
 //! [`Lanes::load`]) or instantiate a kernel with it; the only such code is
-//! the entry points below, which carry `#[target_feature(enable =
+//! the entry points below (from `x86_entry_points!`), which carry `#[target_feature(enable =
 //! "avx2,fma")]` and whose `# Safety` contract is that the CPU has AVX2 and
 //! FMA. The dispatch in `cpu/mod.rs` calls them only after checking that.
 
 use super::lanes::Lanes;
-use super::ops;
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -142,37 +141,7 @@ impl Lanes for Avx2 {
     }
 }
 
-/// [`ops::unary`] compiled for AVX2+FMA. Streamed stores are fenced
-/// before it returns, so they are ordered before whatever the caller does
-/// next (rayon's join included).
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn unary(op: ops::Unary, src: Option<&[f32]>, dst: &mut [f32], stream: bool) {
-    ops::unary::<Avx2>(op, src, dst, stream);
-    if stream {
-        _mm_sfence();
-    }
-}
-
-/// [`ops::binary`] compiled for AVX2+FMA, fenced as [`unary`].
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn binary(
-    op: ops::Grad,
-    a: &[f32],
-    dy: Option<&[f32]>,
-    dx: &mut [f32],
-    stream: bool,
-) {
-    ops::binary::<Avx2>(op, a, dy, dx, stream);
-    if stream {
-        _mm_sfence();
-    }
-}
+x86_entry_points!(Avx2, "avx2,fma", "AVX2 and FMA");
 
 // The int8/uint8 table lookup (`quant`), 32 bytes per step with `vpshufb`.
 //

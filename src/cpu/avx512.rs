@@ -13,12 +13,12 @@
 //! Soundness: [`Avx512`] is private to this module, so only code in this
 //! module can make a value of it (through [`Lanes::splat`] or
 //! [`Lanes::load`]) or instantiate a kernel with it; the only such code is
-//! the entry points below, whose `# Safety` contract is that the CPU has
+//! the entry points below (from `x86_entry_points!`), whose `# Safety`
+//! contract is that the CPU has
 //! the features [`detected`] checks. The dispatch in `cpu/mod.rs` calls
 //! them only for [`super::Backend::Avx512`] after checking that.
 
 use super::lanes::Lanes;
-use super::ops;
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -234,37 +234,11 @@ impl Lanes for Avx512 {
     }
 }
 
-/// [`ops::unary`] compiled for AVX-512. Streamed stores are fenced before
-/// it returns, so they are ordered before whatever the caller does next
-/// (rayon's join included).
-///
-/// # Safety
-/// The CPU must have the features [`detected`] checks.
-#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")]
-pub(crate) unsafe fn unary(op: ops::Unary, src: Option<&[f32]>, dst: &mut [f32], stream: bool) {
-    ops::unary::<Avx512>(op, src, dst, stream);
-    if stream {
-        _mm_sfence();
-    }
-}
-
-/// [`ops::binary`] compiled for AVX-512, fenced as [`unary`].
-///
-/// # Safety
-/// The CPU must have the features [`detected`] checks.
-#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")]
-pub(crate) unsafe fn binary(
-    op: ops::Grad,
-    a: &[f32],
-    dy: Option<&[f32]>,
-    dx: &mut [f32],
-    stream: bool,
-) {
-    ops::binary::<Avx512>(op, a, dy, dx, stream);
-    if stream {
-        _mm_sfence();
-    }
-}
+x86_entry_points!(
+    Avx512,
+    "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma",
+    "AVX-512 F, DQ, BW and VL, AVX2 and FMA (see [`detected`])"
+);
 
 /// `dst[i] = table[src[i]]` (`src == None`: in place), 64 bytes per step:
 /// two `vpermi2b` look up the index's low 7 bits in the table's lower and

@@ -24,6 +24,54 @@ mod portable;
 pub(crate) mod sigma;
 mod stable;
 
+/// The two `#[target_feature]` entry points of an x86-64 backend:
+/// `unary` and `binary`, [`ops::unary`] and [`ops::binary`] instantiated
+/// with the backend's lane type and compiled with its features. Streamed
+/// stores are fenced before they return, so they are ordered before
+/// whatever the caller does next (rayon's join included). Each is an
+/// `unsafe fn` whose contract is that the CPU has those features.
+#[cfg(target_arch = "x86_64")]
+macro_rules! x86_entry_points {
+    ($lanes:ty, $features:literal, $cpu:literal) => {
+        /// [`ops::unary`](super::ops::unary) compiled for this backend,
+        /// streamed stores fenced.
+        ///
+        /// # Safety
+        #[doc = concat!("The CPU must support ", $cpu, ".")]
+        #[target_feature(enable = $features)]
+        pub(crate) unsafe fn unary(
+            op: super::ops::Unary,
+            src: Option<&[f32]>,
+            dst: &mut [f32],
+            stream: bool,
+        ) {
+            super::ops::unary::<$lanes>(op, src, dst, stream);
+            if stream {
+                core::arch::x86_64::_mm_sfence();
+            }
+        }
+
+        /// [`ops::binary`](super::ops::binary) compiled for this backend,
+        /// fenced as [`unary`].
+        ///
+        /// # Safety
+        #[doc = concat!("The CPU must support ", $cpu, ".")]
+        #[target_feature(enable = $features)]
+        pub(crate) unsafe fn binary(
+            op: super::ops::Grad,
+            a: &[f32],
+            dy: Option<&[f32]>,
+            dx: &mut [f32],
+            stream: bool,
+        ) {
+            super::ops::binary::<$lanes>(op, a, dy, dx, stream);
+            if stream {
+                core::arch::x86_64::_mm_sfence();
+            }
+        }
+    };
+}
+
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx2;
