@@ -249,8 +249,12 @@ pub fn hard_sigmoid_affine_backward(x: f32, dy: f32, alpha: f32, beta: f32) -> f
 /// a ≥ 5 → 1; 2.375 ≤ a < 5 → 0.03125·a + 0.84375; 1 ≤ a < 2.375 →
 /// 0.125·a + 0.625; a < 1 → 0.25·a + 0.5; and 1 − f(a) for x < 0.
 ///
-/// In `f32` the products are exact (powers of two), the sum rounds once and
-/// `1 − f` is exact, so the result is the correctly rounded PLAN value.
+/// In `f32` the products are exact (powers of two) and the sum rounds once,
+/// so for x ≥ 0 the result is the correctly rounded PLAN value. For x < 0
+/// it is 1 − f with f so rounded (the subtraction is exact), which can be
+/// up to half an ULP of f away from the correctly rounded 1 − f: at
+/// x = −4.99978 it gives 6.8545e−6 where exact PLAN is 6.8694e−6. This
+/// expression, not exact PLAN, is what every backend reproduces bit for bit.
 /// NaN → NaN, +∞ → 1, −∞ → 0, ±0 → 0.5. PLAN jumps down by 2^−8 at
 /// |x| = 2.375 (0.921875 → 0.917_968_75), so it is not monotone there.
 #[inline]
