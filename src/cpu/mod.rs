@@ -1,8 +1,10 @@
 //! CPU backends as values: listing, detection, dispatch and the rayon path.
 //!
 //! A [`Backend`] names one way of running the kernels on this CPU. Every
-//! backend runs the same vector algorithms (`sigma.rs`, `stable.rs`, `hard.rs`, generic
-//! over the lane trait in `lanes.rs`, looped by `map.rs`, chosen in `ops.rs`); they differ in instruction set or in threads:
+//! backend runs the same vector algorithms (`sigma.rs`, `stable.rs`,
+//! `hard.rs`, generic over the lane trait in `lanes.rs`, looped by
+//! `map.rs`, chosen in `ops.rs`); they differ in instruction set or in
+//! threads:
 //!
 //! | backend | what runs |
 //! |---|---|
