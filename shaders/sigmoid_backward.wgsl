@@ -22,20 +22,7 @@ fn is_nan_bits(v: f32) -> bool {
     return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
-// 2^12 + 1, Veltkamp's constant for splitting a 24-bit significand in two.
-const SPLIT: f32 = 4097.0f;
-
-// v, opaque to the compiler (`zero` is 0 at run time): see the forward shader.
-fn pin(v: f32, zero: u32) -> f32 {
-    return bitcast<f32>(bitcast<u32>(v) | zero);
-}
-
-// v = hi + lo with 12 significant bits in each (Veltkamp's split).
-fn split(v: f32, zero: u32) -> vec2<f32> {
-    let c = pin(SPLIT * v, zero);
-    let hi = pin(c - pin(c - v, zero), zero);
-    return vec2<f32>(hi, v - hi);
-}
+// `pin` and `split`: shaders/exact_arith.wgsl, joined in front of this file.
 
 // y·(1 − y) rounded once.
 fn y_one_minus_y(yi: f32, zero: u32) -> f32 {

@@ -57,30 +57,11 @@ const SHIFTER: f32 = 12583103.0f;
 const SHIFTER_K_MAX: f32 = 12582954.0f;
 // 2^−64: turns 2^(64−k) into 2^−k exactly, subnormal included.
 const TWO_M64: f32 = 0x1p-64f;
-// 2^12 + 1, Veltkamp's constant for splitting a 24-bit significand in two.
-const SPLIT: f32 = 4097.0f;
-
 fn is_nan_bits(bits: u32) -> bool {
     return (bits & 0x7fffffffu) > 0x7f800000u;
 }
 
-// The value v, which the compiler can no longer see through: `zero` is 0 at
-// run time (see the entry point), but the compiler cannot know it. WGSL has
-// no way to mark arithmetic exact, and a compiler may reassociate or
-// refactor what is not (Mesa's NIR does, e.g. −a + (a + b) → b and
-// a·b + (a·c + d) → a·(b + c) + d), which would undo the error-free steps
-// below; pinning their inputs prevents that, for one integer OR each.
-fn pin(v: f32, zero: u32) -> f32 {
-    return bitcast<f32>(bitcast<u32>(v) | zero);
-}
-
-// v = hi + lo with 12 significant bits in each (Veltkamp's split), so the
-// product of two halves is exact.
-fn split(v: f32, zero: u32) -> vec2<f32> {
-    let c = pin(SPLIT * v, zero);
-    let hi = pin(c - pin(c - v, zero), zero);
-    return vec2<f32>(hi, v - hi);
-}
+// `pin` and `split`: shaders/exact_arith.wgsl, joined in front of this file.
 
 fn sigmoid(v: f32, zero: u32) -> f32 {
     let bits = bitcast<u32>(v);

@@ -1,5 +1,6 @@
-//! Every WGSL file in `shaders/` parses and validates with naga, and defines
-//! the entry point the crate asks for. Needs no GPU, so a broken shader fails
+//! Every WGSL file in `shaders/` parses and validates with naga (the
+//! kernels with the shared helpers of `exact_arith.wgsl` in front, as the
+//! crate joins them), and defines the entry point the crate asks for. Needs no GPU, so a broken shader fails
 //! CI on any machine.
 #![cfg(feature = "gpu")]
 
@@ -20,18 +21,25 @@ fn validate(name: &str, source: &str) -> naga::Module {
 #[test]
 fn every_shader_file_validates() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    let prelude = dir.join("exact_arith.wgsl");
+    let helpers = std::fs::read_to_string(&prelude).expect("shaders/exact_arith.wgsl");
     let mut count = 0;
     for entry in std::fs::read_dir(&dir).expect("shaders/ exists") {
         let path = entry.expect("readable dir entry").path();
         if path.extension().is_some_and(|e| e == "wgsl") {
             let source = std::fs::read_to_string(&path).expect("readable shader");
+            let source = if path == prelude {
+                source
+            } else {
+                format!("{helpers}{source}")
+            };
             validate(&path.display().to_string(), &source);
             count += 1;
         }
     }
     assert!(
-        count >= 2,
-        "expected at least the forward and backward shaders, found {count}"
+        count >= 3,
+        "expected at least the helpers and the forward and backward shaders, found {count}"
     );
 }
 

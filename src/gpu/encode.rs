@@ -9,10 +9,18 @@ use super::{GpuContext, GpuError};
 /// Invocations per workgroup; must match `@workgroup_size` in the shaders.
 pub(crate) const WORKGROUP: u64 = 256;
 
-/// WGSL source of the forward kernel (entry point `sigmoid_forward`).
-pub const FORWARD_WGSL: &str = include_str!("../../shaders/sigmoid_forward.wgsl");
-/// WGSL source of the backward kernel (entry point `sigmoid_backward`).
-pub const BACKWARD_WGSL: &str = include_str!("../../shaders/sigmoid_backward.wgsl");
+/// WGSL source of the forward kernel (entry point `sigmoid_forward`): the
+/// shared error-free helpers, then the kernel.
+pub const FORWARD_WGSL: &str = concat!(
+    include_str!("../../shaders/exact_arith.wgsl"),
+    include_str!("../../shaders/sigmoid_forward.wgsl")
+);
+/// WGSL source of the backward kernel (entry point `sigmoid_backward`), as
+/// [`FORWARD_WGSL`].
+pub const BACKWARD_WGSL: &str = concat!(
+    include_str!("../../shaders/exact_arith.wgsl"),
+    include_str!("../../shaders/sigmoid_backward.wgsl")
+);
 
 /// A run of `f32`s in a caller's [`wgpu::Buffer`], starting `offset` elements
 /// in. The buffer needs [`wgpu::BufferUsages::STORAGE`], and `offset · 4`
