@@ -45,6 +45,8 @@ use pyo3::prelude::*;
 use sigmoid_kernels::quant::{self, QuantError, QuantParams};
 use sigmoid_kernels::{Backend, HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA};
 
+mod stable;
+
 /// `x` as an ndarray: arrays pass through, anything else goes through
 /// `numpy.asarray` (so lists and scalars work, with NumPy's dtype rules).
 fn ndarray<'py>(x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyUntypedArray>> {
@@ -745,7 +747,8 @@ impl Q15Sigmoid {
 ///
 /// float32: ``sigmoid`` (≤ 1 ULP), ``sigmoid_fast`` (relative ≤ 1e−4),
 /// ``sigmoid_backward``, ``hard_sigmoid``, ``hard_sigmoid_affine``,
-/// ``plan_sigmoid`` and their ``*_backward``; float64: ``sigmoid``;
+/// ``plan_sigmoid`` and their ``*_backward``, ``softplus``, ``log_sigmoid``,
+/// ``sigmoid_backward_from_input``; float64: ``sigmoid``;
 /// quantized: ``Int8Sigmoid``, ``Uint8Sigmoid``, ``Q15Sigmoid``. The dtype
 /// of the input is the dtype of the output; other dtypes raise TypeError.
 /// The GIL is released while a kernel runs; large arrays use all threads.
@@ -768,5 +771,6 @@ fn sigmoid_kernels_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Int8Sigmoid>()?;
     m.add_class::<Uint8Sigmoid>()?;
     m.add_class::<Q15Sigmoid>()?;
+    stable::register(m)?;
     Ok(())
 }
