@@ -24,7 +24,7 @@ mod map;
 mod ops;
 mod portable;
 pub(crate) mod sigma;
-mod stable;
+pub(crate) mod stable;
 
 /// The two `#[target_feature]` entry points of an x86-64 backend:
 /// `unary` and `binary`, [`ops::unary`] and [`ops::binary`] instantiated

@@ -14,7 +14,7 @@ use super::sigma::{exact_exp, exact_reduce, quotient_pair, LN2_HI, LN2_LO, LOG2E
 /// Q(w) = Σ w^j/(2j + 3), j = 0..6 (Taylor, coefficients rounded to f32):
 /// log1p(t) = 2s·(1 + w·Q(w)) with s = t/(2 + t), w = s² ≤ 1/9. The
 /// truncated tail w^7/17 is < 2^−29 relative to the result.
-const Q: [f32; 7] = [
+pub(crate) const Q: [f32; 7] = [
     1.0 / 3.0,
     1.0 / 5.0,
     1.0 / 7.0,
@@ -63,7 +63,7 @@ pub(crate) fn softplus_lanes<L: Lanes>(z: L) -> L {
 }
 
 /// From here on softplus(z) = z: e^−z is far below half an ULP of z.
-const BIG: f32 = 16_777_216.0;
+pub(crate) const BIG: f32 = 16_777_216.0;
 
 /// log σ(x) = −softplus(−x), one vector (negation is exact, so the error
 /// and special values mirror [`softplus_lanes`]).
@@ -75,12 +75,12 @@ pub(crate) fn log_sigmoid_lanes<L: Lanes>(x: L) -> L {
 /// |x| is clamped here in the gradient: dy·σ(x)·σ(−x) < 2^−150 for
 /// |x| ≥ 194 even with |dy| = FLT_MAX (e^−194·2^128 < 2^−151.8), so it
 /// rounds to ±0 there, and k = round(a·log2 e) ≤ 280.
-const GRAD_CLAMP: f32 = 194.0;
+pub(crate) const GRAD_CLAMP: f32 = 194.0;
 /// 1.5·2^23: adding it rounds a value in [0, 2^22) to an integer.
-const ROUNDER: f32 = 12_582_912.0;
+pub(crate) const ROUNDER: f32 = 12_582_912.0;
 /// 1.5·2^23 + 127: for an integral j in [0, 126], the bits of
 /// `POW2_SHIFTER − j` end in 127 − j, the biased exponent of 2^−j.
-const POW2_SHIFTER: f32 = 12_582_912.0 + 127.0;
+pub(crate) const POW2_SHIFTER: f32 = 12_582_912.0 + 127.0;
 
 /// 2^−j, exactly, for lanes holding an integer j in [0, 126].
 #[inline(always)]
