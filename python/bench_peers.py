@@ -414,8 +414,10 @@ def stable_impls(peers, x, dy, o):
     """{group: ({impl: callable}, [ours])} for softplus, log-sigmoid and the
     gradient of σ from its input; `o(name)` gives an output array."""
     sp = {"ours softplus": (lambda y: lambda: sk.softplus(x, out=y))(o("softplus"))}
+    sp["ours softplus_fast"] = (lambda y: lambda: sk.softplus_fast(x, out=y))(o("softplus_fast"))
     sp["numpy np.logaddexp(0, x)"] = (lambda y: lambda: np.logaddexp(F32(0), x, out=y))(o("np_softplus"))
     ls = {"ours log_sigmoid": (lambda y: lambda: sk.log_sigmoid(x, out=y))(o("log_sigmoid"))}
+    ls["ours log_sigmoid_fast"] = (lambda y: lambda: sk.log_sigmoid_fast(x, out=y))(o("log_sigmoid_fast"))
     ls["numpy -np.logaddexp(0, -x)"] = (lambda y: lambda: np.negative(np.logaddexp(F32(0), -x, out=y), out=y))(o("np_ls"))
     gr = {"ours sigmoid_backward_from_input": (lambda y: lambda: sk.sigmoid_backward_from_input(x, dy, out=y))(o("from_input"))}
     if peers.scipy is not None:
@@ -433,8 +435,8 @@ def stable_impls(peers, x, dy, o):
         ls["PyTorch logsigmoid"] = lambda: t.nn.functional.logsigmoid(xt)
         gr["PyTorch sigmoid_backward"] = lambda: t.ops.aten.sigmoid_backward(dt, t.sigmoid(xt))
     return {
-        "float32 softplus": (sp, ["ours softplus"]),
-        "float32 log_sigmoid": (ls, ["ours log_sigmoid"]),
+        "float32 softplus": (sp, ["ours softplus", "ours softplus_fast"]),
+        "float32 log_sigmoid": (ls, ["ours log_sigmoid", "ours log_sigmoid_fast"]),
         "σ gradient from the input": (gr, ["ours sigmoid_backward_from_input"]),
     }
 

@@ -77,6 +77,16 @@ def log_sigmoid(
 ) -> npt.NDArray[np.float32]:
     """log σ(x) = −softplus(−x), float32, ≤ 2 ULP for every input."""
 
+def softplus_fast(
+    x: npt.NDArray[np.float32], out: Optional[npt.NDArray[np.float32]] = None
+) -> npt.NDArray[np.float32]:
+    """Fast softplus, float32: relative error ≤ 1e-4 where the result is ≥ 2^-126."""
+
+def log_sigmoid_fast(
+    x: npt.NDArray[np.float32], out: Optional[npt.NDArray[np.float32]] = None
+) -> npt.NDArray[np.float32]:
+    """Fast log-sigmoid, float32: relative error ≤ 1e-4 where |result| ≥ 2^-126."""
+
 def sigmoid_backward_from_input(
     x: npt.NDArray[np.float32],
     dy: npt.NDArray[np.float32],

@@ -747,7 +747,8 @@ impl Q15Sigmoid {
 ///
 /// float32: ``sigmoid`` (≤ 1 ULP), ``sigmoid_fast`` (relative ≤ 1e−4),
 /// ``sigmoid_backward``, ``hard_sigmoid``, ``hard_sigmoid_affine``,
-/// ``plan_sigmoid`` and their ``*_backward``, ``softplus``, ``log_sigmoid``,
+/// ``plan_sigmoid`` and their ``*_backward``, ``softplus``, ``log_sigmoid``
+/// (and ``*_fast``),
 /// ``sigmoid_backward_from_input``; float64: ``sigmoid``;
 /// quantized: ``Int8Sigmoid``, ``Uint8Sigmoid``, ``Q15Sigmoid``. The dtype
 /// of the input is the dtype of the output; other dtypes raise TypeError.

@@ -18,6 +18,7 @@ F32 = np.float32
 SOFTPLUS_MAX_ULP = 2.0
 LOG_SIGMOID_MAX_ULP = 2.0
 FROM_INPUT_MAX_ULP = 2.0
+FAST_MAX_REL = 1e-4  # SOFTPLUS_FAST_MAX_REL, LOG_SIGMOID_FAST_MAX_REL
 
 
 def softplus64(x):
@@ -101,6 +102,33 @@ def test_log_sigmoid_is_minus_softplus_of_minus_x(sample):
     a, b = sk.log_sigmoid(x), -sk.softplus(-x)
     same = (a.view(np.uint32) == b.view(np.uint32)) | (np.isnan(a) & np.isnan(b))
     assert np.all(same), x[~same][:5]
+
+
+@pytest.mark.parametrize("name", ["softplus", "log_sigmoid"])
+def test_fast_tiers_relative_error(name, sample):
+    x = sample
+    f, ref = (sk.softplus_fast, softplus64) if name == "softplus" else (sk.log_sigmoid_fast, log_sigmoid64)
+    y = f(x)
+    assert y.dtype == F32 and y.shape == x.shape
+    r = ref(x)
+    fin = np.isfinite(r)
+    normal = fin & (np.abs(r) >= float(FMIN))
+    with np.errstate(all="ignore"):
+        rel = np.abs(y[normal].astype(np.float64) - r[normal]) / np.abs(r[normal])
+    i = int(np.argmax(rel))
+    print(f"{name}_fast: max relative {rel[i]:.3e} at x = {x[normal][i]!r}")
+    assert rel[i] <= FAST_MAX_REL
+    # Below 2^-126: between 0 and the reference·(1 + bound); specials as the exact tier.
+    tail = fin & ~normal
+    lo, hi = np.minimum(0, r[tail] * (1 + FAST_MAX_REL)), np.maximum(0, r[tail] * (1 + FAST_MAX_REL))
+    assert np.all((y[tail] >= lo) & (y[tail] <= hi))
+    inf = ~fin & ~np.isnan(r)
+    assert np.array_equal(y[inf], r[inf].astype(F32))
+    assert np.array_equal(np.isnan(y), np.isnan(x))
+    out = np.empty_like(x[:1000])
+    assert f(x[:1000], out=out) is out
+    with pytest.raises(TypeError, match=rf"{name}_fast: x has dtype float64.*x\.astype\(np\.float32\)"):
+        f(np.zeros(3))
 
 
 def test_backward_from_input_within_bound(sample):
