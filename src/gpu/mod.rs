@@ -1,7 +1,8 @@
 //! Sigmoid and its gradient as WGSL compute shaders, through wgpu (Vulkan,
 //! Metal, DX12, GL).
 //!
-//! [`GpuContext`] holds a device, its queue and the two compiled pipelines.
+//! [`GpuContext`] holds a device, its queue and the compiled pipelines (σ forward and
+//! backward, softplus, log-sigmoid, the gradient from the input).
 //! It offers a host convenience API ([`GpuContext::sigmoid`],
 //! [`GpuContext::sigmoid_backward`] and their `_into` forms: upload, kernel,
 //! readback) and a device-resident API ([`GpuContext::encode_sigmoid`],
