@@ -158,21 +158,31 @@ fn bce_coefficients(t: f32, pw: f32, eps: f32) -> (f64, f64) {
 /// value and so can round the wrong way where σ lies within ~2^−52 of a
 /// midpoint between two `f32`s.
 ///
-/// σ is evaluated in double-double arithmetic ([`sigmoid_dd`]) with a
-/// relative error below [`SIGMOID_DD_MAX_REL`]; the result is the `f32` on
-/// the side of the nearest rounding midpoint that the error interval lies
-/// on. NaN → NaN (its payload, quieted), +∞ → 1, −∞ → +0, ±0 → 0.5.
+/// Two steps. The `f64` value v of [`sigmoid_f64`] (libm's `exp`, < 1 ULP,
+/// then one addition and one division: within 2^−50 of σ relative) decides
+/// wherever v·(1 − 2^−40) and v·(1 + 2^−40) round to the same `f32`: a
+/// margin of a thousand times its error, which leaves about one in 2^15
+/// inputs to the second step. That one evaluates σ in double-double
+/// arithmetic (`sigmoid_dd`, below) with a relative error below
+/// [`SIGMOID_DD_MAX_REL`] and returns the `f32` on the side of the nearest
+/// rounding midpoint that the error interval lies on. NaN → NaN (its
+/// payload, quieted), +∞ → 1, −∞ → +0, ±0 → 0.5.
 ///
 /// # Panics
-/// If the error interval contains a midpoint (the rounding is undecided at
-/// this precision). That happens for no `f32`: the exhaustive test
-/// (`tests/exhaustive.rs`) evaluates every input, and the closest any σ(x)
-/// comes to a midpoint is about 2^−75 relative (x = 2^−23, where the
-/// cubic term of 1/2 + x/4 − x³/48 decides), far above the bound.
+/// If the double-double error interval contains a midpoint (the rounding
+/// is undecided at that precision). That happens for no `f32`: the
+/// exhaustive test (`tests/exhaustive.rs`) evaluates every input, and the
+/// closest any σ(x) comes to a midpoint is about 2^−77 relative (x = −2^−24,
+/// where the cubic term of 1/2 + x/4 − x³/48 decides), far above the bound.
 #[must_use]
 pub fn sigmoid_cr(x: f32) -> f32 {
     if x.is_nan() {
         return x + x;
+    }
+    let v = sigmoid_f64(f64::from(x));
+    let w = v * F64_MARGIN;
+    if (v - w) as f32 == (v + w) as f32 {
+        return v as f32;
     }
     let t = sigmoid_dd(x);
     let y0 = t.hi as f32; // the candidate; the answer is it or a neighbour
@@ -205,8 +215,12 @@ pub fn sigmoid_cr(x: f32) -> f32 {
     }
 }
 
-/// Bound of [`sigmoid_dd`]'s relative error, used by [`sigmoid_cr`] to
-/// decide its rounding: 2^−86. The error analysis of [`sigmoid_dd`] gives
+/// The relative margin around [`sigmoid_f64`] within which
+/// [`sigmoid_cr`] does not trust its rounding: 2^−40.
+const F64_MARGIN: f64 = f64::from_bits((1023 - 40) << 52);
+
+/// Bound of `sigmoid_dd`'s relative error, used by [`sigmoid_cr`] to
+/// decide its rounding: 2^−86. The error analysis of `sigmoid_dd` gives
 /// below 2^−92 (each double-double operation < 2^−101 relative; the
 /// Taylor series truncated at 2^−123; ln 2 to 2^−107, times k ≤ 150; the
 /// 16th power multiplies the series' error by 16); the bound keeps a

@@ -4,6 +4,7 @@
 //! off the head that streamed stores need and hand the rest to the loops in
 //! `map.rs` with the algorithm from `sigma.rs`, `stable.rs` or `hard.rs`.
 
+use super::cr;
 use super::hard;
 use super::lanes::Lanes;
 use super::map::{head_to_align, map1, map2, Cached, InPlace, Input, Out, Slice, Streamed};
@@ -27,6 +28,8 @@ pub(crate) enum Unary {
     Softplus,
     /// [`stable::log_sigmoid_lanes`]
     LogSigmoid,
+    /// [`cr::cr_lanes`] over the backend's `f64` lanes
+    Cr,
 }
 
 /// Runs `op` over `src` into `dst`, or over `dst` in place when `src` is
@@ -59,6 +62,7 @@ fn unary_from<L: Lanes, I: Input, O: Out>(op: Unary, src: I, dst: &mut [f32]) {
         Unary::Plan => map1::<L, _, _, O>(hard::PlanK, src, dst),
         Unary::Softplus => map1::<L, _, _, O>(stable::SoftplusK, src, dst),
         Unary::LogSigmoid => map1::<L, _, _, O>(stable::LogSigmoidK, src, dst),
+        Unary::Cr => cr::cr_map::<L::F64, _>(src, dst),
     }
 }
 
