@@ -200,24 +200,29 @@ impl Lanes64 for Avx2F64 {
         Avx2F64(unsafe { _mm256_fmadd_pd(self.0, b.0, c.0) })
     }
     #[inline(always)]
-    fn abs(self) -> Self {
-        Avx2F64(unsafe { _mm256_andnot_pd(_mm256_set1_pd(-0.0), self.0) })
-    }
-    #[inline(always)]
     fn min(self, o: Self) -> Self {
         // minpd returns its second operand if either is NaN.
         Avx2F64(unsafe { _mm256_min_pd(o.0, self.0) })
     }
     #[inline(always)]
-    fn shl_exponent(self) -> Self {
+    fn max(self, o: Self) -> Self {
+        // NaN as for `min`.
+        Avx2F64(unsafe { _mm256_max_pd(o.0, self.0) })
+    }
+    #[inline(always)]
+    fn shr4_shl_exponent(self) -> Self {
         Avx2F64(unsafe {
-            _mm256_castsi256_pd(_mm256_slli_epi64::<52>(_mm256_castpd_si256(self.0)))
+            let b = _mm256_srli_epi64::<4>(_mm256_castpd_si256(self.0));
+            _mm256_castsi256_pd(_mm256_slli_epi64::<52>(b))
         })
     }
     #[inline(always)]
-    fn select_sign(self, neg: Self, pos: Self) -> Self {
-        // blendvpd reads the sign bit.
-        Avx2F64(unsafe { _mm256_blendv_pd(pos.0, neg.0, self.0) })
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        // SAFETY: every index is masked to 0..16, inside `table`.
+        Avx2F64(unsafe {
+            let i = _mm256_and_si256(_mm256_castpd_si256(self.0), _mm256_set1_epi64x(15));
+            _mm256_i64gather_pd::<8>(table.as_ptr(), i)
+        })
     }
 }
 

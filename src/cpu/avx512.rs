@@ -304,25 +304,31 @@ impl Lanes64 for Avx512F64 {
         Avx512F64(unsafe { _mm512_fmadd_pd(self.0, b.0, c.0) })
     }
     #[inline(always)]
-    fn abs(self) -> Self {
-        Avx512F64(unsafe { _mm512_abs_pd(self.0) })
-    }
-    #[inline(always)]
     fn min(self, o: Self) -> Self {
         // vminpd returns its second operand if either is NaN.
         Avx512F64(unsafe { _mm512_min_pd(o.0, self.0) })
     }
     #[inline(always)]
-    fn shl_exponent(self) -> Self {
+    fn max(self, o: Self) -> Self {
+        // NaN as for `min`.
+        Avx512F64(unsafe { _mm512_max_pd(o.0, self.0) })
+    }
+    #[inline(always)]
+    fn shr4_shl_exponent(self) -> Self {
         Avx512F64(unsafe {
-            _mm512_castsi512_pd(_mm512_slli_epi64::<52>(_mm512_castpd_si512(self.0)))
+            let b = _mm512_srli_epi64::<4>(_mm512_castpd_si512(self.0));
+            _mm512_castsi512_pd(_mm512_slli_epi64::<52>(b))
         })
     }
     #[inline(always)]
-    fn select_sign(self, neg: Self, pos: Self) -> Self {
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        // vpermt2pd: the low 4 bits of each index pick one of the 16
+        // entries in two registers.
+        // SAFETY: `table` has 16 readable f64s: two 8-lane unaligned loads.
         Avx512F64(unsafe {
-            let m = _mm512_movepi64_mask(_mm512_castpd_si512(self.0));
-            _mm512_mask_blend_pd(m, pos.0, neg.0)
+            let lo = _mm512_loadu_pd(table.as_ptr());
+            let hi = _mm512_loadu_pd(table[8..].as_ptr());
+            _mm512_permutex2var_pd(lo, _mm512_castpd_si512(self.0), hi)
         })
     }
 }

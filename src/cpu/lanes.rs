@@ -293,16 +293,16 @@ pub(crate) trait Lanes64:
     fn round_differs(lo: Self, hi: Self) -> u32;
     /// `self·b + c`, fused where the backend has FMA, else two roundings.
     fn mul_add(self, b: Self, c: Self) -> Self;
-    /// |self|.
-    fn abs(self) -> Self;
     /// Lane-wise minimum; a NaN in `self` propagates (`o` is never NaN).
     fn min(self, o: Self) -> Self;
-    /// Reinterprets each lane's bits shifted left by 52 as an `f64`: moves
-    /// the low 12 bits into the sign and exponent fields.
-    fn shl_exponent(self) -> Self;
-    /// Lane-wise `if sign_bit(self) { neg } else { pos }`.
-    fn select_sign(self, neg: Self, pos: Self) -> Self;
-    /// 1/self for self in [1/2, 3], to within 2^−52 relative: the
+    /// Lane-wise maximum; a NaN in `self` propagates, as for [`Lanes64::min`].
+    fn max(self, o: Self) -> Self;
+    /// Reinterprets each lane's bits shifted right by 4 and then left by
+    /// 52 as an `f64`: bits 4 to 15 become the sign and exponent fields.
+    fn shr4_shl_exponent(self) -> Self;
+    /// `table[i]` for each lane, with i the lane's low 4 bits.
+    fn lookup16(self, table: &[f64; 16]) -> Self;
+    /// 1/self for self in [1/2, 2^152], to within 2^−52 relative: the
     /// correctly rounded division by default; a backend whose division is
     /// slow may override it with an estimate and Newton steps.
     #[inline(always)]
@@ -350,24 +350,20 @@ impl Lanes64 for Scalar64 {
         Scalar64(self.0 * b.0 + c.0)
     }
     #[inline(always)]
-    fn abs(self) -> Self {
-        Scalar64(self.0.abs())
-    }
-    #[inline(always)]
     fn min(self, o: Self) -> Self {
         Scalar64(if o.0 < self.0 { o.0 } else { self.0 })
     }
     #[inline(always)]
-    fn shl_exponent(self) -> Self {
-        Scalar64(f64::from_bits(self.0.to_bits() << 52))
+    fn max(self, o: Self) -> Self {
+        Scalar64(if o.0 > self.0 { o.0 } else { self.0 })
     }
     #[inline(always)]
-    fn select_sign(self, neg: Self, pos: Self) -> Self {
-        if self.0.is_sign_negative() {
-            neg
-        } else {
-            pos
-        }
+    fn shr4_shl_exponent(self) -> Self {
+        Scalar64(f64::from_bits((self.0.to_bits() >> 4) << 52))
+    }
+    #[inline(always)]
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        Scalar64(table[(self.0.to_bits() & 15) as usize])
     }
 }
 

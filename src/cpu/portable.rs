@@ -135,20 +135,21 @@ impl Lanes64 for f64x4 {
         f64x4::mul_add(self, b, c)
     }
     #[inline(always)]
-    fn abs(self) -> Self {
-        f64x4::abs(self)
-    }
-    #[inline(always)]
     fn min(self, o: Self) -> Self {
         self.is_nan().select(self, self.fast_min(o))
     }
     #[inline(always)]
-    fn shl_exponent(self) -> Self {
-        bytemuck::cast(bytemuck::cast::<f64x4, u64x4>(self) << 52u32)
+    fn max(self, o: Self) -> Self {
+        self.is_nan().select(self, self.fast_max(o))
     }
     #[inline(always)]
-    fn select_sign(self, neg: Self, pos: Self) -> Self {
-        self.is_sign_negative().select(neg, pos)
+    fn shr4_shl_exponent(self) -> Self {
+        bytemuck::cast((bytemuck::cast::<f64x4, u64x4>(self) >> 4u32) << 52u32)
+    }
+    #[inline(always)]
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        let i = bytemuck::cast::<f64x4, [u64; 4]>(self);
+        f64x4::new(i.map(|i| table[(i & 15) as usize]))
     }
 }
 
