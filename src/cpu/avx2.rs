@@ -146,7 +146,7 @@ impl Lanes for Avx2 {
 /// path. Private like [`Avx2`], and made only through [`Lanes::F64`] inside
 /// the same entry points, so the module's soundness argument covers it.
 #[derive(Clone, Copy)]
-pub(crate) struct Avx2F64(__m256d);
+struct Avx2F64(__m256d);
 
 macro_rules! avx_binop_pd {
     ($($tr:ident $f:ident $intr:ident),*) => {$(

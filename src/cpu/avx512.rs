@@ -240,7 +240,7 @@ impl Lanes for Avx512 {
 /// inside the same entry points, so the module's soundness argument
 /// covers it.
 #[derive(Clone, Copy)]
-pub(crate) struct Avx512F64(__m512d);
+struct Avx512F64(__m512d);
 
 macro_rules! binop_pd {
     ($($tr:ident $f:ident $intr:ident),*) => {$(

@@ -1,5 +1,7 @@
 //! The small vector trait every CPU kernel is written against, and its
-//! one-lane scalar implementation.
+//! one-lane scalar implementation; likewise [`Lanes64`], the `f64` vector
+//! of the correctly rounded tier (`cr.rs`), reached from each backend's
+//! [`Lanes`] type as [`Lanes::F64`].
 //!
 //! The algorithms (`sigma.rs`, `stable.rs`, `hard.rs`) are generic over [`Lanes`] and
 //! `#[inline(always)]`; each backend (scalar, portable `wide`, AVX2+FMA,

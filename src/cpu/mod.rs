@@ -3,8 +3,9 @@
 //! A [`Backend`] names one way of running the kernels on this CPU. Every
 //! backend runs the same vector algorithms (`sigma.rs`, `stable.rs`,
 //! `hard.rs`, generic over the lane trait in `lanes.rs`, looped by
-//! `map.rs`, chosen in `ops.rs`); they differ in instruction set or in
-//! threads:
+//! `map.rs`, chosen in `ops.rs`; the correctly rounded tier in `cr.rs`,
+//! over the `f64` lanes of the same instruction set, with its own loop);
+//! they differ in instruction set or in threads:
 //!
 //! | backend | what runs |
 //! |---|---|

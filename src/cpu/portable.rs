@@ -1,4 +1,5 @@
-//! The portable backend: [`Lanes`] over `wide::f32x8`.
+//! The portable backend: [`Lanes`] over `wide::f32x8`, and [`Lanes64`]
+//! over `wide::f64x4` for the correctly rounded tier.
 //!
 //! `wide` picks its instructions when `wide` itself is compiled: SSE2 on a
 //! baseline x86-64 build, AVX/AVX2(+FMA) under `-C target-cpu=native`, NEON on

@@ -5,7 +5,12 @@ standard input.
 The inputs are every f32 x whose σ(x) lies within 2^-21 f32 ULP of a
 rounding midpoint (found by a sweep of all 2^32 inputs with the f64 oracle,
 whose error is ~2^-29 ULP): the inputs whose rounding is hardest to decide.
-Usage: python sigmoid_cr_hard.py < inputs.txt > sigmoid_cr_hard.txt
+The sweep is the ignored test `hard_input_table_is_complete` in
+tests/sigmoid_cr.rs, which prints them and checks the table against them:
+
+    cargo test --release --test sigmoid_cr hard_input_table_is_complete -- \
+        --ignored --nocapture | grep -E '^[0-9a-f]{8}$' \
+        | python tests/data/sigmoid_cr_hard.py > tests/data/sigmoid_cr_hard.txt
 """
 import struct
 import sys
