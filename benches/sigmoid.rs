@@ -1,5 +1,5 @@
 //! Criterion benches for the f32 kernels: the oracle, a naive libm loop, the
-//! exact and fast tiers on every CPU backend, backward, and a
+//! exact, fast and correctly rounded (`cr`) tiers on every CPU backend, backward, and a
 //! `copy_from_slice` baseline (the memory-bandwidth limit) in the same group.
 //!
 //! `cargo bench --bench sigmoid` runs all; pass a filter such as
@@ -71,6 +71,9 @@ fn forward(c: &mut Criterion) {
             });
             g.bench_with_input(BenchmarkId::new(format!("fast/{be}"), n), &n, |b, _| {
                 b.iter(|| be.sigmoid_fast(black_box(&x), &mut y))
+            });
+            g.bench_with_input(BenchmarkId::new(format!("cr/{be}"), n), &n, |b, _| {
+                b.iter(|| be.sigmoid_cr(black_box(&x), &mut y))
             });
         }
         g.bench_with_input(BenchmarkId::new("exact/auto", n), &n, |b, _| {

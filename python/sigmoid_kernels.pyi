@@ -19,6 +19,11 @@ def sigmoid_fast(
 ) -> npt.NDArray[np.float32]:
     """Fast tier, float32: relative error ≤ 1e-4 where σ(x) ≥ 2^-126."""
 
+def sigmoid_cr(
+    x: npt.NDArray[np.float32], out: Optional[npt.NDArray[np.float32]] = None
+) -> npt.NDArray[np.float32]:
+    """Correctly rounded tier, float32: σ(x) rounded to the nearest float32, the same bits everywhere."""
+
 def sigmoid_backward(
     y: npt.NDArray[np.float32],
     dy: npt.NDArray[np.float32],

@@ -102,16 +102,21 @@ pub enum Func {
     Softplus,
     /// log σ(x): [`reference::log_sigmoid_f64`]; outputs in [−∞, 0].
     LogSigmoid,
+    /// σ(x) correctly rounded: [`reference::sigmoid_cr`] (an `f32`, so the
+    /// correctly rounded tier's error against it is 0 ULP); outputs in
+    /// [0, 1].
+    SigmoidCr,
 }
 
 impl Func {
     /// Every function, in the order the CLI sweeps them.
-    pub const ALL: [Func; 5] = [
+    pub const ALL: [Func; 6] = [
         Func::Sigmoid,
         Func::Backward,
         Func::BackwardFromInput,
         Func::Softplus,
         Func::LogSigmoid,
+        Func::SigmoidCr,
     ];
 
     /// Whether the kernel takes a gradient (`x`, `dy`) instead of one input.
@@ -129,6 +134,7 @@ impl Func {
             Func::BackwardFromInput => reference::sigmoid_backward_from_input_f64(x, dy),
             Func::Softplus => reference::softplus_f64(f64::from(x)),
             Func::LogSigmoid => reference::log_sigmoid_f64(f64::from(x)),
+            Func::SigmoidCr => f64::from(reference::sigmoid_cr(x)),
         }
     }
 
@@ -136,7 +142,7 @@ impl Func {
     #[must_use]
     pub fn range(self) -> (f32, f32) {
         match self {
-            Func::Sigmoid => (0.0, 1.0),
+            Func::Sigmoid | Func::SigmoidCr => (0.0, 1.0),
             Func::Softplus => (0.0, f32::INFINITY),
             Func::LogSigmoid => (f32::NEG_INFINITY, 0.0),
             Func::Backward | Func::BackwardFromInput => (f32::NEG_INFINITY, f32::INFINITY),

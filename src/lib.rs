@@ -14,6 +14,7 @@
 //! |---|---|---|---|
 //! | [`sigmoid`], [`sigmoid_inplace`] | 1/(1+e^−x) | ≤ [`SIGMOID_MAX_ULP`] = 1 ULP everywhere, subnormal results included | max 0.808 ULP with FMA (avx2+fma and avx512, at x = −87.7457), 0.824 without (scalar, portable SSE2, at x = −87.68728); 0 monotonicity violations |
 //! | [`sigmoid_fast`], [`sigmoid_fast_inplace`] | 1/(1+2^(−x·log2 e)), polynomial 2^f | relative ≤ [`SIGMOID_FAST_MAX_REL`] = 1e−4 where σ(x) ≥ 2^−126; may flush below | max relative 8.94e−5 (at x = −86.95123), every backend (avx512 included); 0 monotonicity violations |
+//! | [`sigmoid_cr`], [`sigmoid_cr_inplace`] | σ(x) rounded to the nearest `f32` (`f64` lanes, a rounding test, double-double for the undecided) | ≤ [`SIGMOID_CR_MAX_ULP`] = 0 ULP from the correctly rounded value, the same bits on every backend | 0 of 2^32 inputs not correctly rounded on scalar, portable, avx2+fma, avx512 and parallel; 0 monotonicity violations |
 //! | [`sigmoid_f64`], [`sigmoid_f64_inplace`] | the stable formula in `f64`, element-wise | ≤ [`SIGMOID_F64_MAX_ULP`] (2.5) `f64` ULP | max 2.27 ULP over 2.7M inputs against a double-double reference |
 //! | [`sigmoid_backward`], [`sigmoid_backward_inplace`] | dx = dy·y·(1−y) | ≤ [`SIGMOID_BACKWARD_MAX_ULP`] = 2 ULP of the `f64` value of the same product | ≤ 1.5 ULP by construction (y − y² rounded once, then the product); max 1.43 ULP over a 17M-pair sweep |
 //! | [`sigmoid_backward_from_input`], [`sigmoid_backward_from_input_inplace`] | dx = dy·σ(x)·σ(−x) | ≤ [`SIGMOID_BACKWARD_FROM_INPUT_MAX_ULP`] = 2 ULP of the `f64` value, every `f32` x and finite dy | max 0.808 ULP over all 2^32 x with dy = 1 (avx512, at x = ±87.7457, subnormal), 0.824 (scalar); 1.46 ULP over 16.9M strided (x, dy) pairs, dy of every magnitude, every backend |
@@ -64,7 +65,8 @@
 //! the same bits for the backward pass and the piecewise-linear forms and
 //! at most one bit apart for the σ tiers (AVX-512 replaces the division by
 //! a reciprocal estimate), and without FMA (scalar, SSE2) the exact
-//! tier may round differently.
+//! tier may round differently. The correctly rounded tier, [`sigmoid_cr`],
+//! gives the same bits everywhere.
 //!
 //! # Panics
 //!
@@ -186,6 +188,47 @@ pub fn sigmoid(x: &[f32], y: &mut [f32]) {
 #[cfg(feature = "std")]
 pub fn sigmoid_inplace(x: &mut [f32]) {
     Backend::for_len(x.len()).sigmoid_inplace(x);
+}
+
+/// Bound of [`sigmoid_cr`] and [`sigmoid_cr_inplace`]: ULPs from the
+/// correctly rounded value [`reference::sigmoid_cr`], i.e. none: the same
+/// bits, for every `f32` on every backend (all 2^32 inputs checked by
+/// `tests/exhaustive.rs`).
+pub const SIGMOID_CR_MAX_ULP: f64 = 0.0;
+
+/// Correctly rounded tier (cr): `y[i]` = `σ(x[i])` rounded to the nearest
+/// `f32` (ties to even; none occur), subnormal results included: the
+/// same bits on every backend, thread count and machine, equal to
+/// [`reference::sigmoid_cr`] (bound [`SIGMOID_CR_MAX_ULP`]).
+///
+/// Computed in `f64` lanes (4 per AVX2 vector, 8 per AVX-512 vector) with
+/// a bounded error and a rounding test; the inputs whose `f64` value is
+/// too close to a midpoint between two `f32`s for the test to decide (a
+/// few hundred of the 2^32) take a double-double slow path. Special
+/// values: NaN → NaN, +∞ → 1, −∞ → +0, ±0 → 0.5; outputs in [0, 1],
+/// monotone non-decreasing. Slower than [`sigmoid`] (see the README).
+///
+/// ```
+/// let x = [2f32.powi(-23), -1.0, f32::NEG_INFINITY];
+/// let mut y = [0.0f32; 3];
+/// sigmoid_kernels::sigmoid_cr(&x, &mut y);
+/// // σ(2^−23) = 1/2 + 2^−25 − 2^−69/48: just below the midpoint.
+/// assert_eq!(y[0], 0.5);
+/// assert_eq!(y[1], sigmoid_kernels::reference::sigmoid_cr(-1.0));
+/// assert_eq!(y[2].to_bits(), 0);
+/// ```
+///
+/// # Panics
+/// If `x.len() != y.len()`; the message names both lengths.
+#[cfg(feature = "std")]
+pub fn sigmoid_cr(x: &[f32], y: &mut [f32]) {
+    Backend::for_len(x.len()).sigmoid_cr(x, y);
+}
+
+/// [`sigmoid_cr`] in place: `x[i] = σ(x[i])` correctly rounded. Never panics.
+#[cfg(feature = "std")]
+pub fn sigmoid_cr_inplace(x: &mut [f32]) {
+    Backend::for_len(x.len()).sigmoid_cr_inplace(x);
 }
 
 /// Fast tier: `y[i] ≈ σ(x[i])` with relative error ≤ [`SIGMOID_FAST_MAX_REL`]

@@ -152,6 +152,215 @@ fn bce_coefficients(t: f32, pw: f32, eps: f32) -> (f64, f64) {
     (f64::from(pw) * ts, 1.0 - ts)
 }
 
+/// σ(x) correctly rounded to `f32` (round to nearest, ties to even),
+/// subnormal results included: the oracle of the correctly rounded tier
+/// (`sigmoid_cr`), more accurate than [`sigmoid`], which rounds an `f64`
+/// value and so can round the wrong way where σ lies within ~2^−52 of a
+/// midpoint between two `f32`s.
+///
+/// Two steps. The `f64` value v of [`sigmoid_f64`] (libm's `exp`, < 1 ULP,
+/// then one addition and one division: within 2^−50 of σ relative) decides
+/// wherever v·(1 − 2^−40) and v·(1 + 2^−40) round to the same `f32`: a
+/// margin of a thousand times its error, which leaves about one in 2^15
+/// inputs to the second step. That one evaluates σ in double-double
+/// arithmetic (`sigmoid_dd`, below) with a relative error below
+/// [`SIGMOID_DD_MAX_REL`] and returns the `f32` on the side of the nearest
+/// rounding midpoint that the error interval lies on. NaN → NaN (its
+/// payload, quieted), +∞ → 1, −∞ → +0, ±0 → 0.5.
+///
+/// # Panics
+/// If the double-double error interval contains a midpoint (the rounding
+/// is undecided at that precision). That happens for no `f32`: the
+/// exhaustive test (`tests/exhaustive.rs`) evaluates every input, and the
+/// closest any σ(x) comes to a midpoint is about 2^−77 relative (x = −2^−24,
+/// where the cubic term of 1/2 + x/4 − x³/48 decides), far above the bound.
+#[must_use]
+pub fn sigmoid_cr(x: f32) -> f32 {
+    if x.is_nan() {
+        return x + x;
+    }
+    let v = sigmoid_f64(f64::from(x));
+    let w = v * F64_MARGIN;
+    if (v - w) as f32 == (v + w) as f32 {
+        return v as f32;
+    }
+    let t = sigmoid_dd(x);
+    let y0 = t.hi as f32; // the candidate; the answer is it or a neighbour
+                          // T − y0 (T.hi − y0 is exact: y0 is T.hi rounded to f32), its sign only.
+    let d = (t.hi - f64::from(y0)) + t.lo;
+    if d == 0.0 {
+        return y0;
+    }
+    // The neighbour of y0 towards T (T ∈ (0, 1], so y0 ≥ 0 and y0 = 1
+    // has d < 0), and the midpoint between them (exact in f64).
+    let y1 = if d > 0.0 {
+        f32::from_bits(y0.to_bits() + 1)
+    } else {
+        f32::from_bits(y0.to_bits() - 1)
+    };
+    let mid = (f64::from(y0) + f64::from(y1)) / 2.0;
+    // T − mid: T.hi − mid is exact (both are multiples of ulp(T.hi) and
+    // closer than 2^53 of them), so only the last addition rounds.
+    let e = (t.hi - mid) + t.lo;
+    assert!(
+        e.abs() > t.hi * SIGMOID_DD_MAX_REL,
+        "reference::sigmoid_cr: rounding undecided at x = {x:e} ({:#010x})",
+        x.to_bits()
+    );
+    // T beyond the midpoint (on y1's side) rounds to y1.
+    if (e > 0.0) == (d > 0.0) {
+        y1
+    } else {
+        y0
+    }
+}
+
+/// The relative margin around [`sigmoid_f64`] within which
+/// [`sigmoid_cr`] does not trust its rounding: 2^−40.
+const F64_MARGIN: f64 = f64::from_bits((1023 - 40) << 52);
+
+/// Bound of `sigmoid_dd`'s relative error, used by [`sigmoid_cr`] to
+/// decide its rounding: 2^−86. The error analysis of `sigmoid_dd` gives
+/// below 2^−92 (each double-double operation < 2^−101 relative; the
+/// Taylor series truncated at 2^−123; ln 2 to 2^−107, times k ≤ 150; the
+/// 16th power multiplies the series' error by 16); the bound keeps a
+/// factor of 64 on top.
+pub const SIGMOID_DD_MAX_REL: f64 = f64::from_bits((1023 - 86) << 52);
+
+/// σ(x) for a non-NaN `f32` in double-double: T = hi + lo with
+/// |T − σ(x)| < [`SIGMOID_DD_MAX_REL`]·σ(x).
+///
+/// With a = min(|x|, 104): e^a = 2^k·N, k = round(a/ln 2) ≤ 150,
+/// r = a − k·ln 2 (|r| ≤ 0.35, ln 2 as a double-double, k·ln2_hi an exact
+/// product and a − that exact by Sterbenz), N = e^(r/16)^16 with e^(r/16)
+/// by its Taylor series to the 14th power (|r/16| < 0.022: truncation
+/// below 2^−123), squared four times. Then σ(−a) = 2^−k·q with
+/// q = 1/(N + 2^−k) (scaling by 2^−k ≥ 2^−150 is exact in `f64`), and
+/// σ(x) = 2^−k·q for x < 0, 1 − 2^−k·q for x ≥ 0 (no cancellation:
+/// 2^−k·q ≤ 1/2). The clamp at 104 changes nothing after rounding to
+/// `f32`: σ(−104) < 2^−150 already rounds to 0, and 1 − σ(−104) to 1.
+fn sigmoid_dd(x: f32) -> Dd {
+    const LN2: Dd = Dd {
+        hi: f64::from_bits(0x3FE6_2E42_FEFA_39EF),
+        lo: f64::from_bits(0x3C7A_BC9E_3B39_803F),
+    };
+    let a = f64::from(x.abs()).min(104.0);
+    let k = libm::round(a * core::f64::consts::LOG2_E);
+    let p = two_prod(k, LN2.hi);
+    let r = two_sum(a - p.hi, -p.lo).add(two_prod(-k, LN2.lo));
+    let s = Dd {
+        hi: r.hi / 16.0,
+        lo: r.lo / 16.0,
+    };
+    let one = Dd::from(1.0);
+    let mut e = one;
+    for n in (1..=14).rev() {
+        e = one.add(s.mul(e).div_f64(f64::from(n)));
+    }
+    for _ in 0..4 {
+        e = e.mul(e);
+    }
+    let m = libm::ldexp(1.0, -(k as i32)); // 2^−k, exact
+    let q = one.div(e.add(Dd::from(m)));
+    let t = Dd {
+        hi: q.hi * m,
+        lo: q.lo * m,
+    };
+    if x < 0.0 {
+        t
+    } else {
+        one.add(Dd {
+            hi: -t.hi,
+            lo: -t.lo,
+        })
+    }
+}
+
+/// A double-double: the unevaluated sum `hi + lo` with |lo| ≤ ulp(hi)/2,
+/// about 106 bits (the arithmetic of Joldes, Muller and Popescu, "Tight
+/// and rigorous error bounds for basic building blocks of double-word
+/// arithmetic", 2017, without FMA so that it is the same code in `no_std`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Dd {
+    hi: f64,
+    lo: f64,
+}
+
+impl From<f64> for Dd {
+    fn from(v: f64) -> Dd {
+        Dd { hi: v, lo: 0.0 }
+    }
+}
+
+/// a + b exactly as a double-double (Knuth's TwoSum).
+fn two_sum(a: f64, b: f64) -> Dd {
+    let s = a + b;
+    let bb = s - a;
+    Dd {
+        hi: s,
+        lo: (a - (s - bb)) + (b - bb),
+    }
+}
+
+/// a + b exactly for |a| ≥ |b| (Dekker's Fast2Sum).
+fn fast_two_sum(a: f64, b: f64) -> Dd {
+    let s = a + b;
+    Dd {
+        hi: s,
+        lo: b - (s - a),
+    }
+}
+
+/// a·b exactly as a double-double (Dekker's product with Veltkamp
+/// splitting; |a|, |b| < 2^995).
+fn two_prod(a: f64, b: f64) -> Dd {
+    let split = |v: f64| {
+        let t = 134_217_729.0 * v; // 2^27 + 1
+        let h = t - (t - v);
+        (h, v - h)
+    };
+    let p = a * b;
+    let ((ah, al), (bh, bl)) = (split(a), split(b));
+    Dd {
+        hi: p,
+        lo: ((ah * bh - p) + ah * bl + al * bh) + al * bl,
+    }
+}
+
+impl Dd {
+    /// self + o (relative error < 3·2^−106).
+    fn add(self, o: Dd) -> Dd {
+        let s = two_sum(self.hi, o.hi);
+        let t = two_sum(self.lo, o.lo);
+        let s = fast_two_sum(s.hi, s.lo + t.hi);
+        fast_two_sum(s.hi, s.lo + t.lo)
+    }
+
+    /// self·o (relative error < 7·2^−106).
+    fn mul(self, o: Dd) -> Dd {
+        let p = two_prod(self.hi, o.hi);
+        fast_two_sum(p.hi, p.lo + (self.hi * o.lo + self.lo * o.hi))
+    }
+
+    /// self/d for a small integer d (relative error < 4·2^−106).
+    fn div_f64(self, d: f64) -> Dd {
+        let q = self.hi / d;
+        let r = self.add(two_prod(-q, d)); // self − q·d, exact in its high part
+        fast_two_sum(q, r.hi / d)
+    }
+
+    /// self/o: three quotient digits, each from the exact remainder
+    /// (relative error < 2^−104).
+    fn div(self, o: Dd) -> Dd {
+        let q1 = self.hi / o.hi;
+        let r = self.add(o.mul(Dd::from(-q1)));
+        let q2 = r.hi / o.hi;
+        let r = r.add(o.mul(Dd::from(-q2)));
+        let q3 = r.hi / o.hi;
+        fast_two_sum(q1, q2).add(Dd::from(q3))
+    }
+}
+
 /// The spacing of `f32` numbers at the magnitude of `r` (an `f64`): 2^(e−23)
 /// for r in the f32 binade [2^e, 2^(e+1)), and the subnormal spacing 2^−149
 /// below the normal range (|r| < 2^−126).
@@ -315,6 +524,37 @@ mod tests {
         // The true underflow: σ(x) < 2^-150 rounds to 0 near x ≈ -103.97.
         assert!(sigmoid(-103.0) > 0.0);
         assert_eq!(sigmoid(-104.0), 0.0);
+    }
+
+    #[test]
+    fn correctly_rounded_special_values_and_agreement() {
+        assert!(sigmoid_cr(f32::NAN).is_nan());
+        assert_eq!(sigmoid_cr(f32::INFINITY), 1.0);
+        assert_eq!(sigmoid_cr(f32::NEG_INFINITY).to_bits(), 0.0f32.to_bits());
+        assert_eq!(sigmoid_cr(0.0), 0.5);
+        assert_eq!(sigmoid_cr(-0.0), 0.5);
+        assert_eq!(sigmoid_cr(f32::MAX), 1.0);
+        assert_eq!(sigmoid_cr(-f32::MAX).to_bits(), 0.0f32.to_bits());
+        assert_eq!(sigmoid_cr(-103.0), f32::from_bits(1)); // e^−103 ≈ 1.3·2^−149
+        assert_eq!(sigmoid_cr(-104.0), 0.0);
+        // 2^−24: σ = 1/2 + 2^−26 − 2^−72/48, just below the midpoint
+        // 1/2 + 2^−26 (ULP 2^−24 above 1/2): rounds down to 1/2; −2^−24 is
+        // just above the midpoint 1/2 − 2^−26 below 1/2: rounds to 1/2.
+        assert_eq!(sigmoid_cr(2f32.powi(-23)), 0.5);
+        assert_eq!(sigmoid_cr(-(2f32.powi(-24))), 0.5);
+        // Where the f64 value is far from a midpoint, both agree.
+        for b in (0..=u32::MAX).step_by(1_000_003) {
+            let x = f32::from_bits(b);
+            let (cr, r) = (sigmoid_cr(x), sigmoid(x));
+            let v = sigmoid_f64(f64::from(x));
+            let frac = v / ulp_f32(v) - libm::floor(v / ulp_f32(v));
+            if (frac - 0.5).abs() > 1e-6 {
+                assert!(
+                    cr.to_bits() == r.to_bits() || cr.is_nan() && r.is_nan(),
+                    "{x:e}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -166,3 +166,52 @@ fn exhaustive_fast_stable_companions() {
         }
     }
 }
+
+/// All 2^32 inputs of the correctly rounded tier on every backend
+/// (parallel included; or only the one named by `EXHAUSTIVE_BACKEND`),
+/// bit for bit against `reference::sigmoid_cr`: "0 inputs not correctly
+/// rounded", NaN → NaN, the range, the special values and monotonicity.
+/// Run with `cargo test --release --test exhaustive correctly_rounded --
+/// --ignored --nocapture`; the figures in the docs come from it.
+#[test]
+#[ignore = "all 2^32 inputs: minutes; run explicitly"]
+fn exhaustive_correctly_rounded() {
+    use sigmoid_kernels::SIGMOID_CR_MAX_ULP;
+    let only = std::env::var("EXHAUSTIVE_BACKEND").ok();
+    let backends: Vec<Backend> = Backend::available()
+        .into_iter()
+        .filter(|&b| only.as_deref().is_none_or(|o| o == b.name()))
+        .collect();
+    assert!(!backends.is_empty(), "no backend named {only:?} here");
+    let bound = Bound::Ulp(SIGMOID_CR_MAX_ULP);
+    let stats = check::sweep(
+        check::Func::SigmoidCr,
+        &backends,
+        (1usize << 32) / CHUNK,
+        |c, x, _| check::all_bits(c, x),
+        |&b, x, _, y| {
+            b.sigmoid_cr(x, y);
+            Ok(bound)
+        },
+        || {},
+    );
+    for (b, (s, _)) in backends.iter().zip(&stats) {
+        println!(
+            "sigmoid_cr on {}: {} of {} inputs not correctly rounded; outside [0,1]: {}; monotonicity violations: {}",
+            b.isa(),
+            s.violations,
+            s.n,
+            s.out_of_range,
+            s.monotone
+        );
+        s.assert_holds(&format!("sigmoid_cr on {b}"), bound, true);
+        let mut y = [0.0f32; check::SPECIALS.len()];
+        b.sigmoid_cr(&check::SPECIALS.map(|s| s.1), &mut y);
+        for (i, &got) in y.iter().enumerate() {
+            assert!(
+                check::special_ok(i, got),
+                "sigmoid_cr on {b}: special {i}: {got:e}"
+            );
+        }
+    }
+}

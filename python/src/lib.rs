@@ -409,6 +409,32 @@ fn sigmoid_fast<'py>(
     )
 }
 
+/// Correctly rounded tier: σ(x) rounded to the nearest float32, float32
+/// only.
+///
+/// For every float32 input the result is the float32 nearest to the true
+/// σ(x) (ties to even; none occur), subnormal results included: the same
+/// bits on every CPU, backend and thread count (checked over all 2^32
+/// inputs). Computed in float64 with a rounding test, and in double-double
+/// for the few hundred inputs whose σ lies too close to a rounding
+/// midpoint; slower than ``sigmoid`` (see the README). Same special values,
+/// [0, 1] range and monotonicity as ``sigmoid``. float64 raises TypeError:
+/// use ``x.astype(np.float32)``. ``out`` as for ``sigmoid``.
+#[pyfunction]
+#[pyo3(signature = (x, out=None))]
+fn sigmoid_cr<'py>(
+    x: &Bound<'py, PyAny>,
+    out: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    unary_f32(
+        "sigmoid_cr",
+        x,
+        out,
+        sigmoid_kernels::sigmoid_cr,
+        sigmoid_kernels::sigmoid_cr_inplace,
+    )
+}
+
 /// Backward of σ from the saved forward output: dx = dy·y·(1−y), float32.
 ///
 /// Within 2 ULP of the float64 value of the same product (max 1.49 ULP
@@ -759,6 +785,7 @@ fn sigmoid_kernels_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(sigmoid, m)?)?;
     m.add_function(wrap_pyfunction!(sigmoid_fast, m)?)?;
+    m.add_function(wrap_pyfunction!(sigmoid_cr, m)?)?;
     m.add_function(wrap_pyfunction!(sigmoid_backward, m)?)?;
     m.add_function(wrap_pyfunction!(hard_sigmoid, m)?)?;
     m.add_function(wrap_pyfunction!(hard_sigmoid_backward, m)?)?;

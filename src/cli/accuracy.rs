@@ -432,6 +432,17 @@ pub fn run(args: &Args) -> Result<(), CliError> {
     ];
     if !ks.is_empty() {
         out!("{}", super::text_table(&head, &rows));
+        for (k, (s, _)) in ks.iter().zip(&stats) {
+            if k.func == Func::SigmoidCr {
+                outln!(
+                    "{} [{}]: {} of {} inputs not correctly rounded",
+                    k.name,
+                    k.backend,
+                    s.violations,
+                    s.n
+                );
+            }
+        }
         outln!();
         special_values(&ks, &mut failures);
     }
@@ -484,7 +495,10 @@ fn special_values(ks: &[&Kernel], failures: &mut Vec<String>) {
     let mut head = vec!["kernel", "tier", "backend"];
     head.extend(SPECIALS.iter().map(|s| s.0));
     let mut rows = Vec::new();
-    for k in ks.iter().filter(|k| k.func == Func::Sigmoid) {
+    for k in ks
+        .iter()
+        .filter(|k| matches!(k.func, Func::Sigmoid | Func::SigmoidCr))
+    {
         let x = SPECIALS.map(|s| s.1);
         let mut y = [0.0f32; SPECIALS.len()];
         match call(k) {
@@ -543,8 +557,8 @@ mod tests {
             .collect();
         assert_eq!(
             ks.len(),
-            6,
-            "backward, from input, softplus, log_sigmoid, their fast tiers"
+            7,
+            "backward, from input, softplus, log_sigmoid, their fast tiers, sigmoid_cr"
         );
         let wrong = |func, run| Kernel {
             name: "wrong",
@@ -567,7 +581,16 @@ mod tests {
                 Backend::Scalar.sigmoid_backward(x, dy, dx)
             })),
         );
-        ks.extend([&w1, &w2]);
+        // The exact tier is within 1 ULP of σ but not correctly rounded
+        // everywhere: against the correctly rounded oracle it breaks 0 ULP.
+        let w3 = Kernel {
+            metric: Metric::Bound(Bound::Ulp(sigmoid_kernels::SIGMOID_CR_MAX_ULP)),
+            ..wrong(
+                Func::SigmoidCr,
+                Run::Forward(Box::new(|x, y| Backend::Scalar.sigmoid(x, y))),
+            )
+        };
+        ks.extend([&w1, &w2, &w3]);
         let st = sample_stats(&ks, &x);
         for (k, (s, _)) in ks.iter().zip(&st) {
             let broken = !s.failures(bound(k), k.monotone).is_empty();

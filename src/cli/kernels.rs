@@ -11,7 +11,7 @@
 //!
 //! | kernels | [`Run`] | [`Metric`] |
 //! |---|---|---|
-//! | exact, fast | `Forward` | `Bound` (`Ulp`, `Rel`) |
+//! | exact, fast, correctly rounded | `Forward` | `Bound` (`Ulp`, `Rel`) |
 //! | naive, reference | `Forward` | `Ulp` (no bound) |
 //! | backward (from the saved `y`) | `Backward` | `Bound` (`Ulp`) |
 //! | hard, hard-affine, PLAN | `Forward` | `Bound` (`Abs`) |
@@ -102,9 +102,10 @@ impl Metric {
 
 /// The documented bound of each kernel, from the constants next to the
 /// kernels: the registry's metrics and `accuracy --help`.
-pub const BOUNDS: [(&str, Metric); 14] = [
+pub const BOUNDS: [(&str, Metric); 15] = [
     ("sigmoid", EXACT),
     ("sigmoid_fast", FAST),
+    ("sigmoid_cr (vs the correctly rounded σ)", CR),
     ("sigmoid_backward", BACKWARD),
     ("sigmoid_backward_from_input", FROM_INPUT),
     ("softplus", SOFTPLUS),
@@ -120,6 +121,7 @@ pub const BOUNDS: [(&str, Metric); 14] = [
 ];
 const EXACT: Metric = Metric::Bound(Bound::Ulp(sigmoid_kernels::SIGMOID_MAX_ULP));
 const FAST: Metric = Metric::Bound(Bound::Rel(sigmoid_kernels::SIGMOID_FAST_MAX_REL));
+const CR: Metric = Metric::Bound(Bound::Ulp(sigmoid_kernels::SIGMOID_CR_MAX_ULP));
 const BACKWARD: Metric = Metric::Bound(Bound::Ulp(sigmoid_kernels::SIGMOID_BACKWARD_MAX_ULP));
 const FROM_INPUT: Metric = Metric::Bound(Bound::Ulp(
     sigmoid_kernels::SIGMOID_BACKWARD_FROM_INPUT_MAX_ULP,
@@ -353,6 +355,18 @@ fn cpu_kernels() -> Vec<Kernel> {
             Box::new(move |x, y| b.sigmoid_fast(x, y)),
             FAST,
         ));
+        k.push(Kernel {
+            func: Func::SigmoidCr,
+            // Not drawn by `plot`: its curve is the exact tier's.
+            ..forward(
+                "sigmoid_cr",
+                "correctly rounded",
+                label.clone(),
+                (false, rep.1),
+                Box::new(move |x, y| b.sigmoid_cr(x, y)),
+                CR,
+            )
+        });
         k.push(Kernel {
             name: "sigmoid_backward",
             tier: "backward",

@@ -18,7 +18,7 @@
 //! "avx2,fma")]` and whose `# Safety` contract is that the CPU has AVX2 and
 //! FMA. The dispatch in `cpu/mod.rs` calls them only after checking that.
 
-use super::lanes::Lanes;
+use super::lanes::{Lanes, Lanes64};
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -51,6 +51,7 @@ impl Neg for Avx2 {
 
 impl Lanes for Avx2 {
     const WIDTH: usize = 8;
+    type F64 = Avx2F64;
     #[inline(always)]
     fn splat(v: f32) -> Self {
         // SAFETY: as above.
@@ -138,6 +139,90 @@ impl Lanes for Avx2 {
     fn lt_select(self, o: Self, a: Self, b: Self) -> Self {
         // SAFETY: AVX is enabled in every caller. LT_OQ is false on NaN.
         Avx2(unsafe { _mm256_blendv_ps(b.0, a.0, _mm256_cmp_ps::<_CMP_LT_OQ>(self.0, o.0)) })
+    }
+}
+
+/// Four `f64` lanes in a `__m256d`: the correctly rounded tier's fast
+/// path. Private like [`Avx2`], and made only through [`Lanes::F64`] inside
+/// the same entry points, so the module's soundness argument covers it.
+#[derive(Clone, Copy)]
+struct Avx2F64(__m256d);
+
+macro_rules! avx_binop_pd {
+    ($($tr:ident $f:ident $intr:ident),*) => {$(
+        impl $tr for Avx2F64 {
+            type Output = Avx2F64;
+            #[inline(always)]
+            fn $f(self, o: Avx2F64) -> Avx2F64 {
+                // SAFETY: an `Avx2F64` value exists only inside an entry
+                // point of this module (see the module docs).
+                Avx2F64(unsafe { $intr(self.0, o.0) })
+            }
+        }
+    )*};
+}
+avx_binop_pd!(Add add _mm256_add_pd, Sub sub _mm256_sub_pd, Mul mul _mm256_mul_pd, Div div _mm256_div_pd);
+
+// SAFETY (every block in this impl): an `Avx2F64` value, and every call of
+// `splat`/`load_f32`, exists only inside an entry point of this module,
+// which runs with AVX2 and FMA enabled and detected (module docs). Memory
+// accesses carry their own note.
+impl Lanes64 for Avx2F64 {
+    const WIDTH: usize = 4;
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        Avx2F64(unsafe { _mm256_set1_pd(v) })
+    }
+    #[inline(always)]
+    fn load_f32(src: &[f32]) -> Self {
+        let src = &src[..4];
+        // SAFETY: `src` has 4 readable f32s (checked above); loadu has no
+        // alignment requirement.
+        Avx2F64(unsafe { _mm256_cvtps_pd(_mm_loadu_ps(src.as_ptr())) })
+    }
+    #[inline(always)]
+    fn store_f32(self, dst: &mut [f32]) {
+        let dst = &mut dst[..4];
+        // SAFETY: `dst` has 4 writable f32s (checked above). vcvtpd2ps
+        // rounds by MXCSR: to nearest even, which Rust never changes.
+        unsafe { _mm_storeu_ps(dst.as_mut_ptr(), _mm256_cvtpd_ps(self.0)) }
+    }
+    #[inline(always)]
+    fn round_differs(lo: Self, hi: Self) -> u32 {
+        // cmpneqps is true for NaN.
+        unsafe {
+            let ne = _mm_cmpneq_ps(_mm256_cvtpd_ps(lo.0), _mm256_cvtpd_ps(hi.0));
+            _mm_movemask_ps(ne) as u32
+        }
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        Avx2F64(unsafe { _mm256_fmadd_pd(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        // minpd returns its second operand if either is NaN.
+        Avx2F64(unsafe { _mm256_min_pd(o.0, self.0) })
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        // NaN as for `min`.
+        Avx2F64(unsafe { _mm256_max_pd(o.0, self.0) })
+    }
+    #[inline(always)]
+    fn shr4_shl_exponent(self) -> Self {
+        Avx2F64(unsafe {
+            let b = _mm256_srli_epi64::<4>(_mm256_castpd_si256(self.0));
+            _mm256_castsi256_pd(_mm256_slli_epi64::<52>(b))
+        })
+    }
+    #[inline(always)]
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        // SAFETY: every index is masked to 0..16, inside `table`.
+        Avx2F64(unsafe {
+            let i = _mm256_and_si256(_mm256_castpd_si256(self.0), _mm256_set1_epi64x(15));
+            _mm256_i64gather_pd::<8>(table.as_ptr(), i)
+        })
     }
 }
 

@@ -18,7 +18,7 @@
 //! the features [`detected`] checks. The dispatch in `cpu/mod.rs` calls
 //! them only for [`super::Backend::Avx512`] after checking that.
 
-use super::lanes::Lanes;
+use super::lanes::{Lanes, Lanes64};
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -86,6 +86,7 @@ fn first(n: usize) -> __mmask16 {
 // (module docs). Memory accesses carry their own note.
 impl Lanes for Avx512 {
     const WIDTH: usize = 16;
+    type F64 = Avx512F64;
     #[inline(always)]
     fn splat(v: f32) -> Self {
         Avx512(unsafe { _mm512_set1_ps(v) })
@@ -230,6 +231,104 @@ impl Lanes for Avx512 {
         Avx512(unsafe {
             let m = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(self.0, o.0);
             _mm512_mask_blend_ps(m, b.0, a.0)
+        })
+    }
+}
+
+/// Eight `f64` lanes in a `__m512d`: the correctly rounded tier's fast
+/// path. Private like [`Avx512`], and made only through [`Lanes::F64`]
+/// inside the same entry points, so the module's soundness argument
+/// covers it.
+#[derive(Clone, Copy)]
+struct Avx512F64(__m512d);
+
+macro_rules! binop_pd {
+    ($($tr:ident $f:ident $intr:ident),*) => {$(
+        impl $tr for Avx512F64 {
+            type Output = Avx512F64;
+            #[inline(always)]
+            fn $f(self, o: Avx512F64) -> Avx512F64 {
+                // SAFETY: an `Avx512F64` value exists only inside an entry
+                // point of this module (see the module docs).
+                Avx512F64(unsafe { $intr(self.0, o.0) })
+            }
+        }
+    )*};
+}
+binop_pd!(Add add _mm512_add_pd, Sub sub _mm512_sub_pd, Mul mul _mm512_mul_pd, Div div _mm512_div_pd);
+
+// SAFETY (every block in this impl): as for `impl Lanes for Avx512`.
+impl Lanes64 for Avx512F64 {
+    const WIDTH: usize = 8;
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        Avx512F64(unsafe { _mm512_set1_pd(v) })
+    }
+    #[inline(always)]
+    fn load_f32(src: &[f32]) -> Self {
+        let src = &src[..8];
+        // SAFETY: `src` has 8 readable f32s (checked above); loadu has no
+        // alignment requirement.
+        Avx512F64(unsafe { _mm512_cvtps_pd(_mm256_loadu_ps(src.as_ptr())) })
+    }
+    #[inline(always)]
+    fn store_f32(self, dst: &mut [f32]) {
+        let dst = &mut dst[..8];
+        // SAFETY: `dst` has 8 writable f32s (checked above). vcvtpd2ps
+        // rounds by MXCSR: to nearest even, which Rust never changes.
+        unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), _mm512_cvtpd_ps(self.0)) }
+    }
+    #[inline(always)]
+    fn round_differs(lo: Self, hi: Self) -> u32 {
+        // NEQ_UQ is true for NaN.
+        u32::from(unsafe {
+            _mm256_cmp_ps_mask::<_CMP_NEQ_UQ>(_mm512_cvtpd_ps(lo.0), _mm512_cvtpd_ps(hi.0))
+        })
+    }
+    #[inline(always)]
+    fn recip(self) -> Self {
+        // vrcp14pd (relative error < 2^−14) and two Newton steps
+        // y + y·(1 − y·d), fused: 2^−28, then 2^−56 plus the last
+        // rounding, within the 2^−52 of the contract; a 512-bit vdivpd
+        // keeps the divider busy for about 16 cycles.
+        let one = Self::splat(1.0);
+        let mut y = Avx512F64(unsafe { _mm512_rcp14_pd(self.0) });
+        for _ in 0..2 {
+            let e = Avx512F64(unsafe { _mm512_fnmadd_pd(y.0, self.0, one.0) });
+            y = e.mul_add(y, y);
+        }
+        y
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        Avx512F64(unsafe { _mm512_fmadd_pd(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        // vminpd returns its second operand if either is NaN.
+        Avx512F64(unsafe { _mm512_min_pd(o.0, self.0) })
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        // NaN as for `min`.
+        Avx512F64(unsafe { _mm512_max_pd(o.0, self.0) })
+    }
+    #[inline(always)]
+    fn shr4_shl_exponent(self) -> Self {
+        Avx512F64(unsafe {
+            let b = _mm512_srli_epi64::<4>(_mm512_castpd_si512(self.0));
+            _mm512_castsi512_pd(_mm512_slli_epi64::<52>(b))
+        })
+    }
+    #[inline(always)]
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        // vpermt2pd: the low 4 bits of each index pick one of the 16
+        // entries in two registers.
+        // SAFETY: `table` has 16 readable f64s: two 8-lane unaligned loads.
+        Avx512F64(unsafe {
+            let lo = _mm512_loadu_pd(table.as_ptr());
+            let hi = _mm512_loadu_pd(table[8..].as_ptr());
+            _mm512_permutex2var_pd(lo, _mm512_castpd_si512(self.0), hi)
         })
     }
 }

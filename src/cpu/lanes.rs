@@ -1,5 +1,7 @@
 //! The small vector trait every CPU kernel is written against, and its
-//! one-lane scalar implementation.
+//! one-lane scalar implementation; likewise [`Lanes64`], the `f64` vector
+//! of the correctly rounded tier (`cr.rs`), reached from each backend's
+//! [`Lanes`] type as [`Lanes::F64`].
 //!
 //! The algorithms (`sigma.rs`, `stable.rs`, `hard.rs`) are generic over [`Lanes`] and
 //! `#[inline(always)]`; each backend (scalar, portable `wide`, AVX2+FMA,
@@ -31,6 +33,9 @@ pub(crate) trait Lanes:
 {
     /// Number of `f32` lanes.
     const WIDTH: usize;
+    /// The `f64` vector of the same instruction set (the correctly rounded
+    /// tier's fast path, `cr.rs`).
+    type F64: Lanes64;
     /// All lanes set to `v`.
     fn splat(v: f32) -> Self;
     /// The first `WIDTH` elements of `src` (any alignment).
@@ -197,6 +202,7 @@ impl Neg for Scalar {
 
 impl Lanes for Scalar {
     const WIDTH: usize = 1;
+    type F64 = Scalar64;
     #[inline(always)]
     fn splat(v: f32) -> Self {
         Scalar(v)
@@ -264,6 +270,102 @@ impl Lanes for Scalar {
         } else {
             b
         }
+    }
+}
+
+/// A vector of `WIDTH` `f64` lanes, for the correctly rounded tier
+/// (`cr.rs`): it loads `f32` inputs widened and stores `f64` results
+/// rounded to `f32`. `+ - * /` are IEEE-754 round-to-nearest;
+/// [`Lanes64::mul_add`] may be fused or not (the tier's error bound
+/// allows either).
+pub(crate) trait Lanes64:
+    Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self>
+{
+    /// Number of lanes.
+    const WIDTH: usize;
+    /// All lanes set to `v`.
+    fn splat(v: f64) -> Self;
+    /// The first `WIDTH` elements of `src`, widened to `f64` (exact).
+    fn load_f32(src: &[f32]) -> Self;
+    /// Writes the lanes rounded to `f32` (to nearest, ties to even,
+    /// subnormals kept) to the first `WIDTH` elements of `dst`.
+    fn store_f32(self, dst: &mut [f32]);
+    /// A bit mask (bit i for lane i) of the lanes where `lo` and `hi`
+    /// round to different `f32`s, or either is NaN.
+    fn round_differs(lo: Self, hi: Self) -> u32;
+    /// `self·b + c`, fused where the backend has FMA, else two roundings.
+    fn mul_add(self, b: Self, c: Self) -> Self;
+    /// Lane-wise minimum; a NaN in `self` propagates (`o` is never NaN).
+    fn min(self, o: Self) -> Self;
+    /// Lane-wise maximum; a NaN in `self` propagates, as for [`Lanes64::min`].
+    fn max(self, o: Self) -> Self;
+    /// Reinterprets each lane's bits shifted right by 4 and then left by
+    /// 52 as an `f64`: bits 4 to 15 become the sign and exponent fields.
+    fn shr4_shl_exponent(self) -> Self;
+    /// `table[i]` for each lane, with i the lane's low 4 bits.
+    fn lookup16(self, table: &[f64; 16]) -> Self;
+    /// 1/self for self in [1/2, 2^152], to within 2^−52 relative: the
+    /// correctly rounded division by default; a backend whose division is
+    /// slow may override it with an estimate and Newton steps.
+    #[inline(always)]
+    fn recip(self) -> Self {
+        Self::splat(1.0) / self
+    }
+}
+
+/// One `f64`: the scalar backend's [`Lanes64`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Scalar64(pub(crate) f64);
+
+macro_rules! scalar64_binop {
+    ($($tr:ident $f:ident $op:tt),*) => {$(
+        impl $tr for Scalar64 {
+            type Output = Scalar64;
+            #[inline(always)]
+            fn $f(self, o: Scalar64) -> Scalar64 { Scalar64(self.0 $op o.0) }
+        }
+    )*};
+}
+scalar64_binop!(Add add +, Sub sub -, Mul mul *, Div div /);
+
+impl Lanes64 for Scalar64 {
+    const WIDTH: usize = 1;
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        Scalar64(v)
+    }
+    #[inline(always)]
+    fn load_f32(src: &[f32]) -> Self {
+        Scalar64(f64::from(src[0]))
+    }
+    #[inline(always)]
+    fn store_f32(self, dst: &mut [f32]) {
+        dst[0] = self.0 as f32;
+    }
+    #[inline(always)]
+    fn round_differs(lo: Self, hi: Self) -> u32 {
+        // `!=` is true for NaN.
+        u32::from(lo.0 as f32 != hi.0 as f32)
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        Scalar64(self.0 * b.0 + c.0)
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        Scalar64(if o.0 < self.0 { o.0 } else { self.0 })
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        Scalar64(if o.0 > self.0 { o.0 } else { self.0 })
+    }
+    #[inline(always)]
+    fn shr4_shl_exponent(self) -> Self {
+        Scalar64(f64::from_bits((self.0.to_bits() >> 4) << 52))
+    }
+    #[inline(always)]
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        Scalar64(table[(self.0.to_bits() & 15) as usize])
     }
 }
 

@@ -3,8 +3,9 @@
 //! A [`Backend`] names one way of running the kernels on this CPU. Every
 //! backend runs the same vector algorithms (`sigma.rs`, `stable.rs`,
 //! `hard.rs`, generic over the lane trait in `lanes.rs`, looped by
-//! `map.rs`, chosen in `ops.rs`); they differ in instruction set or in
-//! threads:
+//! `map.rs`, chosen in `ops.rs`; the correctly rounded tier in `cr.rs`,
+//! over the `f64` lanes of the same instruction set, with its own loop);
+//! they differ in instruction set or in threads:
 //!
 //! | backend | what runs |
 //! |---|---|
@@ -18,6 +19,7 @@
 //! SIMD backend, and [`Backend::Parallel`] from [`parallel_threshold`]
 //! elements up.
 
+mod cr;
 mod hard;
 mod lanes;
 mod map;
@@ -256,6 +258,24 @@ impl Backend {
     /// If the backend is not available on this CPU.
     pub fn sigmoid_inplace(self, x: &mut [f32]) {
         self.unary(Unary::Exact, None, x);
+    }
+
+    /// [`crate::sigmoid_cr`] on this backend (the same bits on every
+    /// backend).
+    ///
+    /// # Panics
+    /// If `x.len() != y.len()`, or if the backend is not available on this CPU.
+    pub fn sigmoid_cr(self, x: &[f32], y: &mut [f32]) {
+        check_len("sigmoid_cr", "x", x.len(), "y", y.len());
+        self.unary(Unary::Cr, Some(x), y);
+    }
+
+    /// [`crate::sigmoid_cr_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    pub fn sigmoid_cr_inplace(self, x: &mut [f32]) {
+        self.unary(Unary::Cr, None, x);
     }
 
     /// [`crate::sigmoid_fast`] on this backend.

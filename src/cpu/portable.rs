@@ -1,4 +1,5 @@
-//! The portable backend: [`Lanes`] over `wide::f32x8`.
+//! The portable backend: [`Lanes`] over `wide::f32x8`, and [`Lanes64`]
+//! over `wide::f64x4` for the correctly rounded tier.
 //!
 //! `wide` picks its instructions when `wide` itself is compiled: SSE2 on a
 //! baseline x86-64 build, AVX/AVX2(+FMA) under `-C target-cpu=native`, NEON on
@@ -6,8 +7,8 @@
 //! kernels need is the hardware FMA where `wide` was built with one and
 //! Dekker's exact product otherwise.
 
-use super::lanes::{mul_sub_exact_dekker, Lanes};
-use wide::{f32x8, i32x8};
+use super::lanes::{mul_sub_exact_dekker, Lanes, Lanes64};
+use wide::{f32x8, f64x4, i32x8, u64x4};
 
 /// floor(v) for x86-64 before SSE4.1, which has no floor instruction (`wide`
 /// would call libm once per lane there): truncate to an integer (SSE2
@@ -23,6 +24,7 @@ fn floor_by_truncation(v: f32x8) -> f32x8 {
 
 impl Lanes for f32x8 {
     const WIDTH: usize = 8;
+    type F64 = f64x4;
     #[inline(always)]
     fn splat(v: f32) -> Self {
         f32x8::splat(v)
@@ -102,6 +104,53 @@ impl Lanes for f32x8 {
     #[inline(always)]
     fn lt_select(self, o: Self, a: Self, b: Self) -> Self {
         self.simd_lt(o).select(a, b)
+    }
+}
+
+/// The correctly rounded tier's `f64` lanes: `wide::f64x4` (AVX under
+/// `-C target-cpu=native`, else two SSE2 halves). `wide` has no
+/// conversion between `f32` and `f64` vectors, so those go lane by lane.
+impl Lanes64 for f64x4 {
+    const WIDTH: usize = 4;
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        f64x4::splat(v)
+    }
+    #[inline(always)]
+    fn load_f32(src: &[f32]) -> Self {
+        let a: [f32; 4] = src[..4].try_into().expect("slice of 4");
+        f64x4::new(a.map(f64::from))
+    }
+    #[inline(always)]
+    fn store_f32(self, dst: &mut [f32]) {
+        dst[..4].copy_from_slice(&self.to_array().map(|v| v as f32));
+    }
+    #[inline(always)]
+    fn round_differs(lo: Self, hi: Self) -> u32 {
+        let (lo, hi) = (lo.to_array(), hi.to_array());
+        // `!=` is true for NaN.
+        (0..4).fold(0, |m, i| m | u32::from(lo[i] as f32 != hi[i] as f32) << i)
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        f64x4::mul_add(self, b, c)
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        self.is_nan().select(self, self.fast_min(o))
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        self.is_nan().select(self, self.fast_max(o))
+    }
+    #[inline(always)]
+    fn shr4_shl_exponent(self) -> Self {
+        bytemuck::cast((bytemuck::cast::<f64x4, u64x4>(self) >> 4u32) << 52u32)
+    }
+    #[inline(always)]
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        let i = bytemuck::cast::<f64x4, [u64; 4]>(self);
+        f64x4::new(i.map(|i| table[(i & 15) as usize]))
     }
 }
 
