@@ -18,6 +18,7 @@
 //! the features [`detected`] checks. The dispatch in `cpu/mod.rs` calls
 //! them only for [`super::Backend::Avx512`] after checking that.
 
+use super::half16::{Format, Lanes16};
 use super::lanes::Lanes;
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
@@ -284,3 +285,97 @@ pub(crate) unsafe fn lookup(table: &[u8; 256], src: Option<&[u8]>, dst: &mut [u8
         }
     }
 }
+
+// The 16-bit formats (`half16`): binary16 with the AVX-512F conversions
+// (`vcvtph2ps`, `vcvtps2ph` on 16 lanes), bfloat16 with integer code (a
+// shift to widen; a rounding add, a shift and `vpmovdw` to narrow).
+//
+// SAFETY (every block in this impl): the methods of `Lanes16` run only in
+// `half16`'s loops, which are instantiated with `Avx512` only in the
+// 16-bit entry points below; those enable the features [`detected`]
+// checks, and the dispatch calls them only after checking it. Memory
+// accesses carry their own note.
+impl Lanes16 for Avx512 {
+    #[inline(always)]
+    fn load16<F: Format>(src: &[u16]) -> Self {
+        let src = &src[..16];
+        // SAFETY: `src` has 16 readable u16s (32 bytes, checked above).
+        let h = unsafe { _mm256_loadu_si256(src.as_ptr().cast()) };
+        Avx512(unsafe {
+            if F::BF16 {
+                _mm512_castsi512_ps(_mm512_slli_epi32::<16>(_mm512_cvtepu16_epi32(h)))
+            } else {
+                _mm512_cvtph_ps(h)
+            }
+        })
+    }
+    #[inline(always)]
+    fn store16<F: Format>(self, dst: &mut [u16]) {
+        let dst = &mut dst[..16];
+        // SAFETY: `dst` has 16 writable u16s (32 bytes, checked above).
+        unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast(), narrow::<F>(self.0)) }
+    }
+    #[inline(always)]
+    fn store16_stream<F: Format>(self, dst: &mut [u16]) {
+        let dst = &mut dst[..16];
+        if (dst.as_ptr() as usize).is_multiple_of(32) {
+            // SAFETY: `dst` has 32 writable bytes (checked above) at a
+            // 32-byte aligned address (checked here), as vmovntdq needs;
+            // the entry points fence after streaming.
+            unsafe { _mm256_stream_si256(dst.as_mut_ptr().cast(), narrow::<F>(self.0)) }
+        } else {
+            self.store16::<F>(dst)
+        }
+    }
+    #[inline(always)]
+    fn near_tie<F: Format>(self) -> u32 {
+        unsafe {
+            let b = _mm512_castps_si512(self.0);
+            let ordered = _mm512_cmp_ps_mask::<_CMP_ORD_Q>(self.0, self.0);
+            let tie = if F::BF16 {
+                // The low half within one of 0x8000.
+                let low = _mm512_and_si512(
+                    _mm512_sub_epi32(b, _mm512_set1_epi32(0x7fff)),
+                    _mm512_set1_epi32(0xffff),
+                );
+                _mm512_cmplt_epu32_mask(low, _mm512_set1_epi32(3))
+            } else {
+                // The two neighbours (below +0: +0) narrow differently.
+                let one = _mm512_set1_epi32(1);
+                let up = _mm512_castsi512_ps(_mm512_add_epi32(b, one));
+                let down = _mm512_max_epi32(_mm512_sub_epi32(b, one), _mm512_setzero_si512());
+                let down = _mm512_castsi512_ps(down);
+                _mm256_cmpneq_epi16_mask(
+                    _mm512_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(up),
+                    _mm512_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(down),
+                )
+            };
+            u32::from(tie & ordered)
+        }
+    }
+}
+
+/// Sixteen `f32` lanes rounded to `F`, packed into 256 bits.
+#[inline(always)]
+fn narrow<F: Format>(v: __m512) -> __m256i {
+    // SAFETY: called only from the `Lanes16` methods above (see there).
+    unsafe {
+        if F::BF16 {
+            // Round to nearest-even on bit 16; NaN: the top half, quieted.
+            let b = _mm512_castps_si512(v);
+            let odd = _mm512_and_si512(_mm512_srli_epi32::<16>(b), _mm512_set1_epi32(1));
+            let r = _mm512_add_epi32(_mm512_add_epi32(b, _mm512_set1_epi32(0x7fff)), odd);
+            let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v);
+            let r = _mm512_mask_or_epi32(r, nan, b, _mm512_set1_epi32(0x40_0000));
+            _mm512_cvtepi32_epi16(_mm512_srli_epi32::<16>(r))
+        } else {
+            _mm512_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(v)
+        }
+    }
+}
+
+x86_entry_points16!(
+    Avx512,
+    "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma",
+    "AVX-512 F, DQ, BW and VL, AVX2 and FMA (see [`detected`])"
+);

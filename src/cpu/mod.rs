@@ -19,6 +19,8 @@
 //! elements up.
 
 mod hard;
+#[macro_use]
+mod half16;
 mod lanes;
 mod map;
 mod ops;
@@ -80,6 +82,8 @@ mod avx2;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx512;
+
+pub use half16::STREAM_MIN_16;
 
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use ops::{Grad, Unary};
