@@ -18,7 +18,7 @@
 //! "avx2,fma")]` and whose `# Safety` contract is that the CPU has AVX2 and
 //! FMA. The dispatch in `cpu/mod.rs` calls them only after checking that.
 
-use super::half16::{Format, Lanes16};
+use super::half16::{tie_mask, tie_mid, Format, Lanes16, TWO_M14};
 use super::lanes::Lanes;
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
@@ -302,29 +302,27 @@ impl Lanes16 for Avx2 {
         }
     }
     #[inline(always)]
-    fn near_tie<F: Format>(self) -> u32 {
-        unsafe {
-            let b = _mm256_castps_si256(self.0);
-            let ordered = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_ORD_Q>(self.0, self.0)) as u32;
-            let tie = if F::BF16 {
-                // The low half within one of 0x8000.
-                let low = _mm256_and_si256(
-                    _mm256_sub_epi32(b, _mm256_set1_epi32(0x7fff)),
-                    _mm256_set1_epi32(0xffff),
-                );
-                _mm256_cmpgt_epi32(_mm256_set1_epi32(3), low)
+    fn store16_sigma<F: Format, const STREAM: bool>(self, dst: &mut [u16]) -> u32 {
+        // `half16::tie_bits`: one add, an and and a compare, no conversion.
+        let tie = unsafe {
+            let v = if F::BF16 {
+                self.0
             } else {
-                // The two neighbours (below +0: +0) narrow differently.
-                let one = _mm256_set1_epi32(1);
-                let up = _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(_mm256_castsi256_ps(
-                    _mm256_add_epi32(b, one),
-                ));
-                let down = _mm256_max_epi32(_mm256_sub_epi32(b, one), _mm256_setzero_si256());
-                let down = _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(_mm256_castsi256_ps(down));
-                _mm256_cvtepi16_epi32(_mm_xor_si128(_mm_cmpeq_epi16(up, down), _mm_set1_epi32(-1)))
+                let tiny = _mm256_set1_ps(TWO_M14);
+                let small = _mm256_and_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(self.0, tiny), tiny);
+                _mm256_add_ps(self.0, small)
             };
-            _mm256_movemask_ps(_mm256_castsi256_ps(tie)) as u32 & ordered
+            let b = _mm256_add_epi32(_mm256_castps_si256(v), _mm256_set1_epi32(2));
+            let low = _mm256_and_si256(b, _mm256_set1_epi32(tie_mask::<F>() as i32));
+            let hit = _mm256_cmpeq_epi32(low, _mm256_set1_epi32(tie_mid::<F>() as i32));
+            _mm256_movemask_ps(_mm256_castsi256_ps(hit)) as u32
+        };
+        if STREAM {
+            self.store16_stream::<F>(dst);
+        } else {
+            self.store16::<F>(dst);
         }
+        tie
     }
 }
 

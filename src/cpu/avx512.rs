@@ -18,7 +18,7 @@
 //! the features [`detected`] checks. The dispatch in `cpu/mod.rs` calls
 //! them only for [`super::Backend::Avx512`] after checking that.
 
-use super::half16::{Format, Lanes16};
+use super::half16::{tie_mask, tie_mid, Format, Lanes16, TWO_M14};
 use super::lanes::Lanes;
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
@@ -328,30 +328,26 @@ impl Lanes16 for Avx512 {
         }
     }
     #[inline(always)]
-    fn near_tie<F: Format>(self) -> u32 {
-        unsafe {
-            let b = _mm512_castps_si512(self.0);
-            let ordered = _mm512_cmp_ps_mask::<_CMP_ORD_Q>(self.0, self.0);
-            let tie = if F::BF16 {
-                // The low half within one of 0x8000.
-                let low = _mm512_and_si512(
-                    _mm512_sub_epi32(b, _mm512_set1_epi32(0x7fff)),
-                    _mm512_set1_epi32(0xffff),
-                );
-                _mm512_cmplt_epu32_mask(low, _mm512_set1_epi32(3))
+    fn store16_sigma<F: Format, const STREAM: bool>(self, dst: &mut [u16]) -> u32 {
+        // `half16::tie_bits`: a masked add, an add, an and and a compare.
+        let tie = unsafe {
+            let v = if F::BF16 {
+                self.0
             } else {
-                // The two neighbours (below +0: +0) narrow differently.
-                let one = _mm512_set1_epi32(1);
-                let up = _mm512_castsi512_ps(_mm512_add_epi32(b, one));
-                let down = _mm512_max_epi32(_mm512_sub_epi32(b, one), _mm512_setzero_si512());
-                let down = _mm512_castsi512_ps(down);
-                _mm256_cmpneq_epi16_mask(
-                    _mm512_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(up),
-                    _mm512_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(down),
-                )
+                let tiny = _mm512_set1_ps(TWO_M14);
+                let small = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(self.0, tiny);
+                _mm512_mask_add_ps(self.0, small, self.0, tiny)
             };
-            u32::from(tie & ordered)
+            let b = _mm512_add_epi32(_mm512_castps_si512(v), _mm512_set1_epi32(2));
+            let low = _mm512_and_si512(b, _mm512_set1_epi32(tie_mask::<F>() as i32));
+            _mm512_cmpeq_epi32_mask(low, _mm512_set1_epi32(tie_mid::<F>() as i32))
+        };
+        if STREAM {
+            self.store16_stream::<F>(dst);
+        } else {
+            self.store16::<F>(dst);
         }
+        u32::from(tie)
     }
 }
 

@@ -15,9 +15,10 @@
 //! Correct rounding of σ: the exact tier is within 1 `f32` ULP of σ(x), so
 //! its 16-bit rounding can differ from the correctly rounded one only when
 //! σ(x) lies within one `f32` ULP of a midpoint between two 16-bit numbers
-//! (double rounding). [`Lanes16::near_tie`] flags exactly the lanes whose
-//! two `f32` neighbours round to different 16-bit values; those (rare)
-//! lanes are recomputed from σ in `f64` ([`sigmoid_rounded`]). The other
+//! (double rounding). [`Lanes16::store16_sigma`] flags every lane whose
+//! two `f32` neighbours round to different 16-bit values ([`Format::near_tie`],
+//! or a cheaper superset); those (rare) lanes are recomputed from σ in
+//! `f64` ([`sigmoid_rounded`]). The other
 //! kernels (backward, hard sigmoid) are the `f32` kernel rounded once more.
 //!
 //! The generic conversions here are bit manipulation on one lane at a time
@@ -27,6 +28,7 @@
 
 use super::lanes::{Lanes, MAX_WIDTH};
 use super::ops::{self, Grad, Unary};
+use super::sigma;
 use super::{check_len, lanes, Backend, PAR_CHUNK, STREAM_MIN};
 use half::{bf16, f16};
 use rayon::prelude::*;
@@ -138,6 +140,48 @@ impl Format for Bf16 {
     }
 }
 
+/// 2^−14, the smallest normal binary16.
+pub(crate) const TWO_M14: f32 = f32::from_bits(0x3880_0000);
+
+/// The bits [`tie_bits`] tests after adding 2: the rounding position of
+/// `F` and the bits below it but the last two.
+#[inline(always)]
+pub(crate) const fn tie_mask<F: Format>() -> u32 {
+    if F::BF16 {
+        0xfffc
+    } else {
+        0x1ffc
+    }
+}
+
+/// What those bits are near a midpoint of `F`.
+#[inline(always)]
+pub(crate) const fn tie_mid<F: Format>() -> u32 {
+    if F::BF16 {
+        0x8000
+    } else {
+        0x1000
+    }
+}
+
+/// The near-tie test of the SIMD backends, a superset of
+/// [`Format::near_tie`] with no conversion: the bits below `F`'s rounding
+/// position, plus 2, masked by [`tie_mask`], equal [`tie_mid`], i.e. they
+/// lie from two below to one above the midpoint pattern. For binary16 the
+/// lane first gets 2^−14 added if it is below 2^−14: that puts the
+/// subnormal spacing 2^−24 at bit 13, as for normal results, and moves the
+/// lane by at most 2^−38, one `f32` ULP there, so no near tie is missed.
+/// NaN lanes may be flagged (the fix-up returns NaN for them too).
+#[inline(always)]
+pub(crate) fn tie_bits<F: Format>(v: f32) -> bool {
+    let v = if !F::BF16 && v < TWO_M14 {
+        v + TWO_M14
+    } else {
+        v
+    };
+    (v.to_bits().wrapping_add(2) & tie_mask::<F>()) == tie_mid::<F>()
+}
+
 /// [`Lanes`] with 16-bit loads and stores. The defaults convert one lane
 /// at a time with [`Format`]; the x86 backends override them.
 pub(crate) trait Lanes16: Lanes {
@@ -166,14 +210,25 @@ pub(crate) trait Lanes16: Lanes {
     fn store16_stream<F: Format>(self, dst: &mut [u16]) {
         self.store16::<F>(dst)
     }
-    /// Bit i set where lane i is [`Format::near_tie`] (lanes ≥ +0 or NaN).
+    /// Stores the lanes rounded to `F` as [`Lanes16::store16`] (streamed
+    /// with `STREAM`) and returns the lanes that the caller must replace
+    /// by the correctly rounded σ (bit i for lane i): every lane that is
+    /// [`Format::near_tie`], and possibly others, for a cheaper test or
+    /// conversion: lanes within two `f32` ULPs of a midpoint, NaN lanes,
+    /// and subnormal lanes where the backend's conversion flushes them.
+    /// For σ's outputs (lanes ≥ +0 or NaN).
     #[inline(always)]
-    fn near_tie<F: Format>(self) -> u32 {
+    fn store16_sigma<F: Format, const STREAM: bool>(self, dst: &mut [u16]) -> u32 {
         let mut buf = [0.0f32; MAX_WIDTH];
         self.store(&mut buf);
         let mut m = 0;
         for (i, v) in buf[..Self::WIDTH].iter().enumerate() {
-            m |= u32::from(F::near_tie(v.to_bits())) << i;
+            m |= u32::from(tie_bits::<F>(*v)) << i;
+        }
+        if STREAM {
+            self.store16_stream::<F>(dst);
+        } else {
+            self.store16::<F>(dst);
         }
         m
     }
@@ -238,16 +293,13 @@ fn narrow<L: Lanes16, F: Format, const STREAM: bool, const FIX: bool>(
     for i in (0..body).step_by(w) {
         let v = L::load(&src[i..i + w]);
         let d = &mut dst[i..i + w];
-        let ties = if FIX { v.near_tie::<F>() } else { 0 };
-        if ties == 0 {
-            if STREAM {
-                v.store16_stream::<F>(d);
-            } else {
-                v.store16::<F>(d);
-            }
+        if FIX {
+            let ties = v.store16_sigma::<F, STREAM>(d);
+            fix_ties::<F>(ties, &x[i..i + w], d);
+        } else if STREAM {
+            v.store16_stream::<F>(d);
         } else {
             v.store16::<F>(d);
-            fix_ties::<F>(ties, &x[i..i + w], d);
         }
     }
     for j in body..n {
@@ -301,6 +353,16 @@ fn unary_chunks<L: Lanes16, F: Format, const STREAM: bool>(
     src: Option<&[u16]>,
     dst: &mut [u16],
 ) {
+    // σ, the hot kernel, runs fused over whole blocks, without the
+    // buffers; its remainder (less than a block) and the other kernels
+    // go through the buffers.
+    let done = match (op, src) {
+        (Unary::Exact, Some(s)) => exact_blocks16::<L, F, STREAM, false>(s, dst),
+        (Unary::Exact, None) => exact_blocks16::<L, F, STREAM, true>(&[], dst),
+        _ => 0,
+    };
+    let src = src.map(|s| &s[done..]);
+    let dst = &mut dst[done..];
     let mut xf = [0.0f32; CHUNK];
     let mut yf = [0.0f32; CHUNK];
     for start in (0..dst.len()).step_by(CHUNK) {
@@ -315,6 +377,60 @@ fn unary_chunks<L: Lanes16, F: Format, const STREAM: bool>(
             narrow::<L, F, STREAM, false>(xf, yf, d);
         }
     }
+}
+
+/// Vectors per block of [`exact_blocks16`], as in `sigma::exact_blocks`.
+const VECS: usize = 32;
+
+/// σ correctly rounded over the whole blocks of `dst` (from `src`, or in
+/// place with `IN_PLACE`), as `sigma::exact_blocks` with the conversions
+/// fused into its first and last passes: the 16-bit input is loaded and
+/// widened in the first, the result narrowed and checked for a near tie
+/// ([`Lanes16::store16_sigma`]) in the last. Returns the number of
+/// elements done (a multiple of the block).
+#[inline(always)]
+fn exact_blocks16<L: Lanes16, F: Format, const STREAM: bool, const IN_PLACE: bool>(
+    src: &[u16],
+    dst: &mut [u16],
+) -> usize {
+    let w = L::WIDTH;
+    let blk = VECS * w;
+    let body = dst.len() - dst.len() % blk;
+    let zero = L::splat(0.0);
+    let (mut a, mut b, mut sc, mut xs) = ([zero; VECS], [zero; VECS], [zero; VECS], [zero; VECS]);
+    for start in (0..body).step_by(blk) {
+        let out = &mut dst[start..start + blk];
+        let s = if IN_PLACE {
+            &[][..]
+        } else {
+            &src[start..start + blk]
+        };
+        for v in 0..VECS {
+            xs[v] = L::load16::<F>(if IN_PLACE { &out[v * w..] } else { &s[v * w..] });
+            (a[v], b[v], sc[v]) = sigma::exact_reduce(xs[v]);
+        }
+        for v in 0..VECS {
+            (a[v], b[v]) = sigma::exact_exp(a[v], b[v]);
+        }
+        // The flags of the block are collected and fixed after it, so
+        // that the pass itself has no branch.
+        let mut ties = [0u32; VECS];
+        let mut any = 0;
+        for v in 0..VECS {
+            let y = sigma::exact_quotient(a[v], b[v], sc[v]);
+            let y = sigma::exact_finish(xs[v], y, sc[v]);
+            ties[v] = y.store16_sigma::<F, STREAM>(&mut out[v * w..v * w + w]);
+            any |= ties[v];
+        }
+        if any != 0 {
+            for v in 0..VECS {
+                let mut xb = [0.0f32; MAX_WIDTH];
+                xs[v].store(&mut xb);
+                fix_ties::<F>(ties[v], &xb, &mut out[v * w..v * w + w]);
+            }
+        }
+    }
+    body
 }
 
 /// Runs the gradient `op` on 16-bit `a` and `dy` (`None`: in `dx`) into
@@ -358,28 +474,34 @@ fn binary_chunks<L: Lanes16, F: Format, const STREAM: bool>(
 }
 
 /// Every conversion of the backend, for the tests: `wide[i] = h[i]`
-/// widened, `narrow[i] = src[i]` narrowed (streamed where aligned) and
-/// `ties[i]` the near-tie flag of `src[i]`; equal lengths per pair.
+/// widened, `narrow[i] = src[i]` narrowed (streamed where aligned), and
+/// through [`Lanes16::store16_sigma`] `sigma[i]` narrowed and `ties[i]`
+/// its flag; equal lengths per group.
 #[inline(always)]
 pub(crate) fn convert<L: Lanes16, F: Format>(
     h: &[u16],
     wide: &mut [f32],
     src: &[f32],
     narrow16: &mut [u16],
-    ties: &mut [bool],
+    (sigma, ties): (&mut [u16], &mut [bool]),
 ) {
     widen::<L, F>(h, wide);
     narrow::<L, F, true, false>(src, src, narrow16);
     let w = L::WIDTH;
     let body = src.len() - src.len() % w;
     for i in (0..body).step_by(w) {
-        let m = L::load(&src[i..i + w]).near_tie::<F>();
+        let m = L::load(&src[i..i + w]).store16_sigma::<F, false>(&mut sigma[i..i + w]);
         for (j, t) in ties[i..i + w].iter_mut().enumerate() {
             *t = (m >> j) & 1 == 1;
         }
     }
-    for (t, v) in ties[body..].iter_mut().zip(&src[body..]) {
+    for ((t, o), v) in ties[body..]
+        .iter_mut()
+        .zip(&mut sigma[body..])
+        .zip(&src[body..])
+    {
         *t = F::near_tie(v.to_bits());
+        *o = F::narrow(v.to_bits());
     }
 }
 
@@ -438,9 +560,9 @@ macro_rules! x86_entry_points16 {
             wide: &mut [f32],
             src: &[f32],
             narrow: &mut [u16],
-            ties: &mut [bool],
+            sigma: (&mut [u16], &mut [bool]),
         ) {
-            super::half16::convert::<$lanes, F>(h, wide, src, narrow, ties);
+            super::half16::convert::<$lanes, F>(h, wide, src, narrow, sigma);
             core::arch::x86_64::_mm_sfence();
         }
     };
@@ -666,59 +788,72 @@ impl Backend {
     /// The conversions of this backend, for the tests (not part of the
     /// API): returns all 65,536 values of the format (bfloat16 if `bf16`,
     /// else binary16) widened to `f32`, `src` narrowed to the format
-    /// (streamed stores where aligned), and the near-tie flag of each
-    /// `src` value (within one `f32` ULP of a midpoint of the format).
+    /// (streamed stores where aligned), and `src` narrowed by the σ
+    /// kernel's store with the lanes it flags for the fix-up.
     ///
     /// # Panics
     /// If the backend is not available on this CPU.
     #[doc(hidden)]
     #[must_use]
-    pub fn conversions16(self, bf16: bool, src: &[f32]) -> (Vec<f32>, Vec<u16>, Vec<bool>) {
+    pub fn conversions16(self, bf16: bool, src: &[f32]) -> Conversions16 {
         self.assert_available();
         let all: Vec<u16> = (0..=u16::MAX).collect();
-        let mut wide = vec![0.0f32; all.len()];
-        let mut narrow16 = vec![0u16; src.len()];
-        let mut ties = vec![false; src.len()];
-        let out = (
-            &all[..],
-            &mut wide[..],
-            src,
-            &mut narrow16[..],
-            &mut ties[..],
-        );
+        let mut c = Conversions16 {
+            wide: vec![0.0f32; all.len()],
+            narrow: vec![0u16; src.len()],
+            sigma: vec![0u16; src.len()],
+            ties: vec![false; src.len()],
+        };
+        let out = (&all[..], &mut c.wide[..], src, &mut c.narrow[..]);
+        let sigma = (&mut c.sigma[..], &mut c.ties[..]);
         if bf16 {
-            self.convert16::<Bf16>(out);
+            self.convert16::<Bf16>(out, sigma);
         } else {
-            self.convert16::<F16>(out);
+            self.convert16::<F16>(out, sigma);
         }
-        (wide, narrow16, ties)
+        c
     }
 
     #[allow(unsafe_code)] // calls a backend entry point after checking the CPU
     #[allow(clippy::type_complexity)]
     fn convert16<F: Format>(
         self,
-        (h, wide, src, narrow16, ties): (&[u16], &mut [f32], &[f32], &mut [u16], &mut [bool]),
+        (h, wide, src, narrow16): (&[u16], &mut [f32], &[f32], &mut [u16]),
+        sigma: (&mut [u16], &mut [bool]),
     ) {
         match self {
-            Backend::Scalar => convert::<lanes::Scalar, F>(h, wide, src, narrow16, ties),
-            Backend::Portable => convert::<wide::f32x8, F>(h, wide, src, narrow16, ties),
+            Backend::Scalar => convert::<lanes::Scalar, F>(h, wide, src, narrow16, sigma),
+            Backend::Portable => convert::<wide::f32x8, F>(h, wide, src, narrow16, sigma),
             Backend::Parallel => {
-                Backend::best_simd().convert16::<F>((h, wide, src, narrow16, ties))
+                Backend::best_simd().convert16::<F>((h, wide, src, narrow16), sigma)
             }
             // SAFETY: the caller checked AVX2 and FMA, the guard F16C.
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2Fma if f16c_detected() => unsafe {
-                super::avx2::convert16::<F>(h, wide, src, narrow16, ties)
+                super::avx2::convert16::<F>(h, wide, src, narrow16, sigma)
             },
-            Backend::Avx2Fma => convert::<wide::f32x8, F>(h, wide, src, narrow16, ties),
+            Backend::Avx2Fma => convert::<wide::f32x8, F>(h, wide, src, narrow16, sigma),
             // SAFETY: the caller checked `avx512::detected()`.
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => unsafe {
-                super::avx512::convert16::<F>(h, wide, src, narrow16, ties)
+                super::avx512::convert16::<F>(h, wide, src, narrow16, sigma)
             },
             #[cfg(not(target_arch = "x86_64"))]
             Backend::Avx512 => unreachable!("checked by assert_available"),
         }
     }
+}
+
+/// What [`Backend::conversions16`] returns (for the tests).
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub struct Conversions16 {
+    /// All 65,536 values widened.
+    pub wide: Vec<f32>,
+    /// The input narrowed.
+    pub narrow: Vec<u16>,
+    /// The input narrowed by the σ kernel's store.
+    pub sigma: Vec<u16>,
+    /// The lanes that store flags for the fix-up.
+    pub ties: Vec<bool>,
 }
