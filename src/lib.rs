@@ -86,7 +86,10 @@
 //! (PLAN), each bit-identical on every backend to its scalar definition in
 //! [`reference`](mod@reference); quantized int8/uint8 and integer-only Q15
 //! in [`quant`]; the GPU in [`gpu`]. Training: [`loss`], binary
-//! cross-entropy on logits with its fused gradient (CPU).
+//! cross-entropy on logits with its fused gradient (CPU). 16-bit storage:
+//! [`half16`], σ on binary16 and bfloat16 slices ([`sigmoid_f16`],
+//! [`sigmoid_bf16`], correctly rounded for every input), its gradient and
+//! the hard sigmoid.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 // `unsafe` is allowed only in the modules that say so: the two x86-64
