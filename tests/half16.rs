@@ -464,3 +464,62 @@ fn backward_length_mismatch_panics() {
         &mut [bf16::ZERO; 1],
     );
 }
+
+/// From `STREAM_MIN_16` elements the output is streamed after an
+/// unaligned head: σ and the backward on the x86 backends and the
+/// parallel one, both formats, at
+/// offsets 0 and 3 elements, must give the bits of the same backend run in
+/// pieces below the threshold (ordinary stores); NaN results only as NaN
+/// (their sign and payload follow the compiler's operand order).
+#[test]
+fn streamed_output_matches_cached() {
+    use sigmoid_kernels::cpu::STREAM_MIN_16;
+    let n = STREAM_MIN_16 + 21;
+    let mut rng = Rng(16);
+    let bits: Vec<u16> = (0..n).map(|_| rng.next_u32() as u16).collect();
+    let piece = STREAM_MIN_16 / 4;
+    let (mut streamed, mut cached) = (vec![0u16; n], vec![0u16; n]);
+    for f in FORMATS {
+        // Inputs in [0, 1] for the backward's y: the bits of the σ output.
+        let mut y = vec![0u16; n];
+        f.sigmoid_on(Backend::best_simd(), &bits, &mut y);
+        // The backends with streaming stores, and the threads (scalar and
+        // portable share the loop code and would take seconds at 16M).
+        let streaming = [Backend::Avx2Fma, Backend::Avx512, Backend::Parallel];
+        for b in streaming.into_iter().filter(|b| b.is_available()) {
+            for off in [0usize, 3] {
+                let x = &bits[off..];
+                f.sigmoid_on(b, x, &mut streamed[off..]);
+                for (xc, yc) in x.chunks(piece).zip(cached[off..].chunks_mut(piece)) {
+                    f.sigmoid_on(b, xc, yc);
+                }
+                let ok = streamed[off..]
+                    .iter()
+                    .zip(&cached[off..])
+                    .all(|(&s, &c)| same(f, s, c));
+                assert!(ok, "{f:?} σ on {b}, offset {off}");
+                f.backward_on(b, &y[off..], x, &mut streamed[off..]);
+                for ((yc, dc), oc) in y[off..]
+                    .chunks(piece)
+                    .zip(x.chunks(piece))
+                    .zip(cached[off..].chunks_mut(piece))
+                {
+                    f.backward_on(b, yc, dc, oc);
+                }
+                let bad = streamed[off..]
+                    .iter()
+                    .zip(&cached[off..])
+                    .position(|(&s, &c)| !same(f, s, c));
+                let i = bad.unwrap_or(0);
+                assert!(
+                    bad.is_none(),
+                    "{f:?} backward on {b}, offset {off}: at {bad:?}: {:#06x} vs {:#06x}, y {:#06x}, dy {:#06x}",
+                    streamed[off + i],
+                    cached[off + i],
+                    y[off + i],
+                    x[i]
+                );
+            }
+        }
+    }
+}
