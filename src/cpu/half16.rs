@@ -73,24 +73,25 @@ pub(crate) struct Bf16;
 
 impl Format for F16 {
     const BF16: bool = false;
+    // Both conversions are written without branches (each case computed,
+    // then selected), so that the portable backend's loops over a vector's
+    // lanes vectorize.
     #[inline(always)]
     fn narrow(b: u32) -> u16 {
         let sign = (b >> 16) & 0x8000;
         let a = b & 0x7fff_ffff;
-        let h = if a > 0x7f80_0000 {
-            0x7e00 | ((a >> 13) & 0x3ff) // NaN: quiet bit, top of the payload
-        } else if a >= 0x4780_0000 {
-            0x7c00 // ≥ 65536 (and ∞): ∞
-        } else if a >= 0x3880_0000 {
-            // Normal (≥ 2^−14): rebias, round to nearest-even on bit 13;
-            // a carry into the exponent is right, up to ∞ from 65520.
-            (a - 0x3800_0000 + 0x0fff + ((a >> 13) & 1)) >> 13
-        } else {
-            // Subnormal: adding 0.5 (ulp 2^−24) rounds to a multiple of
-            // 2^−24 in the FPU's round-to-nearest-even; the low bits are
-            // the count (1024 = the smallest normal, encoded alike).
-            (f32::from_bits(a) + 0.5).to_bits() - 0x3f00_0000
-        };
+        // Normal (≥ 2^−14): rebias, round to nearest-even on bit 13; a
+        // carry into the exponent is right, up to ∞ from 65520.
+        let normal = (a.wrapping_sub(0x3800_0000) + 0x0fff + ((a >> 13) & 1)) >> 13;
+        // Subnormal: adding 0.5 (ulp 2^−24) rounds to a multiple of 2^−24
+        // in the FPU's round-to-nearest-even; the low bits are the count
+        // (1024 = the smallest normal, encoded alike).
+        let tiny = f32::from_bits(a.min(0x3880_0000));
+        let subnormal = (tiny + 0.5).to_bits().wrapping_sub(0x3f00_0000);
+        let nan = 0x7e00 | ((a >> 13) & 0x3ff); // quiet bit, top of the payload
+        let h = if a < 0x3880_0000 { subnormal } else { normal };
+        let h = if a >= 0x4780_0000 { 0x7c00 } else { h }; // ≥ 65536 and ∞: ∞
+        let h = if a > 0x7f80_0000 { nan } else { h };
         (sign | h) as u16
     }
     #[inline(always)]
@@ -98,16 +99,12 @@ impl Format for F16 {
         let h = u32::from(h);
         let sign = (h & 0x8000) << 16;
         let a = h & 0x7fff;
-        let v = if a > 0x7c00 {
-            0x7fc0_0000 | (a << 13) // NaN, quieted
-        } else if a == 0x7c00 {
-            0x7f80_0000
-        } else if a >= 0x0400 {
-            (a << 13) + 0x3800_0000
-        } else {
-            (a as f32 * f32::from_bits(0x3380_0000)).to_bits() // a·2^−24, exact
-        };
-        f32::from_bits(sign | v)
+        // Finite: the bits in place, times 2^112 to rebias (exact, and it
+        // normalizes the subnormals).
+        let finite = (f32::from_bits(a << 13) * f32::from_bits(0x7780_0000)).to_bits();
+        let quiet = if a > 0x7c00 { 0x0040_0000 } else { 0 };
+        let special = 0x7f80_0000 | (a << 13) | quiet; // ∞, NaN quieted
+        f32::from_bits(sign | if a >= 0x7c00 { special } else { finite })
     }
 }
 
