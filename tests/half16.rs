@@ -523,3 +523,29 @@ fn streamed_output_matches_cached() {
         }
     }
 }
+
+/// Narrowing of every one of the 2^32 `f32` bit patterns on every backend,
+/// both formats, against `half` (bit for bit, NaN included). By hand:
+/// `cargo test --release --test half16 -- --ignored` (minutes).
+#[test]
+#[ignore]
+fn narrowing_every_f32_matches_half() {
+    use rayon::prelude::*;
+    const PIECE: u64 = 1 << 22;
+    for f in FORMATS {
+        for b in Backend::available() {
+            let bad = (0..(1u64 << 32) / PIECE).into_par_iter().find_map_any(|p| {
+                let src: Vec<f32> = (p * PIECE..(p + 1) * PIECE)
+                    .map(|i| f32::from_bits(i as u32))
+                    .collect();
+                let c = b.conversions16(f == Fmt::Bf16, &src);
+                src.iter()
+                    .zip(&c.narrow)
+                    .find(|&(&v, &got)| got != f.narrow(v))
+                    .map(|(&v, &got)| (v.to_bits(), got))
+            });
+            assert_eq!(bad, None, "{f:?} on {b}: (input bits, got)");
+            println!("{f:?} on {b}: all 2^32 narrowed as half does");
+        }
+    }
+}
