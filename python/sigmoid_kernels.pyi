@@ -7,12 +7,13 @@ import numpy.typing as npt
 
 __version__: str
 
-_Float = TypeVar("_Float", np.float32, np.float64)
+_Float = TypeVar("_Float", np.float16, np.float32, np.float64)
 
 def sigmoid(
     x: npt.ArrayLike, out: Optional[npt.NDArray[_Float]] = None
 ) -> npt.NDArray[_Float]:
-    """Exact tier: float32 ≤ 1 ULP; float64 in double precision (≤ 2.5 ULP)."""
+    """Exact tier: float32 ≤ 1 ULP; float64 in double precision (≤ 2.5 ULP);
+    float16 and ml_dtypes.bfloat16 correctly rounded, same dtype out."""
 
 def sigmoid_fast(
     x: npt.NDArray[np.float32], out: Optional[npt.NDArray[np.float32]] = None

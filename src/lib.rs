@@ -90,12 +90,16 @@
 //! (PLAN), each bit-identical on every backend to its scalar definition in
 //! [`reference`](mod@reference); quantized int8/uint8 and integer-only Q15
 //! in [`quant`]; the GPU in [`gpu`]. Training: [`loss`], binary
-//! cross-entropy on logits with its fused gradient (CPU).
+//! cross-entropy on logits with its fused gradient (CPU). 16-bit storage:
+//! [`half16`], σ on binary16 and bfloat16 slices ([`sigmoid_f16`],
+//! [`sigmoid_bf16`], correctly rounded for every input), its gradient and
+//! the hard sigmoid.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 // `unsafe` is allowed only in the modules that say so: the two x86-64
 // instruction-set backends and the dispatch that calls them after
-// detection (`cpu/avx2.rs`, `cpu/avx512.rs`, `cpu/mod.rs`).
+// detection (`cpu/avx2.rs`, `cpu/avx512.rs`, `cpu/mod.rs`, and for the
+// 16-bit kernels `cpu/half16.rs`).
 #![deny(unsafe_code)]
 
 pub mod quant;
@@ -114,6 +118,20 @@ pub mod gpu;
 
 #[cfg(feature = "std")]
 pub use cpu::{parallel_threshold, set_parallel_threshold, Backend};
+
+/// The 16-bit element types, from the `half` crate.
+#[cfg(feature = "std")]
+pub use half;
+#[cfg(feature = "std")]
+pub mod half16;
+#[cfg(feature = "std")]
+pub use half16::{
+    hard_sigmoid_backward_bf16, hard_sigmoid_backward_f16, hard_sigmoid_bf16,
+    hard_sigmoid_bf16_inplace, hard_sigmoid_f16, hard_sigmoid_f16_inplace, sigmoid_backward_bf16,
+    sigmoid_backward_bf16_inplace, sigmoid_backward_f16, sigmoid_backward_f16_inplace,
+    sigmoid_bf16, sigmoid_bf16_inplace, sigmoid_f16, sigmoid_f16_inplace, SIGMOID_16_MAX_ULP,
+    SIGMOID_BACKWARD_16_MAX_ULP,
+};
 
 // The accuracy contract of each kernel, written once: the tests, the
 // exhaustive run, the CLI (`accuracy`, its help text) and the docs read these.

@@ -508,6 +508,68 @@ pub fn plan_sigmoid_backward(x: f32, dy: f32) -> f32 {
     }
 }
 
+/// `r` rounded once to nearest-even in a binary format with `p`
+/// significand bits and normal exponents from `emin` to `emax` (subnormals
+/// below, ±∞ past the largest finite value), returned as the `f32`
+/// holding that value exactly. NaN, ±∞ and ±0 pass through.
+fn round_to(r: f64, p: i32, emin: i32, emax: i32) -> f32 {
+    if r.is_nan() || r.is_infinite() || r == 0.0 {
+        return r as f32;
+    }
+    let a = r.abs();
+    let q = ulp_in(a, p, emin);
+    let v = libm::rint(a / q) * q; // a/q and the product are exact (powers of two)
+    let max = (2.0 - libm::ldexp(1.0, 1 - p)) * libm::ldexp(1.0, emax);
+    let v = if v > max { f64::INFINITY } else { v };
+    (if r < 0.0 { -v } else { v }) as f32
+}
+
+/// The spacing at `a` (≥ 0) of a binary format with `p` significand bits
+/// and smallest normal exponent `emin`.
+fn ulp_in(a: f64, p: i32, emin: i32) -> f64 {
+    let e = ((a.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+    libm::ldexp(1.0, e.max(emin) - (p - 1))
+}
+
+/// `r` rounded once to IEEE binary16 (`f16`, round to nearest-even,
+/// subnormals down to 2^−24, ±∞ from 65520), as an `f32` (exact).
+#[must_use]
+pub fn round_f16(r: f64) -> f32 {
+    round_to(r, 11, -14, 15)
+}
+
+/// `r` rounded once to bfloat16 (8 significand bits, the exponent range of
+/// `f32`), as an `f32` (exact).
+#[must_use]
+pub fn round_bf16(r: f64) -> f32 {
+    round_to(r, 8, -126, 127)
+}
+
+/// The spacing of binary16 at the magnitude of `r` (2^−24 below 2^−14).
+#[must_use]
+pub fn ulp_f16(r: f64) -> f64 {
+    ulp_in(r.abs(), 11, -14)
+}
+
+/// The spacing of bfloat16 at the magnitude of `r` (2^−133 below 2^−126).
+#[must_use]
+pub fn ulp_bf16(r: f64) -> f64 {
+    ulp_in(r.abs(), 8, -126)
+}
+
+/// σ(x) for a binary16 input (given as the `f32` of the same value),
+/// correctly rounded to binary16 (as [`round_f16`]).
+#[must_use]
+pub fn sigmoid_f16(x: f32) -> f32 {
+    round_f16(sigmoid_f64(f64::from(x)))
+}
+
+/// σ(x) for a bfloat16 input, correctly rounded to bfloat16.
+#[must_use]
+pub fn sigmoid_bf16(x: f32) -> f32 {
+    round_bf16(sigmoid_f64(f64::from(x)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

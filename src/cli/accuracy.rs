@@ -66,7 +66,11 @@ fn call(k: &Kernel) -> Option<Call<'_>> {
         Run::Forward(f) => Some(Call::Forward(f)),
         Run::Device { check: Some(f), .. } => Some(Call::TryForward(f)),
         Run::Backward(f) => Some(Call::Backward(f)),
-        Run::Device { check: None, .. } | Run::Int8(..) | Run::Uint8(..) | Run::Q15(_) => None,
+        Run::Device { check: None, .. }
+        | Run::Int8(..)
+        | Run::Uint8(..)
+        | Run::Q15(_)
+        | Run::Half16 { .. } => None,
     }
 }
 
@@ -307,7 +311,7 @@ fn quant_check(k: &Kernel) -> Option<QuantWorst> {
             }))
         }
         Run::Q15(_) => Some(check::q15_worst(0..=15)),
-        Run::Forward(_) | Run::Backward(_) | Run::Device { .. } => None,
+        Run::Forward(_) | Run::Backward(_) | Run::Device { .. } | Run::Half16 { .. } => None,
     }
 }
 

@@ -39,12 +39,12 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 enum Kernel {
-    /// σ within 1 ULP (sigmoid_kernels::sigmoid); the backward takes the saved y.
-    Exact(Float),
+    /// σ within 1 ULP (sigmoid_kernels::sigmoid; f16/bf16: correctly rounded); the backward takes the saved y.
+    Exact(Typed),
     /// σ within 1e-4 relative (sigmoid_kernels::sigmoid_fast).
     Fast(Io),
     /// PyTorch's hardsigmoid, relu6(x + 3)/6; the backward takes x.
-    Hard(Float),
+    Hard(Typed),
     /// ONNX HardSigmoid, max(0, min(1, alpha·x + beta)); the backward takes x.
     HardAffine(Affine),
     /// PLAN piecewise-linear sigmoid; the backward takes x.
@@ -83,6 +83,28 @@ struct Float {
     /// Upstream gradient dy for --backward, same shape as the input.
     #[arg(long, value_name = "dy.npy", requires = "backward")]
     grad: Option<PathBuf>,
+}
+
+/// A float kernel that also runs on 16-bit floats.
+#[derive(clap::Args, Debug)]
+struct Typed {
+    #[command(flatten)]
+    float: Float,
+    /// Element type of every file: f32 (`<f4`), f16 (`<f2`), or bf16 as
+    /// bits in a `<u2`, `<i2` or `V2` file (`np.save` of an
+    /// `ml_dtypes.bfloat16` array writes `V2`; load the output with
+    /// `np.load(path).view(ml_dtypes.bfloat16)`); the output keeps the
+    /// input's descr.
+    #[arg(long, value_enum, default_value_t = Dtype16::F32)]
+    dtype: Dtype16,
+}
+
+/// `--dtype` of [`Typed`].
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Dtype16 {
+    F32,
+    F16,
+    Bf16,
 }
 
 #[derive(clap::Args, Debug)]
@@ -177,11 +199,11 @@ fn quant_error(kernel: &str, e: QuantError) -> CliError {
 impl Float {
     /// The forward `fwd` or, with `--backward`, `bwd` (saved input,
     /// dy → dx in place).
-    fn run(
+    fn run<T: Elem>(
         &self,
         kernel: &str,
-        mut fwd: impl FnMut(&mut [f32]) -> Result<(), String>,
-        mut bwd: impl FnMut(&[f32], &mut [f32]) -> Result<(), String>,
+        mut fwd: impl FnMut(&mut [T]) -> Result<(), String>,
+        mut bwd: impl FnMut(&[T], &mut [T]) -> Result<(), String>,
     ) -> Result<(), CliError> {
         match &self.grad {
             Some(dy) => stream(kernel, [&self.io.input, dy], &self.io.output, |[x, dy]| {
@@ -193,9 +215,9 @@ impl Float {
 }
 
 /// A backward `f(x, dy, dx)` as `(x, dy → dx)`.
-fn in_place(
-    f: impl Fn(&[f32], &[f32], &mut [f32]),
-) -> impl FnMut(&[f32], &mut [f32]) -> Result<(), String> {
+fn in_place<T: Copy>(
+    f: impl Fn(&[T], &[T], &mut [T]),
+) -> impl FnMut(&[T], &mut [T]) -> Result<(), String> {
     let mut dy_copy = Vec::new();
     move |x, dy| {
         dy_copy.clear();
@@ -213,22 +235,55 @@ fn infallible<T>(f: impl Fn(&mut [T])) -> impl FnMut(&mut [T]) -> Result<(), Str
     }
 }
 
+impl Elem for sk::half::f16 {
+    const DTYPE: npy::Dtype = npy::Dtype::F16;
+}
+
+impl Elem for sk::half::bf16 {
+    const DTYPE: npy::Dtype = npy::Dtype::U16;
+    fn accepts(d: npy::Dtype) -> bool {
+        matches!(d, npy::Dtype::U16 | npy::Dtype::I16 | npy::Dtype::V2)
+    }
+}
+
 /// Runs the subcommand.
 pub fn run(args: &Args) -> Result<(), CliError> {
     match &args.kernel {
-        Kernel::Exact(a) => a.run("exact", infallible(sk::sigmoid_inplace), |y, dy| {
-            sk::sigmoid_backward_inplace(y, dy);
-            Ok(())
-        }),
+        Kernel::Exact(Typed { float: a, dtype }) => match dtype {
+            Dtype16::F32 => a.run("exact", infallible(sk::sigmoid_inplace), |y, dy| {
+                sk::sigmoid_backward_inplace(y, dy);
+                Ok(())
+            }),
+            Dtype16::F16 => a.run("exact", infallible(sk::sigmoid_f16_inplace), |y, dy| {
+                sk::sigmoid_backward_f16_inplace(y, dy);
+                Ok(())
+            }),
+            Dtype16::Bf16 => a.run("exact", infallible(sk::sigmoid_bf16_inplace), |y, dy| {
+                sk::sigmoid_backward_bf16_inplace(y, dy);
+                Ok(())
+            }),
+        },
         Kernel::Fast(io) => stream("fast", [&io.input], &io.output, |[x]| {
             sk::sigmoid_fast_inplace(x);
             Ok(())
         }),
-        Kernel::Hard(a) => a.run(
-            "hard",
-            infallible(sk::hard_sigmoid_inplace),
-            in_place(sk::hard_sigmoid_backward),
-        ),
+        Kernel::Hard(Typed { float: a, dtype }) => match dtype {
+            Dtype16::F32 => a.run(
+                "hard",
+                infallible(sk::hard_sigmoid_inplace),
+                in_place(sk::hard_sigmoid_backward),
+            ),
+            Dtype16::F16 => a.run(
+                "hard",
+                infallible(sk::hard_sigmoid_f16_inplace),
+                in_place(sk::hard_sigmoid_backward_f16),
+            ),
+            Dtype16::Bf16 => a.run(
+                "hard",
+                infallible(sk::hard_sigmoid_bf16_inplace),
+                in_place(sk::hard_sigmoid_backward_bf16),
+            ),
+        },
         Kernel::HardAffine(Affine { float, alpha, beta }) => float.run(
             "hard-affine",
             infallible(|x| sk::hard_sigmoid_affine_inplace(*alpha, *beta, x)),
@@ -307,11 +362,14 @@ fn stream<T: Elem, const N: usize>(
     for p in inputs {
         let r = Reader::open(p).map_err(CliError::Failed)?;
         let dtype = r.header().dtype;
-        if dtype != T::DTYPE {
+        if !T::accepts(dtype) {
+            let want = match T::DTYPE {
+                npy::Dtype::U16 => "bfloat16 bits (uint16, int16 or V2)",
+                d => d.name(),
+            };
             return Err(CliError::Failed(format!(
-                "{}: kernel `{kernel}` needs {} input, got {}",
+                "{}: kernel `{kernel}` needs {want} input, got {}",
                 p.display(),
-                T::DTYPE.name(),
                 dtype.name()
             )));
         }

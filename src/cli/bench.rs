@@ -25,6 +25,7 @@ use super::accuracy;
 use super::kernels::{self, Kernel, Metric, Run};
 use super::{text_table, CliError, Progress};
 use sigmoid_kernels::check::Bound;
+use sigmoid_kernels::half::{bf16, f16};
 use sigmoid_kernels::{reference, Backend};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -136,6 +137,8 @@ struct Inputs {
     i8: (Vec<i8>, Vec<i8>),
     u8: (Vec<u8>, Vec<u8>),
     i16: (Vec<i16>, Vec<i16>),
+    /// `x` rounded to binary16 and to bfloat16 (bits), and an output.
+    half16: [Vec<u16>; 3],
 }
 
 impl Inputs {
@@ -143,13 +146,18 @@ impl Inputs {
         let x: Vec<f32> = (0..n).map(|i| -12.0 + 24.0 * i as f32 / n as f32).collect();
         let y = x.iter().map(|&x| reference::sigmoid(x)).collect();
         Inputs {
-            x,
             y,
             dy: (0..n).map(|i| 1.0 - (i % 7) as f32 * 0.25).collect(),
             out: vec![0.0; n],
             i8: ((0..n).map(|i| i as u8 as i8).collect(), vec![0; n]),
             u8: ((0..n).map(|i| i as u8).collect(), vec![0; n]),
             i16: ((0..n).map(|i| i as u16 as i16).collect(), vec![0; n]),
+            half16: [
+                x.iter().map(|&v| f16::from_f32(v).to_bits()).collect(),
+                x.iter().map(|&v| bf16::from_f32(v).to_bits()).collect(),
+                vec![0; n],
+            ],
+            x,
         }
     }
 }
@@ -176,6 +184,7 @@ fn measure(k: &Kernel, d: &mut Inputs, reps: u32) -> Result<f64, String> {
         i8,
         u8,
         i16,
+        half16: [h16, hb16, h_out],
     } = d;
     Ok(match &k.run {
         Run::Forward(f) => time(|| f(black_box(x), black_box(&mut *out)), reps),
@@ -192,6 +201,10 @@ fn measure(k: &Kernel, d: &mut Inputs, reps: u32) -> Result<f64, String> {
             reps,
         ),
         Run::Q15(s) => time(|| s.apply(black_box(&i16.0), black_box(&mut i16.1)), reps),
+        Run::Half16 { f, bf16 } => {
+            let x = if *bf16 { &*hb16 } else { &*h16 };
+            time(|| f(black_box(x), black_box(&mut *h_out)), reps)
+        }
         Run::Device { time: timer, .. } => time_device(timer, n, reps)?,
     })
 }
@@ -458,7 +471,7 @@ fn print_table(rows: &[Row], markdown: bool) {
         out!("{}", text_table(&head, &body));
     }
     outln!(
-        "GB/s counts bytes read + written per element (f32: 8 forward, 12 backward; int8/uint8: 2; int16: 4); % copy is against copy_from_slice at the same size (GPU rows: against a device buffer copy); errors from a quick stratified sample (`accuracy` for the full sweep); abs errors of quantized kernels are dequantized output vs σ of the dequantized input, over every input code."
+        "GB/s counts bytes read + written per element (f32: 8 forward, 12 backward; int8/uint8: 2; int16, f16, bf16: 4); % copy is against copy_from_slice at the same size (GPU rows: against a device buffer copy); errors from a quick stratified sample (`accuracy` for the full sweep); abs errors of quantized kernels are dequantized output vs σ of the dequantized input, over every input code."
     );
 }
 

@@ -22,6 +22,7 @@
 //! The GPU context is created only when a GPU entry could pass the filter
 //! (see [`registry`]), so `--filter exact` never waits for a device.
 
+use bytemuck::{cast_slice, cast_slice_mut};
 use rayon::prelude::*;
 use sigmoid_kernels::check::{self, Bound, Func};
 #[cfg(feature = "gpu")]
@@ -34,6 +35,8 @@ use std::time::Duration;
 
 /// An elementwise kernel `y = f(x)`.
 pub type Unary = Box<dyn Fn(&[f32], &mut [f32]) + Send + Sync>;
+/// An elementwise kernel on the bits of 16-bit floats.
+pub type Unary16 = Box<dyn Fn(&[u16], &mut [u16]) + Send + Sync>;
 /// A gradient kernel `dx = f(y, dy)`.
 pub type Binary = Box<dyn Fn(&[f32], &[f32], &mut [f32]) + Send + Sync>;
 /// A fallible `y = f(x)` (a device call).
@@ -58,6 +61,15 @@ pub enum Run {
     Uint8(Uint8Sigmoid, Backend),
     /// σ from `i16` Qm.n to Q0.15.
     Q15(Q15Sigmoid),
+    /// σ on 16-bit floats, as bits (bench inputs: the `f32` inputs
+    /// rounded to the format); binary16, or bfloat16 if `bf16`. Its
+    /// accuracy is checked over all 65,536 inputs by `cargo test`.
+    Half16 {
+        /// The kernel.
+        f: Unary16,
+        /// Whether the bits are bfloat16.
+        bf16: bool,
+    },
     /// A GPU operation (built with the `gpu` feature only): `bench` times it
     /// with `time`; `accuracy` and `plot`
     /// call `check` (the host round trip), absent for device-resident runs
@@ -84,7 +96,9 @@ pub enum Metric {
     /// absolute error of the dequantized output against σ of the
     /// dequantized input.
     Lsb(u32),
-    /// Not an approximation of σ (a memory baseline): no error.
+    /// Not an approximation of σ (a memory baseline), or one this table
+    /// does not sweep (the 16-bit kernels, checked over all their inputs
+    /// by `cargo test`): no error.
     None,
 }
 
@@ -175,7 +189,7 @@ impl Kernel {
             Run::Forward(_) | Run::Device { .. } => 8,
             Run::Backward(_) => 12,
             Run::Int8(..) | Run::Uint8(..) => 2,
-            Run::Q15(_) => 4,
+            Run::Q15(_) | Run::Half16 { .. } => 4,
         }
     }
 
@@ -304,6 +318,34 @@ fn forward(
     }
 }
 
+/// σ on binary16 and bfloat16 on backend `b`: correctly rounded, checked
+/// by `cargo test` (so [`Metric::None`] here).
+fn half16_kernels(b: Backend, label: &str, representative: bool) -> [Kernel; 2] {
+    let entry = |name, bf16, f: Unary16| Kernel {
+        name,
+        tier: "exact 16-bit",
+        backend: label.to_string(),
+        representative,
+        cpu: Some(b),
+        monotone: true,
+        func: Func::Sigmoid,
+        run: Run::Half16 { f, bf16 },
+        metric: Metric::None,
+    };
+    [
+        entry(
+            "sigmoid_f16",
+            false,
+            Box::new(move |x, y| b.sigmoid_f16(cast_slice(x), cast_slice_mut(y))),
+        ),
+        entry(
+            "sigmoid_bf16",
+            true,
+            Box::new(move |x, y| b.sigmoid_bf16(cast_slice(x), cast_slice_mut(y))),
+        ),
+    ]
+}
+
 fn cpu_kernels() -> Vec<Kernel> {
     let mut k = vec![
         forward(
@@ -347,6 +389,7 @@ fn cpu_kernels() -> Vec<Kernel> {
             Box::new(move |x, y| b.sigmoid(x, y)),
             EXACT,
         ));
+        k.extend(half16_kernels(b, &label, rep.0));
         k.push(forward(
             "sigmoid_fast",
             "fast",
@@ -650,7 +693,7 @@ impl Kernel {
                         .collect(),
                 )
             }
-            Run::Forward(_) | Run::Backward(_) | Run::Device { .. } => None,
+            Run::Forward(_) | Run::Backward(_) | Run::Device { .. } | Run::Half16 { .. } => None,
         }
     }
 }
@@ -666,7 +709,9 @@ pub fn quant_abs(k: &Kernel) -> Option<f64> {
         Run::Q15(s) => (-32768..=32767)
             .map(|q| check::q15_params(s.frac_bits()).0.dequantize(q) as f32)
             .collect(),
-        Run::Forward(_) | Run::Backward(_) | Run::Device { .. } => return None,
+        Run::Forward(_) | Run::Backward(_) | Run::Device { .. } | Run::Half16 { .. } => {
+            return None
+        }
     };
     let pairs = k.dequantized(&x)?;
     Some(

@@ -1,5 +1,7 @@
-//! A small streaming NumPy `.npy` reader and writer: `float32`, `int8`,
-//! `uint8` and `int16`, little-endian, C order, any shape (kept as is).
+//! A small streaming NumPy `.npy` reader and writer: `float32`, `float16`,
+//! `int8`, `uint8`, `int16`, `uint16` and `V2` (two opaque bytes: what
+//! `np.save` writes for an `ml_dtypes.bfloat16` array), little-endian, C
+//! order, any shape (kept as is).
 //!
 //! Files are untrusted. The header is read as NumPy's `read_array_header`
 //! reads it: a Python literal dict with exactly the keys `descr`,
@@ -32,10 +34,24 @@ pub enum Dtype {
     U8,
     /// `<i2`
     I16,
+    /// `<f2`
+    F16,
+    /// `<u2`
+    U16,
+    /// `|V2` (read also as `<V2`, NumPy's descr for `ml_dtypes.bfloat16`)
+    V2,
 }
 
 impl Dtype {
-    const ALL: [Dtype; 4] = [Dtype::F32, Dtype::I8, Dtype::U8, Dtype::I16];
+    const ALL: [Dtype; 7] = [
+        Dtype::F32,
+        Dtype::I8,
+        Dtype::U8,
+        Dtype::I16,
+        Dtype::F16,
+        Dtype::U16,
+        Dtype::V2,
+    ];
 
     /// NumPy's name, the descr NumPy writes, the size in bytes.
     fn info(self) -> (&'static str, &'static str, u64) {
@@ -44,6 +60,9 @@ impl Dtype {
             Dtype::I8 => ("int8", "|i1", 1),
             Dtype::U8 => ("uint8", "|u1", 1),
             Dtype::I16 => ("int16", "<i2", 2),
+            Dtype::F16 => ("float16", "<f2", 2),
+            Dtype::U16 => ("uint16", "<u2", 2),
+            Dtype::V2 => ("V2", "|V2", 2),
         }
     }
 
@@ -61,6 +80,20 @@ impl Dtype {
 pub trait Elem: bytemuck::Pod {
     /// Its dtype.
     const DTYPE: Dtype;
+    /// Whether a file of dtype `d` holds elements of this type: by
+    /// default `d` is [`Elem::DTYPE`]; `apply` reads bfloat16 (which NumPy
+    /// lacks) as bits from any 2-byte integer or opaque dtype.
+    fn accepts(d: Dtype) -> bool {
+        d == Self::DTYPE
+    }
+}
+
+/// `uint16`, and the bits of any 2-byte dtype.
+impl Elem for u16 {
+    const DTYPE: Dtype = Dtype::U16;
+    fn accepts(d: Dtype) -> bool {
+        d.size() == 2
+    }
 }
 
 impl Elem for f32 {
@@ -254,7 +287,7 @@ impl<R: Read> Reader<R> {
     /// Replaces `buf` with the next (at most `max`) elements; empty once
     /// all are read, after checking that nothing follows them.
     pub fn read_chunk<T: Elem>(&mut self, buf: &mut Vec<T>, max: usize) -> Result<(), String> {
-        if T::DTYPE != self.header.dtype {
+        if !T::accepts(self.header.dtype) {
             return Err(format!(
                 "reading {} from a {} array",
                 T::DTYPE.name(),
@@ -415,7 +448,7 @@ fn parse_header(text: &str, py2: bool) -> Result<Header, String> {
 fn parse_descr(descr: &str) -> Result<Dtype, String> {
     let unsupported = || {
         format!(
-            "unsupported dtype '{}'; supported: float32, int8, uint8, int16",
+            "unsupported dtype '{}'; supported: float32, float16, int8, uint8, int16, uint16, V2",
             shown(descr)
         )
     };

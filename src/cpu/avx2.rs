@@ -18,6 +18,7 @@
 //! "avx2,fma")]` and whose `# Safety` contract is that the CPU has AVX2 and
 //! FMA. The dispatch in `cpu/mod.rs` calls them only after checking that.
 
+use super::half16::{tie_mask, tie_mid, Format, Lanes16, TWO_M14};
 use super::lanes::{Lanes, Lanes64};
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
@@ -343,3 +344,95 @@ pub(crate) unsafe fn lookup(table: &[u8; 256], src: Option<&[u8]>, dst: &mut [u8
         dst[body..].copy_from_slice(&buf[..n - body]);
     }
 }
+
+// The 16-bit formats (`half16`): binary16 with F16C (`vcvtph2ps`,
+// `vcvtps2ph`), bfloat16 with AVX2 integer code (a shift to widen; a
+// rounding add, a shift and a pack to narrow).
+//
+// SAFETY (every block in this impl): the methods of `Lanes16` run only in
+// `half16`'s loops, which are instantiated with `Avx2` only in the 16-bit
+// entry points below; those enable AVX2, FMA and F16C, and the dispatch
+// calls them only after detecting all three. Memory accesses carry their
+// own note.
+impl Lanes16 for Avx2 {
+    #[inline(always)]
+    fn load16<F: Format>(src: &[u16]) -> Self {
+        let src = &src[..8];
+        // SAFETY: `src` has 8 readable u16s (16 bytes, checked above).
+        let h = unsafe { _mm_loadu_si128(src.as_ptr().cast()) };
+        Avx2(unsafe {
+            if F::BF16 {
+                _mm256_castsi256_ps(_mm256_slli_epi32::<16>(_mm256_cvtepu16_epi32(h)))
+            } else {
+                _mm256_cvtph_ps(h)
+            }
+        })
+    }
+    #[inline(always)]
+    fn store16<F: Format>(self, dst: &mut [u16]) {
+        let dst = &mut dst[..8];
+        // SAFETY: `dst` has 8 writable u16s (16 bytes, checked above).
+        unsafe { _mm_storeu_si128(dst.as_mut_ptr().cast(), narrow::<F>(self.0)) }
+    }
+    #[inline(always)]
+    fn store16_stream<F: Format>(self, dst: &mut [u16]) {
+        let dst = &mut dst[..8];
+        if (dst.as_ptr() as usize).is_multiple_of(16) {
+            // SAFETY: `dst` has 16 writable bytes (checked above) at a
+            // 16-byte aligned address (checked here), as vmovntdq needs;
+            // the entry points fence after streaming.
+            unsafe { _mm_stream_si128(dst.as_mut_ptr().cast(), narrow::<F>(self.0)) }
+        } else {
+            self.store16::<F>(dst)
+        }
+    }
+    #[inline(always)]
+    fn store16_sigma<F: Format, const STREAM: bool>(self, dst: &mut [u16]) -> u32 {
+        // `half16::tie_bits`: one add, an and and a compare, no conversion.
+        let tie = unsafe {
+            let v = if F::BF16 {
+                self.0
+            } else {
+                let tiny = _mm256_set1_ps(TWO_M14);
+                let small = _mm256_and_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(self.0, tiny), tiny);
+                _mm256_add_ps(self.0, small)
+            };
+            let b = _mm256_add_epi32(_mm256_castps_si256(v), _mm256_set1_epi32(2));
+            let low = _mm256_and_si256(b, _mm256_set1_epi32(tie_mask::<F>() as i32));
+            let hit = _mm256_cmpeq_epi32(low, _mm256_set1_epi32(tie_mid::<F>() as i32));
+            _mm256_movemask_ps(_mm256_castsi256_ps(hit)) as u32
+        };
+        if STREAM {
+            self.store16_stream::<F>(dst);
+        } else {
+            self.store16::<F>(dst);
+        }
+        tie
+    }
+}
+
+/// Eight `f32` lanes rounded to `F`, packed into 128 bits.
+#[inline(always)]
+fn narrow<F: Format>(v: __m256) -> __m128i {
+    // SAFETY: called only from the `Lanes16` methods above (see there).
+    unsafe {
+        if F::BF16 {
+            // Round to nearest-even on bit 16; NaN: the top half, quieted.
+            let b = _mm256_castps_si256(v);
+            let odd = _mm256_and_si256(_mm256_srli_epi32::<16>(b), _mm256_set1_epi32(1));
+            let r = _mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), odd);
+            let r = _mm256_srli_epi32::<16>(r);
+            let quiet = _mm256_or_si256(_mm256_srli_epi32::<16>(b), _mm256_set1_epi32(0x40));
+            let nan = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_UNORD_Q>(v, v));
+            let r = _mm256_blendv_epi8(r, quiet, nan);
+            // Values ≤ 0xffff: the unsigned saturating pack keeps them;
+            // it packs within 128-bit halves, so gather qwords 0 and 2.
+            let p = _mm256_packus_epi32(r, r);
+            _mm256_castsi256_si128(_mm256_permute4x64_epi64::<0b1000>(p))
+        } else {
+            _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(v)
+        }
+    }
+}
+
+x86_entry_points16!(Avx2, "avx2,fma,f16c", "AVX2, FMA and F16C");

@@ -18,6 +18,7 @@
 //! the features [`detected`] checks. The dispatch in `cpu/mod.rs` calls
 //! them only for [`super::Backend::Avx512`] after checking that.
 
+use super::half16::{tie_mask, tie_mid, Format, Lanes16, TWO_M14};
 use super::lanes::{Lanes, Lanes64};
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
@@ -383,3 +384,93 @@ pub(crate) unsafe fn lookup(table: &[u8; 256], src: Option<&[u8]>, dst: &mut [u8
         }
     }
 }
+
+// The 16-bit formats (`half16`): binary16 with the AVX-512F conversions
+// (`vcvtph2ps`, `vcvtps2ph` on 16 lanes), bfloat16 with integer code (a
+// shift to widen; a rounding add, a shift and `vpmovdw` to narrow).
+//
+// SAFETY (every block in this impl): the methods of `Lanes16` run only in
+// `half16`'s loops, which are instantiated with `Avx512` only in the
+// 16-bit entry points below; those enable the features [`detected`]
+// checks, and the dispatch calls them only after checking it. Memory
+// accesses carry their own note.
+impl Lanes16 for Avx512 {
+    #[inline(always)]
+    fn load16<F: Format>(src: &[u16]) -> Self {
+        let src = &src[..16];
+        // SAFETY: `src` has 16 readable u16s (32 bytes, checked above).
+        let h = unsafe { _mm256_loadu_si256(src.as_ptr().cast()) };
+        Avx512(unsafe {
+            if F::BF16 {
+                _mm512_castsi512_ps(_mm512_slli_epi32::<16>(_mm512_cvtepu16_epi32(h)))
+            } else {
+                _mm512_cvtph_ps(h)
+            }
+        })
+    }
+    #[inline(always)]
+    fn store16<F: Format>(self, dst: &mut [u16]) {
+        let dst = &mut dst[..16];
+        // SAFETY: `dst` has 16 writable u16s (32 bytes, checked above).
+        unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast(), narrow::<F>(self.0)) }
+    }
+    #[inline(always)]
+    fn store16_stream<F: Format>(self, dst: &mut [u16]) {
+        let dst = &mut dst[..16];
+        if (dst.as_ptr() as usize).is_multiple_of(32) {
+            // SAFETY: `dst` has 32 writable bytes (checked above) at a
+            // 32-byte aligned address (checked here), as vmovntdq needs;
+            // the entry points fence after streaming.
+            unsafe { _mm256_stream_si256(dst.as_mut_ptr().cast(), narrow::<F>(self.0)) }
+        } else {
+            self.store16::<F>(dst)
+        }
+    }
+    #[inline(always)]
+    fn store16_sigma<F: Format, const STREAM: bool>(self, dst: &mut [u16]) -> u32 {
+        // `half16::tie_bits`: a masked add, an add, an and and a compare.
+        let tie = unsafe {
+            let v = if F::BF16 {
+                self.0
+            } else {
+                let tiny = _mm512_set1_ps(TWO_M14);
+                let small = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(self.0, tiny);
+                _mm512_mask_add_ps(self.0, small, self.0, tiny)
+            };
+            let b = _mm512_add_epi32(_mm512_castps_si512(v), _mm512_set1_epi32(2));
+            let low = _mm512_and_si512(b, _mm512_set1_epi32(tie_mask::<F>() as i32));
+            _mm512_cmpeq_epi32_mask(low, _mm512_set1_epi32(tie_mid::<F>() as i32))
+        };
+        if STREAM {
+            self.store16_stream::<F>(dst);
+        } else {
+            self.store16::<F>(dst);
+        }
+        u32::from(tie)
+    }
+}
+
+/// Sixteen `f32` lanes rounded to `F`, packed into 256 bits.
+#[inline(always)]
+fn narrow<F: Format>(v: __m512) -> __m256i {
+    // SAFETY: called only from the `Lanes16` methods above (see there).
+    unsafe {
+        if F::BF16 {
+            // Round to nearest-even on bit 16; NaN: the top half, quieted.
+            let b = _mm512_castps_si512(v);
+            let odd = _mm512_and_si512(_mm512_srli_epi32::<16>(b), _mm512_set1_epi32(1));
+            let r = _mm512_add_epi32(_mm512_add_epi32(b, _mm512_set1_epi32(0x7fff)), odd);
+            let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v);
+            let r = _mm512_mask_or_epi32(r, nan, b, _mm512_set1_epi32(0x40_0000));
+            _mm512_cvtepi32_epi16(_mm512_srli_epi32::<16>(r))
+        } else {
+            _mm512_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(v)
+        }
+    }
+}
+
+x86_entry_points16!(
+    Avx512,
+    "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma",
+    "AVX-512 F, DQ, BW and VL, AVX2 and FMA (see [`detected`])"
+);

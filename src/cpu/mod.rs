@@ -21,6 +21,8 @@
 
 mod cr;
 mod hard;
+#[macro_use]
+mod half16;
 mod lanes;
 mod map;
 mod ops;
@@ -82,6 +84,8 @@ mod avx2;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx512;
+
+pub use half16::{Conversions16, STREAM_MIN_16};
 
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use ops::{Grad, Unary};

@@ -101,7 +101,7 @@ pub(crate) fn exact_exp<L: Lanes>(r1: L, r_lo: L) -> (L, L) {
 /// estimate's error; with the rounded quotient as the estimate it removes
 /// only the last rounding).
 #[inline(always)]
-fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, m: L) -> L {
+pub(crate) fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, m: L) -> L {
     let (d_hi, d_lo) = denominator(n_hi, n_lo, m);
     let y0 = d_hi.recip_estimate(); // to within 2^−14
     let rho = y0.mul_sub_exact(d_hi, L::splat(1.0)); // 1 − y₀·d_hi
@@ -131,7 +131,7 @@ pub(crate) fn quotient_pair<L: Lanes>(n_hi: L, n_lo: L, m: L) -> (L, L) {
 
 /// Step 4: m·y for x < 0 and 1 − m·y for x ≥ 0.
 #[inline(always)]
-fn exact_finish<L: Lanes>(x: L, y: L, m: L) -> L {
+pub(crate) fn exact_finish<L: Lanes>(x: L, y: L, m: L) -> L {
     let t = y * m; // exact unless subnormal, where 1 − t rounds to 1 anyway
     x.sign_select_sub(L::splat(1.0), t)
 }

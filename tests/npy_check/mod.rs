@@ -25,6 +25,7 @@ pub fn read_all(bytes: &[u8], len: Option<u64>) -> Result<(Header, u64), String>
         Dtype::I8 => drain::<i8, _>(&mut r),
         Dtype::U8 => drain::<u8, _>(&mut r),
         Dtype::I16 => drain::<i16, _>(&mut r),
+        Dtype::F16 | Dtype::U16 | Dtype::V2 => drain::<u16, _>(&mut r),
     }?;
     Ok((r.header().clone(), n))
 }
