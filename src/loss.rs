@@ -17,15 +17,31 @@
 //! common `f32` forms return 0 (the gradient σ(x) − t, as PyTorch computes
 //! it, is 1 − 1 = 0 in `f32`, and log(1 + e^−20) rounds to log 1 = 0).
 //!
-//! Not here: probabilities (`bce`), SiLU, gradient statistics, the GPU.
+//! The same loss on probabilities, PyTorch's `BCELoss`, is [`bce`] and its
+//! companions (in `loss/prob.rs`; see there for how it differs from Keras).
+//! Not here: SiLU, gradient statistics, the GPU.
 //!
 //! # Reductions
 //!
+//! | reduction | PyTorch | Keras | result |
+//! |---|---|---|---|
+//! | [`Reduction::Mean`] | `reduction="mean"` (default) | — | Σℓ / n |
+//! | [`Reduction::MeanLastAxis`]`(C)` | — | `binary_crossentropy` then the batch mean (`"sum_over_batch_size"`) | (1/B)·Σ_b (1/C)·Σ_c ℓ_bc, B = n / C |
+//! | [`Reduction::Sum`] | `reduction="sum"` | `"sum"` of the per-sample means ×C | Σℓ |
+//! | [`Reduction::None`] | `reduction="none"` | — | per element ([`bce_with_logits_elementwise`]) |
+//! | — | — | `binary_crossentropy` itself | per sample ([`bce_with_logits_per_sample`]) |
+//!
 //! [`Reduction::Mean`] divides the sum by the element count (PyTorch; not by
 //! the sum of the weights), [`Reduction::Sum`] does not. Keras'
-//! `binary_crossentropy` averages over the last axis per sample and then
-//! over the batch: with equal class counts per sample that is the same
-//! number as [`Reduction::Mean`] (up to rounding). The sum is accumulated
+//! `binary_crossentropy` averages over the last axis (the C classes of a
+//! multi-label sample) first and returns one loss per sample
+//! ([`bce_with_logits_per_sample`] computes that vector); its default
+//! reduction then averages over the B samples. With C classes per sample
+//! that mean of means is Σℓ/(B·C), the same number as [`Reduction::Mean`] in
+//! exact arithmetic, and both are computed as the one `f64` sum divided
+//! once (so they agree to the bit here); [`Reduction::MeanLastAxis`] adds
+//! the check that C divides the length ([`LossError::Classes`]) and states
+//! the Keras reading. The sum is accumulated
 //! in `f64` over fixed chunks of [`LOSS_CHUNK`] elements whose partial sums
 //! are added in index order, so the result has the same bits for any number
 //! of rayon threads, and is within 1 ULP of the exact sum of the per-element
@@ -72,7 +88,10 @@
 //! with both lengths, as every kernel of the crate does.
 
 use crate::cpu::{bce::Job, check_len, Backend};
+
+mod prob;
 use core::fmt;
+pub use prob::{bce, bce_elementwise, bce_elementwise_grad, bce_grad, BCE_PROB_MAX_ULP};
 use rayon::prelude::*;
 
 /// Bound of the per-element loss for t ∈ {0, 1}, no weights, no pos_weight
@@ -130,6 +149,11 @@ pub enum Reduction {
     Mean,
     /// The sum; 0 for an empty input.
     Sum,
+    /// Keras: the mean over the last axis of `classes` elements per sample,
+    /// then over the samples. The same value as [`Reduction::Mean`] (see
+    /// the [module docs](self)); `classes` must be positive and divide the
+    /// length ([`LossError::Classes`]). NaN for an empty input.
+    MeanLastAxis(usize),
 }
 
 /// Options of the BCE-with-logits loss. `Default` is no weights, no
@@ -186,6 +210,23 @@ pub enum LossError {
     LabelSmoothing(f32),
     /// [`Reduction::None`] given to a function that returns one number.
     Unreduced,
+    /// A class count (of [`Reduction::MeanLastAxis`] or
+    /// [`bce_with_logits_per_sample`]) that is 0 or does not divide the
+    /// length.
+    Classes {
+        /// The class count.
+        classes: usize,
+        /// The length of the input.
+        len: usize,
+    },
+    /// A probability outside [0, 1] (the [`bce`] family; NaN is allowed and
+    /// gives NaN).
+    Probability {
+        /// Its index.
+        index: usize,
+        /// Its value.
+        value: f32,
+    },
 }
 
 impl fmt::Display for LossError {
@@ -215,6 +256,16 @@ impl fmt::Display for LossError {
                 f,
                 "Reduction::None gives one loss per element: use bce_with_logits_elementwise \
                  (or bce_with_logits_elementwise_grad for the gradient too)"
+            ),
+            LossError::Classes { classes, len } => write!(
+                f,
+                "{classes} classes per sample does not divide the input length {len} \
+                 (the last axis: the length must be batch × classes, classes > 0)"
+            ),
+            LossError::Probability { index, value } => write!(
+                f,
+                "p[{index}] = {value} is not a probability: BCE on probabilities needs p in [0, 1] \
+                 (for logits use bce_with_logits)"
             ),
         }
     }
@@ -358,11 +409,7 @@ pub fn bce_with_logits_grad(
     check_len(name, "x", x.len(), "dx", dx.len());
     let n = divisor(reduction, x.len())?;
     opts.validate(x.len())?;
-    let scale = if reduction == Reduction::Mean {
-        1.0 / n
-    } else {
-        1.0
-    };
+    let scale = grad_scale(reduction, n);
     let sum = run(Backend::for_len(x.len()), x, t, opts, None, Some(dx), scale);
     Ok(finish(sum, reduction, n))
 }
@@ -438,14 +485,98 @@ pub fn bce_with_logits_elementwise_grad_on(
 fn divisor(reduction: Reduction, len: usize) -> Result<f64, LossError> {
     match reduction {
         Reduction::None => Err(LossError::Unreduced),
+        Reduction::MeanLastAxis(classes) => {
+            check_classes(classes, len)?;
+            Ok(len as f64)
+        }
         Reduction::Mean | Reduction::Sum => Ok(len as f64),
+    }
+}
+
+/// `classes` is positive and divides `len`.
+fn check_classes(classes: usize, len: usize) -> Result<(), LossError> {
+    if classes == 0 || !len.is_multiple_of(classes) {
+        return Err(LossError::Classes { classes, len });
+    }
+    Ok(())
+}
+
+/// The factor of the gradient: 1/n for the means, else 1.
+fn grad_scale(reduction: Reduction, n: f64) -> f64 {
+    match reduction {
+        Reduction::Mean | Reduction::MeanLastAxis(_) => 1.0 / n,
+        Reduction::Sum | Reduction::None => 1.0,
     }
 }
 
 fn finish(sum: f64, reduction: Reduction, n: f64) -> f32 {
     match reduction {
-        Reduction::Mean => (sum / n) as f32,
-        _ => sum as f32,
+        Reduction::Mean | Reduction::MeanLastAxis(_) => (sum / n) as f32,
+        Reduction::Sum | Reduction::None => sum as f32,
+    }
+}
+
+/// Keras' `binary_crossentropy(t, x, from_logits=True)` for [batch,
+/// classes] data: `out[b]` is the mean of the per-element losses of sample
+/// b (elements `b·classes .. (b + 1)·classes`), added in `f64` in index
+/// order and divided once, so each is within 1 ULP of the exact mean of the
+/// `f32` losses. NaN in a sample gives NaN for that sample.
+///
+/// ```
+/// use sigmoid_kernels::loss::{bce_with_logits_per_sample, BceOptions};
+/// let x = [0.0f32, 0.0, 20.0, 20.0];
+/// let t = [1.0f32, 0.0, 1.0, 1.0];
+/// let mut out = [0.0f32; 2];
+/// bce_with_logits_per_sample(&x, &t, &BceOptions::default(), 2, &mut out).unwrap();
+/// assert_eq!(out[0], core::f32::consts::LN_2);
+/// assert!((out[1] - 2.061_153_6e-9).abs() < 1e-16);
+/// ```
+///
+/// # Errors
+/// Bad options, or `classes` 0 or not dividing the length
+/// ([`LossError::Classes`]); nothing is written then.
+///
+/// # Panics
+/// If `x.len() != t.len()` or `out.len() != x.len() / classes`; the
+/// message names the lengths.
+pub fn bce_with_logits_per_sample(
+    x: &[f32],
+    t: &[f32],
+    opts: &BceOptions<'_>,
+    classes: usize,
+    out: &mut [f32],
+) -> Result<(), LossError> {
+    let name = "bce_with_logits_per_sample";
+    check_len(name, "x", x.len(), "t", t.len());
+    check_classes(classes, x.len())?;
+    check_len(
+        name,
+        "x.len() / classes",
+        x.len() / classes,
+        "out",
+        out.len(),
+    );
+    opts.validate(x.len())?;
+    let mut l = vec![0.0f32; x.len()];
+    run(
+        Backend::for_len(x.len()),
+        x,
+        t,
+        opts,
+        Some(&mut l),
+        None,
+        1.0,
+    );
+    mean_rows(&l, classes, out);
+    Ok(())
+}
+
+/// `out[b]` = the `f64` mean of row b of `l` (rows of `classes`), added in
+/// index order.
+fn mean_rows(l: &[f32], classes: usize, out: &mut [f32]) {
+    for (o, row) in out.iter_mut().zip(l.chunks_exact(classes)) {
+        let s: f64 = row.iter().map(|&v| f64::from(v)).sum();
+        *o = (s / classes as f64) as f32;
     }
 }
 
