@@ -45,6 +45,8 @@ use pyo3::prelude::*;
 use sigmoid_kernels::quant::{self, QuantError, QuantParams};
 use sigmoid_kernels::{Backend, HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA};
 
+mod loss;
+
 /// `x` as an ndarray: arrays pass through, anything else goes through
 /// `numpy.asarray` (so lists and scalars work, with NumPy's dtype rules).
 fn ndarray<'py>(x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyUntypedArray>> {
@@ -768,5 +770,7 @@ fn sigmoid_kernels_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Int8Sigmoid>()?;
     m.add_class::<Uint8Sigmoid>()?;
     m.add_class::<Q15Sigmoid>()?;
+    m.add_function(wrap_pyfunction!(loss::bce_with_logits, m)?)?;
+    m.add_function(wrap_pyfunction!(loss::bce, m)?)?;
     Ok(())
 }
