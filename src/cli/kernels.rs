@@ -525,7 +525,7 @@ fn loss_kernels() -> [Kernel; 2] {
         ),
         entry(
             "add",
-            "baseline (8 B in, 4 B out)",
+            "loss baseline (8 B in, 4 B out)",
             format!("rayon x{threads} threads"),
             Run::Backward(Box::new(|x, t, dx| {
                 let c = sigmoid_kernels::cpu::PAR_CHUNK;
