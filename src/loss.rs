@@ -58,7 +58,9 @@
 //! A logit of ±∞ gives the limit: ℓ = 0 where the infinite logit agrees with
 //! the target (x = +∞, t' = 1, or x = −∞, t' = 0; a zero coefficient times an
 //! infinite softplus counts as 0), +∞ otherwise, and the gradient is finite
-//! (σ(±∞) ∈ {0, 1}). A weight of 0 gives ℓ = 0 and dℓ/dx = 0 even for an
+//! (σ(±∞) ∈ {0, 1}; a zero gradient there carries the sign of its limit
+//! from finite x: −0 for x = +∞, t' = 1, whose gradient −σ(−x) is negative
+//! everywhere, +0 for x = −∞, t' = 0). A weight of 0 gives ℓ = 0 and dℓ/dx = 0 even for an
 //! infinite logit. NaN in x or t gives NaN in that element, and in the
 //! reduction. An empty input gives Sum = 0 and Mean = NaN (0/0, as
 //! PyTorch).

@@ -227,6 +227,8 @@ fn special_values() {
     bce_with_logits_elementwise_grad(&x, &t, &NONE, &mut out, &mut dx).unwrap();
     assert_eq!(out, [0.0, inf, inf, 0.0, inf, inf]);
     assert_eq!(dx, [0.0, 1.0, 0.5, 0.0, -1.0, -0.5]);
+    // The zeros carry the sign of their limits: −σ(−x) < 0, σ(x) > 0.
+    assert!(dx[0].is_sign_negative() && dx[3].is_sign_positive());
     let sum = bce_with_logits(&x[..1], &t[..1], &NONE, Reduction::Sum).unwrap();
     assert_eq!(sum, 0.0);
     assert_eq!(
