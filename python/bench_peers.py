@@ -16,6 +16,10 @@ threads set to the row's thread count, spinning off so that its idle pool
 threads do not take a core from the implementation timed next), JAX ``jax.nn.sigmoid`` under
 ``jax.jit`` (its thread pool is fixed when XLA starts; it is not limited in
 the one-thread rows), PyTorch ``torch.sigmoid`` (``torch.set_num_threads``).
+softplus / log-sigmoid / the gradient of σ from its input: ``np.logaddexp(0, x)``,
+``scipy.special.log_expit``, ``jax.nn.softplus`` / ``jax.nn.log_sigmoid`` and
+the VJP of ``jax.nn.sigmoid`` (jit), PyTorch ``softplus`` / ``logsigmoid`` /
+``sigmoid_backward``.
 For the loss: BCE with logits, Mean, loss and gradient, against NumPy
 (``logaddexp`` and σ(x) − t), JAX ``jit(value_and_grad)`` of the composite
 −t·log_sigmoid(x) − (1−t)·log_sigmoid(−x), PyTorch
@@ -26,6 +30,7 @@ For the loss: BCE with logits, Mean, loss and gradient, against NumPy
     python python/bench_peers.py --markdown           # tables for the README
     python python/bench_peers.py --filter ours        # only our kernels
     python python/bench_peers.py --filter "int8" --sizes 64K --threads 1
+    python python/bench_peers.py --filter logaddexp,log_expit,jax.nn.soft,jax.nn.log,vjp --sizes 64K --threads 1
 
 ``--filter`` keeps the implementations whose name contains one of the
 comma-separated words (e.g. ``exact``, ``fast``, ``int8``, ``float64``).
@@ -255,6 +260,7 @@ def groups(peers, n, threads, rng):
     if peers.scipy is not None:
         d["scipy.special.expit float64"] = (lambda y: lambda: peers.scipy.expit(x64, out=y))(o("scipy64", x64))
     g["float64 sigmoid"] = (d, ["ours float64 (sigmoid)"])
+    g.update(stable_groups(peers, x, o, threads))
 
     # BCE with logits, Mean, loss and gradient (the training step's loss).
     t = (rng.uniform(0, 1, n) < 0.5).astype(F32)
@@ -373,7 +379,7 @@ def max_ulp(y, r, fmt):
         ulp = np.where(np.abs(r) < fi.tiny, float(fi.smallest_subnormal), np.ldexp(1.0, (e - 1 - fi.nmant).astype(np.int32)))
         err = (np.abs(y - r) / ulp).astype(np.float64)
     bad = (np.isnan(y) != np.isnan(r)) | (np.isinf(r) & (y != r))
-    err = np.where(np.isnan(r), 0.0, err)
+    err = np.where(np.isnan(r) | (y == r), 0.0, err)  # y == r: also equal infinities
     if bad.any():
         return (float("inf"), float("inf"))
     normal = np.abs(r) >= fi.tiny
@@ -421,6 +427,7 @@ def accuracy(peers):
             res["numpy float64 1/(1+np.exp(-x))"] = max_ulp(1 / (1 + np.exp(-x64)), r64, np.float64)
             if peers.scipy is not None:
                 res["scipy.special.expit float64"] = max_ulp(peers.scipy.expit(x64), r64, np.float64)
+    res.update(stable_accuracy(peers, x))
     # int8/uint8: max |code difference| against the exact table, over all codes.
     for kind, cls, dt in (("int8", sk.Int8Sigmoid, np.int8), ("uint8", sk.Uint8Sigmoid, np.uint8)):
         info = np.iinfo(dt)
@@ -435,6 +442,85 @@ def accuracy(peers):
             if c:
                 c()
                 res[f"ONNX Runtime QLinearSigmoid {kind}"] = ("codes", int(np.max(np.abs(y.astype(np.int64) - ideal))))
+    return res
+
+
+# ---------------------------------------------------------------- softplus, log-sigmoid, gradient from the input
+
+
+_JAX_STABLE = {}
+
+
+def jax_stable(jax, name):
+    """jit-compiled JAX functions, built once: softplus, log_sigmoid, and the
+    gradient of sigmoid through its VJP (which JAX forms from the output)."""
+    if not _JAX_STABLE:
+        _JAX_STABLE["softplus"] = jax.jit(jax.nn.softplus)
+        _JAX_STABLE["log_sigmoid"] = jax.jit(jax.nn.log_sigmoid)
+        _JAX_STABLE["grad"] = jax.jit(lambda x, dy: jax.vjp(jax.nn.sigmoid, x)[1](dy)[0])
+    return _JAX_STABLE[name]
+
+
+def stable_impls(peers, x, dy, o):
+    """{group: ({impl: callable}, [ours])} for softplus, log-sigmoid and the
+    gradient of σ from its input; `o(name)` gives an output array."""
+    sp = {"ours softplus": (lambda y: lambda: sk.softplus(x, out=y))(o("softplus"))}
+    sp["ours softplus_fast"] = (lambda y: lambda: sk.softplus_fast(x, out=y))(o("softplus_fast"))
+    sp["numpy np.logaddexp(0, x)"] = (lambda y: lambda: np.logaddexp(F32(0), x, out=y))(o("np_softplus"))
+    ls = {"ours log_sigmoid": (lambda y: lambda: sk.log_sigmoid(x, out=y))(o("log_sigmoid"))}
+    ls["ours log_sigmoid_fast"] = (lambda y: lambda: sk.log_sigmoid_fast(x, out=y))(o("log_sigmoid_fast"))
+    ls["numpy -np.logaddexp(0, -x)"] = (lambda y: lambda: np.negative(np.logaddexp(F32(0), -x, out=y), out=y))(o("np_ls"))
+    gr = {"ours sigmoid_backward_from_input": (lambda y: lambda: sk.sigmoid_backward_from_input(x, dy, out=y))(o("from_input"))}
+    if peers.scipy is not None:
+        ls["scipy.special.log_expit"] = (lambda y: lambda: peers.scipy.log_expit(x, out=y))(o("scipy_ls"))
+    if peers.jax is not None:
+        jx, jd = peers.jax.device_put(x), peers.jax.device_put(dy)
+        f1, f2, f3 = (jax_stable(peers.jax, k) for k in ("softplus", "log_sigmoid", "grad"))
+        sp["JAX jax.nn.softplus (jit)"] = lambda: f1(jx).block_until_ready()
+        ls["JAX jax.nn.log_sigmoid (jit)"] = lambda: f2(jx).block_until_ready()
+        gr["JAX vjp of jax.nn.sigmoid (jit)"] = lambda: f3(jx, jd).block_until_ready()
+    if peers.torch is not None:
+        t = peers.torch
+        xt, dt = t.from_numpy(x), t.from_numpy(dy)
+        sp["PyTorch softplus"] = lambda: t.nn.functional.softplus(xt)
+        ls["PyTorch logsigmoid"] = lambda: t.nn.functional.logsigmoid(xt)
+        gr["PyTorch sigmoid_backward"] = lambda: t.ops.aten.sigmoid_backward(dt, t.sigmoid(xt))
+    return {
+        "float32 softplus": (sp, ["ours softplus", "ours softplus_fast"]),
+        "float32 log_sigmoid": (ls, ["ours log_sigmoid", "ours log_sigmoid_fast"]),
+        "σ gradient from the input": (gr, ["ours sigmoid_backward_from_input"]),
+    }
+
+
+def stable_groups(peers, x, o, threads):
+    if peers.torch is not None:
+        peers.torch.set_num_threads(threads)
+    dy = np.random.default_rng(99).uniform(-2, 2, x.size).astype(F32)
+    return stable_impls(peers, x, dy, o)
+
+
+def ref_softplus(x):
+    with np.errstate(all="ignore"):
+        x = x.astype(np.float64)
+        return np.where(np.isnan(x), np.nan, np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
+
+
+def stable_accuracy(peers, x):
+    """Max error of every softplus / log-sigmoid / gradient implementation on
+    the accuracy sample (the gradient with dy uniform in [-2, 2])."""
+    dy = np.random.default_rng(98).uniform(-2, 2, x.size).astype(F32)
+    refs = {"float32 softplus": ref_softplus(x), "float32 log_sigmoid": -ref_softplus(-x)}
+    with np.errstate(all="ignore"):
+        e = np.exp(-np.abs(x.astype(np.float64)))
+        refs["σ gradient from the input"] = dy.astype(np.float64) * (e / ((1 + e) * (1 + e)))
+    outs = {}
+    res = {}
+    with np.errstate(all="ignore"):
+        for gname, (impls, _) in stable_impls(peers, x, dy, lambda k: outs.setdefault(k, np.empty_like(x))).items():
+            for name, fn in impls.items():
+                y = fn()
+                y = np.asarray(y.numpy() if hasattr(y, "numpy") else y)
+                res[name] = max_ulp(y, refs[gname], F32)
     return res
 
 
@@ -526,6 +612,8 @@ def main():
     print("in ULPs of the output type against σ in float64 (float64 rows: in long double), given")
     print("as 'where σ is normal / everywhere' when the two differ (subnormal results flushed to 0")
     print("cost millions of ULPs); hard sigmoid against its float32 formula; codes for int8/uint8.")
+    print("softplus, log_sigmoid and gradient rows: against their stable formulas in float64")
+    print("(the gradient dy·σ(x)·σ(-x) with dy uniform in [-2, 2]).")
     if args.markdown:
         print()
         print("| " + " | ".join(head) + " |")

@@ -67,6 +67,33 @@ def plan_sigmoid_backward(
 ) -> npt.NDArray[np.float32]:
     """Slope of the PLAN piece times dy."""
 
+def softplus(
+    x: npt.NDArray[np.float32], out: Optional[npt.NDArray[np.float32]] = None
+) -> npt.NDArray[np.float32]:
+    """log(1 + e^x), float32, ≤ 2 ULP for every input, no overflow."""
+
+def log_sigmoid(
+    x: npt.NDArray[np.float32], out: Optional[npt.NDArray[np.float32]] = None
+) -> npt.NDArray[np.float32]:
+    """log σ(x) = −softplus(−x), float32, ≤ 2 ULP for every input."""
+
+def softplus_fast(
+    x: npt.NDArray[np.float32], out: Optional[npt.NDArray[np.float32]] = None
+) -> npt.NDArray[np.float32]:
+    """Fast softplus, float32: relative error ≤ 1e-4 where the result is ≥ 2^-126."""
+
+def log_sigmoid_fast(
+    x: npt.NDArray[np.float32], out: Optional[npt.NDArray[np.float32]] = None
+) -> npt.NDArray[np.float32]:
+    """Fast log-sigmoid, float32: relative error ≤ 1e-4 where |result| ≥ 2^-126."""
+
+def sigmoid_backward_from_input(
+    x: npt.NDArray[np.float32],
+    dy: npt.NDArray[np.float32],
+    out: Optional[npt.NDArray[np.float32]] = None,
+) -> npt.NDArray[np.float32]:
+    """dx = dy·σ(x)·σ(−x) from the forward input x, ≤ 2 ULP, no cancellation."""
+
 def backend() -> str:
     """The CPU instruction set in use, e.g. "avx2+fma"."""
 

@@ -29,8 +29,8 @@ pub const MIN_NORMAL: f64 = f32::MIN_POSITIVE as f64;
 pub enum Bound {
     /// At most this many ULPs ([`reference::ulp_error`]) everywhere.
     Ulp(f64),
-    /// At most this relative error where the reference is ≥ 2^−126; below,
-    /// any result in [0, reference·(1 + this)] (flushing allowed).
+    /// At most this relative error where |reference| ≥ 2^−126; below, any
+    /// result between 0 and reference·(1 + this) (flushing allowed).
     Rel(f64),
     /// At most this many ULPs, except that a reference below 2^−126 in
     /// magnitude may also give exactly 0 (a GPU flushing subnormals).
@@ -65,8 +65,10 @@ impl Bound {
             Bound::Ulp(_) => reference::ulp_error(got, want),
             Bound::UlpNormal(_) if want.abs() < MIN_NORMAL && got == 0.0 => 0.0,
             Bound::UlpNormal(_) => reference::ulp_error(got, want),
+            Bound::Rel(_) if g == want => 0.0, // infinities included
             Bound::Rel(_) if want.abs() >= MIN_NORMAL => (g - want).abs() / want.abs(),
             Bound::Rel(r) if (0.0..=want * (1.0 + r)).contains(&g) => 0.0,
+            Bound::Rel(r) if (want * (1.0 + r)..=0.0).contains(&g) => 0.0,
             Bound::Rel(_) => f64::INFINITY,
             Bound::Abs(_) if g == want => 0.0,
             Bound::Abs(_) => (g - want).abs(),

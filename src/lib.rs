@@ -19,6 +19,8 @@
 //! | [`sigmoid_backward_from_input`], [`sigmoid_backward_from_input_inplace`] | dx = dy·σ(x)·σ(−x) | ≤ [`SIGMOID_BACKWARD_FROM_INPUT_MAX_ULP`] = 2 ULP of the `f64` value, every `f32` x and finite dy | max 0.808 ULP over all 2^32 x with dy = 1 (avx512, at x = ±87.7457, subnormal), 0.824 (scalar); 1.46 ULP over 16.9M strided (x, dy) pairs, dy of every magnitude, every backend |
 //! | [`softplus`], [`softplus_inplace`] | log(1 + e^x) | ≤ [`SOFTPLUS_MAX_ULP`] = 2 ULP everywhere, subnormal results included | max 0.808 ULP over all 2^32 inputs (avx512, at x = −87.7457, a subnormal result), 0.824 (scalar, at x = −87.68728) |
 //! | [`log_sigmoid`], [`log_sigmoid_inplace`] | log σ(x) = −softplus(−x) | ≤ [`LOG_SIGMOID_MAX_ULP`] = 2 ULP everywhere, subnormal results included | max 0.808 ULP over all 2^32 inputs (avx512, at x = 87.7457, a subnormal result), 0.824 (scalar, at x = 87.68728) |
+//! | [`softplus_fast`], [`softplus_fast_inplace`] | log(1 + e^x), reciprocal and a short log1p series | relative ≤ [`SOFTPLUS_FAST_MAX_REL`] = 1e−4 where the result is ≥ 2^−126; +0 below e^−92 | max relative 1.81e−5 (at x ≈ 2.8e−5, where the truncated log1p series is worst) over 16.9M strided inputs, every backend |
+//! | [`log_sigmoid_fast`], [`log_sigmoid_fast_inplace`] | −softplus_fast(−x) | relative ≤ [`LOG_SIGMOID_FAST_MAX_REL`] = 1e−4 where \|result\| ≥ 2^−126; −0 above −e^−92 | as softplus_fast, mirrored |
 //!
 //! Errors are measured against [`reference`](mod@reference), the oracle: σ in `f64` with
 //! the stable formula, rounded once. The unit is [`reference::ulp_error`]:
@@ -133,6 +135,14 @@ pub const SOFTPLUS_MAX_ULP: f64 = 2.0;
 /// Bound of [`log_sigmoid`] and [`log_sigmoid_inplace`]: max error in ULPs
 /// against log σ(x), for every `f32`.
 pub const LOG_SIGMOID_MAX_ULP: f64 = 2.0;
+/// Bound of [`softplus_fast`] and [`softplus_fast_inplace`]: max relative
+/// error wherever the result is ≥ 2^−126 (below, results lie in
+/// [0, reference·(1 + this)]: flushed to +0 below e^−92).
+pub const SOFTPLUS_FAST_MAX_REL: f64 = 1e-4;
+/// Bound of [`log_sigmoid_fast`] and [`log_sigmoid_fast_inplace`], as
+/// [`SOFTPLUS_FAST_MAX_REL`] (below 2^−126 in magnitude, results lie
+/// between −0 and reference·(1 + this)).
+pub const LOG_SIGMOID_FAST_MAX_REL: f64 = 1e-4;
 /// Max |hard_sigmoid(x) − σ(x)| of [`hard_sigmoid`] over every `f32` (0.069182 at
 /// |x| ≈ 1.317, where σ′ = 1/6), rounded up.
 pub const HARD_SIGMOID_MAX_ABS: f64 = 0.0692;
@@ -348,6 +358,64 @@ pub fn log_sigmoid(x: &[f32], y: &mut [f32]) {
 #[cfg(feature = "std")]
 pub fn log_sigmoid_inplace(x: &mut [f32]) {
     Backend::for_len(x.len()).log_sigmoid_inplace(x);
+}
+
+/// Fast tier of [`softplus`]: `y[i] ≈ log(1 + e^x[i])` with relative error
+/// ≤ [`SOFTPLUS_FAST_MAX_REL`] (1e−4) wherever the result is ≥ 2^−126,
+/// about twice the exact tier's speed (`docs/benchmarks.md`). The same
+/// algorithm with the quotient from a reciprocal, a shorter series for
+/// log1p and the final sum rounded twice; no overflow, and x exactly for
+/// large x as in the exact tier. Results below e^−92 ≈ 1.1e−40 (x < −92)
+/// are flushed to +0.
+///
+/// Special values: NaN → NaN, +∞ → +∞, −∞ → +0; outputs are ≥ 0.
+///
+/// ```
+/// let x = [0.0f32, 100.0, -1000.0];
+/// let mut y = [0.0f32; 3];
+/// sigmoid_kernels::softplus_fast(&x, &mut y);
+/// assert!((y[0] - core::f32::consts::LN_2).abs() < 1e-4 * core::f32::consts::LN_2);
+/// assert_eq!(y[1..], [100.0, 0.0]);
+/// ```
+///
+/// # Panics
+/// If `x.len() != y.len()`; the message names both lengths.
+#[cfg(feature = "std")]
+pub fn softplus_fast(x: &[f32], y: &mut [f32]) {
+    Backend::for_len(x.len()).softplus_fast(x, y);
+}
+
+/// [`softplus_fast`] in place. Never panics.
+#[cfg(feature = "std")]
+pub fn softplus_fast_inplace(x: &mut [f32]) {
+    Backend::for_len(x.len()).softplus_fast_inplace(x);
+}
+
+/// Fast tier of [`log_sigmoid`]: `y[i] ≈ log σ(x[i]) = −softplus_fast(−x[i])`,
+/// relative error ≤ [`LOG_SIGMOID_FAST_MAX_REL`] (1e−4) wherever
+/// |result| ≥ 2^−126; results above −1.1e−40 (x > 92) are flushed to −0.
+///
+/// Special values: NaN → NaN, +∞ → −0, −∞ → −∞; outputs are ≤ 0.
+///
+/// ```
+/// let x = [-100.0f32, 1000.0];
+/// let mut y = [1.0f32; 2];
+/// sigmoid_kernels::log_sigmoid_fast(&x, &mut y);
+/// assert_eq!(y[0], -100.0);
+/// assert_eq!(y[1].to_bits(), (-0.0f32).to_bits());
+/// ```
+///
+/// # Panics
+/// If `x.len() != y.len()`; the message names both lengths.
+#[cfg(feature = "std")]
+pub fn log_sigmoid_fast(x: &[f32], y: &mut [f32]) {
+    Backend::for_len(x.len()).log_sigmoid_fast(x, y);
+}
+
+/// [`log_sigmoid_fast`] in place. Never panics.
+#[cfg(feature = "std")]
+pub fn log_sigmoid_fast_inplace(x: &mut [f32]) {
+    Backend::for_len(x.len()).log_sigmoid_fast_inplace(x);
 }
 
 /// Hard Sigmoid as PyTorch's `hardsigmoid` computes it on CPU, bit for bit:

@@ -118,3 +118,51 @@ fn exhaustive_stable_companions() {
         }
     }
 }
+
+/// All 2^32 inputs of the fast tiers of softplus and log-sigmoid on each
+/// single-thread backend (or `EXHAUSTIVE_BACKEND`): the relative bound
+/// where the result is normal, between 0 and the bound below, NaN → NaN,
+/// the output range. `cargo test --release --test exhaustive fast_stable
+/// -- --ignored --nocapture`; the figures in the crate docs come from it.
+#[test]
+#[ignore = "all 2^32 inputs: minutes; run explicitly"]
+fn exhaustive_fast_stable_companions() {
+    use check::Func;
+    use sigmoid_kernels::{LOG_SIGMOID_FAST_MAX_REL, SOFTPLUS_FAST_MAX_REL};
+    let only = std::env::var("EXHAUSTIVE_BACKEND").ok();
+    let backends: Vec<Backend> = Backend::available()
+        .into_iter()
+        .filter(|&b| b != Backend::Parallel && only.as_deref().is_none_or(|o| o == b.name()))
+        .collect();
+    assert!(!backends.is_empty(), "no backend named {only:?} here");
+    for (f, rel) in [
+        (Func::Softplus, SOFTPLUS_FAST_MAX_REL),
+        (Func::LogSigmoid, LOG_SIGMOID_FAST_MAX_REL),
+    ] {
+        let bound = Bound::Rel(rel);
+        let stats = check::sweep(
+            f,
+            &backends,
+            (1usize << 32) / CHUNK,
+            |c, x, _| check::all_bits(c, x),
+            |&b, x, _, y| {
+                match f {
+                    Func::Softplus => b.softplus_fast(x, y),
+                    _ => b.log_sigmoid_fast(x, y),
+                }
+                Ok(bound)
+            },
+            || {},
+        );
+        for (b, (s, _)) in backends.iter().zip(&stats) {
+            println!(
+                "{f:?} fast on {}: max relative error {:.4e} ({bound}) at {}; outside the range: {}",
+                b.isa(),
+                s.rel.err,
+                s.rel,
+                s.out_of_range
+            );
+            s.assert_holds(&format!("{f:?} fast on {b}"), bound, false);
+        }
+    }
+}

@@ -67,3 +67,30 @@ fn embedded_shaders_have_their_entry_points() {
         assert_eq!(module.entry_points[0].workgroup_size, [256, 1, 1], "{name}");
     }
 }
+
+#[test]
+fn stable_shaders_have_their_entry_points() {
+    for (name, source, entries) in [
+        (
+            "softplus",
+            sigmoid_kernels::gpu::stable::SOFTPLUS_WGSL,
+            &["softplus", "log_sigmoid"][..],
+        ),
+        (
+            "backward from input",
+            sigmoid_kernels::gpu::stable::BACKWARD_FROM_INPUT_WGSL,
+            &["sigmoid_backward_from_input"][..],
+        ),
+    ] {
+        let module = validate(name, source);
+        let points: Vec<_> = module
+            .entry_points
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(points, entries, "{name}: entry points");
+        for e in &module.entry_points {
+            assert_eq!(e.workgroup_size, [256, 1, 1], "{name}: {}", e.name);
+        }
+    }
+}

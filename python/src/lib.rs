@@ -46,6 +46,7 @@ use sigmoid_kernels::quant::{self, QuantError, QuantParams};
 use sigmoid_kernels::{Backend, HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA};
 
 mod loss;
+mod stable;
 
 /// `x` as an ndarray: arrays pass through, anything else goes through
 /// `numpy.asarray` (so lists and scalars work, with NumPy's dtype rules).
@@ -747,7 +748,9 @@ impl Q15Sigmoid {
 ///
 /// float32: ``sigmoid`` (≤ 1 ULP), ``sigmoid_fast`` (relative ≤ 1e−4),
 /// ``sigmoid_backward``, ``hard_sigmoid``, ``hard_sigmoid_affine``,
-/// ``plan_sigmoid`` and their ``*_backward``; float64: ``sigmoid``;
+/// ``plan_sigmoid`` and their ``*_backward``, ``softplus``, ``log_sigmoid``
+/// (and ``*_fast``),
+/// ``sigmoid_backward_from_input``; float64: ``sigmoid``;
 /// quantized: ``Int8Sigmoid``, ``Uint8Sigmoid``, ``Q15Sigmoid``. The dtype
 /// of the input is the dtype of the output; other dtypes raise TypeError.
 /// The GIL is released while a kernel runs; large arrays use all threads.
@@ -772,5 +775,6 @@ fn sigmoid_kernels_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Q15Sigmoid>()?;
     m.add_function(wrap_pyfunction!(loss::bce_with_logits, m)?)?;
     m.add_function(wrap_pyfunction!(loss::bce, m)?)?;
+    stable::register(m)?;
     Ok(())
 }

@@ -541,7 +541,11 @@ mod tests {
             .iter()
             .filter(|k| swept(k) && k.func != Func::Sigmoid)
             .collect();
-        assert_eq!(ks.len(), 4, "backward, from input, softplus, log_sigmoid");
+        assert_eq!(
+            ks.len(),
+            6,
+            "backward, from input, softplus, log_sigmoid, their fast tiers"
+        );
         let wrong = |func, run| Kernel {
             name: "wrong",
             tier: "test",

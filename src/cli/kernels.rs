@@ -103,13 +103,15 @@ impl Metric {
 
 /// The documented bound of each kernel, from the constants next to the
 /// kernels: the registry's metrics and `accuracy --help`.
-pub const BOUNDS: [(&str, Metric); 12] = [
+pub const BOUNDS: [(&str, Metric); 14] = [
     ("sigmoid", EXACT),
     ("sigmoid_fast", FAST),
     ("sigmoid_backward", BACKWARD),
     ("sigmoid_backward_from_input", FROM_INPUT),
     ("softplus", SOFTPLUS),
     ("log_sigmoid", LOG_SIGMOID),
+    ("softplus_fast", SOFTPLUS_FAST),
+    ("log_sigmoid_fast", LOG_SIGMOID_FAST),
     ("hard_sigmoid", HARD),
     ("hard_sigmoid_affine", HARD_AFFINE),
     ("plan_sigmoid", PLAN),
@@ -125,6 +127,9 @@ const FROM_INPUT: Metric = Metric::Bound(Bound::Ulp(
 ));
 const SOFTPLUS: Metric = Metric::Bound(Bound::Ulp(sigmoid_kernels::SOFTPLUS_MAX_ULP));
 const LOG_SIGMOID: Metric = Metric::Bound(Bound::Ulp(sigmoid_kernels::LOG_SIGMOID_MAX_ULP));
+const SOFTPLUS_FAST: Metric = Metric::Bound(Bound::Rel(sigmoid_kernels::SOFTPLUS_FAST_MAX_REL));
+const LOG_SIGMOID_FAST: Metric =
+    Metric::Bound(Bound::Rel(sigmoid_kernels::LOG_SIGMOID_FAST_MAX_REL));
 const HARD: Metric = Metric::Bound(Bound::Abs(sigmoid_kernels::HARD_SIGMOID_MAX_ABS));
 const HARD_AFFINE: Metric = Metric::Bound(Bound::Abs(sigmoid_kernels::HARD_SIGMOID_AFFINE_MAX_ABS));
 const PLAN: Metric = Metric::Bound(Bound::Abs(sigmoid_kernels::PLAN_SIGMOID_MAX_ABS));
@@ -394,6 +399,28 @@ fn cpu_kernels() -> Vec<Kernel> {
             func: Func::LogSigmoid,
             run: Run::Forward(Box::new(move |x, y| b.log_sigmoid(x, y))),
             metric: LOG_SIGMOID,
+        });
+        k.push(Kernel {
+            name: "softplus",
+            tier: "fast",
+            backend: label.clone(),
+            representative: false,
+            cpu: rep.1,
+            monotone: false,
+            func: Func::Softplus,
+            run: Run::Forward(Box::new(move |x, y| b.softplus_fast(x, y))),
+            metric: SOFTPLUS_FAST,
+        });
+        k.push(Kernel {
+            name: "log_sigmoid",
+            tier: "fast",
+            backend: label.clone(),
+            representative: false,
+            cpu: rep.1,
+            monotone: false,
+            func: Func::LogSigmoid,
+            run: Run::Forward(Box::new(move |x, y| b.log_sigmoid_fast(x, y))),
+            metric: LOG_SIGMOID_FAST,
         });
         k.push(forward(
             "hard_sigmoid",

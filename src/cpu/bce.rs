@@ -33,7 +33,7 @@
 
 use super::lanes::{Lanes, MAX_WIDTH};
 use super::sigma::{denominator, exact_exp, LN2_HI, LN2_LO, LOG2E};
-use super::stable::{log1p_series, pow2_neg, ROUNDER};
+use super::stable::{log1p_series, pow2_neg, ROUNDER, S_M_MIN};
 
 /// Elements per block: the per-block buffers (five `f32` arrays) and the
 /// block's x, t, weights and outputs stay in the L1 cache between the two
@@ -109,7 +109,10 @@ fn terms<L: Lanes, const GRAD: bool>(x: L) -> [L; 5] {
     let (n_hi, n_lo) = exact_exp(r1, r_lo);
     let m = pow2_neg(k.min(L::splat(QUOTIENT_K_CAP)));
     let (y0, e) = recip_pair(n_hi, n_lo, m * half);
-    let s = m * y0.mul_add(e, y0) * half;
+    // s with m capped at 2^−30, as in softplus: below it w·Q(w) < 2^−60
+    // matters to nothing, and the uncapped w² would be subnormal from
+    // |x| ≈ 22 on (a microcode assist per vector on x86).
+    let s = m.max(L::splat(S_M_MIN)) * y0.mul_add(e, y0) * half;
     let w = s * s;
     let wq = w * log1p_series(w);
     let corr = wq.mul_add(e, wq + e); // (1 + e)(1 + wq) − 1

@@ -25,7 +25,7 @@ mod map;
 mod ops;
 mod portable;
 pub(crate) mod sigma;
-mod stable;
+pub(crate) mod stable;
 
 /// The two `#[target_feature]` entry points of an x86-64 backend:
 /// `unary` and `binary`, [`ops::unary`] and [`ops::binary`] instantiated
@@ -356,6 +356,40 @@ impl Backend {
     /// If the backend is not available on this CPU.
     pub fn log_sigmoid_inplace(self, x: &mut [f32]) {
         self.unary(Unary::LogSigmoid, None, x);
+    }
+
+    /// [`crate::softplus_fast`] on this backend.
+    ///
+    /// # Panics
+    /// If `x.len() != y.len()`, or if the backend is not available on this CPU.
+    pub fn softplus_fast(self, x: &[f32], y: &mut [f32]) {
+        check_len("softplus_fast", "x", x.len(), "y", y.len());
+        self.unary(Unary::SoftplusFast, Some(x), y);
+    }
+
+    /// [`crate::softplus_fast_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    pub fn softplus_fast_inplace(self, x: &mut [f32]) {
+        self.unary(Unary::SoftplusFast, None, x);
+    }
+
+    /// [`crate::log_sigmoid_fast`] on this backend.
+    ///
+    /// # Panics
+    /// If `x.len() != y.len()`, or if the backend is not available on this CPU.
+    pub fn log_sigmoid_fast(self, x: &[f32], y: &mut [f32]) {
+        check_len("log_sigmoid_fast", "x", x.len(), "y", y.len());
+        self.unary(Unary::LogSigmoidFast, Some(x), y);
+    }
+
+    /// [`crate::log_sigmoid_fast_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    pub fn log_sigmoid_fast_inplace(self, x: &mut [f32]) {
+        self.unary(Unary::LogSigmoidFast, None, x);
     }
 
     fn unary(self, op: Unary, src: Option<&[f32]>, dst: &mut [f32]) {

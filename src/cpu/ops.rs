@@ -27,6 +27,10 @@ pub(crate) enum Unary {
     Softplus,
     /// [`stable::log_sigmoid_lanes`]
     LogSigmoid,
+    /// [`stable::softplus_fast_lanes`]
+    SoftplusFast,
+    /// [`stable::log_sigmoid_fast_lanes`]
+    LogSigmoidFast,
 }
 
 /// Runs `op` over `src` into `dst`, or over `dst` in place when `src` is
@@ -59,6 +63,8 @@ fn unary_from<L: Lanes, I: Input, O: Out>(op: Unary, src: I, dst: &mut [f32]) {
         Unary::Plan => map1::<L, _, _, O>(hard::PlanK, src, dst),
         Unary::Softplus => map1::<L, _, _, O>(stable::SoftplusK, src, dst),
         Unary::LogSigmoid => map1::<L, _, _, O>(stable::LogSigmoidK, src, dst),
+        Unary::SoftplusFast => map1::<L, _, _, O>(stable::SoftplusFastK, src, dst),
+        Unary::LogSigmoidFast => map1::<L, _, _, O>(stable::LogSigmoidFastK, src, dst),
     }
 }
 

@@ -14,7 +14,7 @@ use super::sigma::{exact_exp, exact_reduce, quotient_pair, LN2_HI, LN2_LO, LOG2E
 /// Q(w) = Σ w^j/(2j + 3), j = 0..6 (Taylor, coefficients rounded to f32):
 /// log1p(t) = 2s·(1 + w·Q(w)) with s = t/(2 + t), w = s² ≤ 1/9. The
 /// truncated tail w^7/17 is < 2^−29 relative to the result.
-const Q: [f32; 7] = [
+pub(crate) const Q: [f32; 7] = [
     1.0 / 3.0,
     1.0 / 5.0,
     1.0 / 7.0,
@@ -42,14 +42,20 @@ pub(crate) fn softplus_lanes<L: Lanes>(z: L) -> L {
     let (n_hi, n_lo) = exact_exp(r1, r_lo);
     let half = L::splat(0.5);
     let (y0, rho) = quotient_pair(n_hi, n_lo, m * half);
-    let s = m * y0 * half;
+    // m capped at 2^−30 (k ≤ 30) wherever only its size matters: in s,
+    // below that w·Q(w) < 2^−60 changes nothing; in z + m·y₀·(…), for
+    // k > 30 (z > 20.8) the sum rounds to z either way. Uncapped, w⁴ would
+    // be subnormal from |z| ≈ 22.4 on and m·y₀·corr from |z| ≈ 70, and a
+    // subnormal costs a microcode assist per vector on x86 (3× slower).
+    let mc = m.max(L::splat(S_M_MIN));
+    let s = mc * y0 * half;
     let w = s * s;
     let corr = w.mul_add(log1p_series(w), rho);
     // z < 0: log1p(e^z), the correction added in one rounding.
     let neg = y0.mul_add(corr, y0) * m;
     // z ≥ 0: z + m·y₀ exactly as a sum and its error (Knuth's TwoSum), then
     // the small parts, so the sum rounds once; z ≥ 2^24 (and +∞) is z.
-    let (lh, ll) = (y0 * m, y0 * corr * m);
+    let (lh, ll) = (y0 * mc, y0 * corr * mc);
     let sum = z + lh;
     let bv = sum - z;
     let err = (z - (sum - bv)) + (lh - bv);
@@ -68,8 +74,50 @@ pub(crate) fn log1p_series<L: Lanes>(w: L) -> L {
     w2.mul_add(w2.mul_add(w2.mul_add(L::splat(Q[6]), p45), p23), p01)
 }
 
+/// The cap on m where softplus needs only its size (2^−30): see
+/// [`softplus_lanes`].
+pub(crate) const S_M_MIN: f32 = 1.0 / 1_073_741_824.0;
+
 /// From here on softplus(z) = z: e^−z is far below half an ULP of z.
-const BIG: f32 = 16_777_216.0;
+pub(crate) const BIG: f32 = 16_777_216.0;
+
+/// Fast tier of softplus, one vector: relative error ≤ 1e−4 wherever the
+/// result is ≥ 2^−126 (measured 1.8e−5), about twice the exact tier's speed.
+///
+/// The exact tier's reduction and e^r without its low part (N = n_hi,
+/// 2^−24 relative), y = 1/(2N + m) from [`Lanes::recip`] (no correction),
+/// s = m·y, w = s², and log1p(t) = 2s·(1 + w/3 + w²/5 + w³/7) (the series
+/// truncated at w³: < 2^−15.8 relative, as w ≤ 1/9), with no TwoSum for
+/// z ≥ 0 (z + log1p(t) rounds twice). m is capped as in the exact tier
+/// where only its size matters. Results below e^−92 ≈ 1.1e−40 (subnormal,
+/// where one rounding could exceed the relative bound) are flushed: z <
+/// [`FAST_FLUSH`] gives +0. NaN stays NaN, +∞ gives +∞, −∞ gives +0.
+#[inline(always)]
+pub(crate) fn softplus_fast_lanes<L: Lanes>(z: L) -> L {
+    let (r1, r_lo, m) = exact_reduce(z);
+    let (n_hi, _) = exact_exp(r1, r_lo);
+    let mc = m.max(L::splat(S_M_MIN));
+    let y = n_hi.mul_add(L::splat(2.0), m).recip();
+    let s = y * mc;
+    let w = s * s;
+    let p = w.mul_add(L::splat(2.0 / 7.0), L::splat(2.0 / 5.0));
+    let p = w.mul_add(p, L::splat(2.0 / 3.0));
+    let yp = y * w.mul_add(p, L::splat(2.0));
+    let neg = z.lt_select(L::splat(FAST_FLUSH), L::splat(0.0), yp * m);
+    let pos = z + yp * mc;
+    z.select_sign(neg, pos)
+}
+
+/// Below this softplus_fast flushes to +0 (and log_sigmoid_fast above its
+/// negation to −0): e^92 ≈ 1.1e−40, where the subnormal result's rounding
+/// stays under 1e−5 relative.
+pub(crate) const FAST_FLUSH: f32 = -92.0;
+
+/// Fast tier of log σ(x) = −softplus_fast(−x), one vector.
+#[inline(always)]
+pub(crate) fn log_sigmoid_fast_lanes<L: Lanes>(x: L) -> L {
+    -softplus_fast_lanes(-x)
+}
 
 /// log σ(x) = −softplus(−x), one vector (negation is exact, so the error
 /// and special values mirror [`softplus_lanes`]).
@@ -81,12 +129,12 @@ pub(crate) fn log_sigmoid_lanes<L: Lanes>(x: L) -> L {
 /// |x| is clamped here in the gradient: dy·σ(x)·σ(−x) < 2^−150 for
 /// |x| ≥ 194 even with |dy| = FLT_MAX (e^−194·2^128 < 2^−151.8), so it
 /// rounds to ±0 there, and k = round(a·log2 e) ≤ 280.
-const GRAD_CLAMP: f32 = 194.0;
+pub(crate) const GRAD_CLAMP: f32 = 194.0;
 /// 1.5·2^23: adding it rounds a value in [0, 2^22) to an integer.
 pub(crate) const ROUNDER: f32 = 12_582_912.0;
 /// 1.5·2^23 + 127: for an integral j in [0, 126], the bits of
 /// `POW2_SHIFTER − j` end in 127 − j, the biased exponent of 2^−j.
-const POW2_SHIFTER: f32 = 12_582_912.0 + 127.0;
+pub(crate) const POW2_SHIFTER: f32 = 12_582_912.0 + 127.0;
 
 /// 2^−j, exactly, for lanes holding an integer j in [0, 126].
 #[inline(always)]
@@ -139,4 +187,6 @@ pub(crate) fn backward_from_input_lanes<L: Lanes>(x: L, dy: L) -> L {
 
 kernel!(SoftplusK: Apply1, softplus_lanes);
 kernel!(LogSigmoidK: Apply1, log_sigmoid_lanes);
+kernel!(SoftplusFastK: Apply1, softplus_fast_lanes);
+kernel!(LogSigmoidFastK: Apply1, log_sigmoid_fast_lanes);
 kernel!(BackwardFromInputK: Apply2, backward_from_input_lanes);

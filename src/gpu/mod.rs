@@ -1,14 +1,21 @@
 //! Sigmoid and its gradient as WGSL compute shaders, through wgpu (Vulkan,
 //! Metal, DX12, GL).
 //!
-//! [`GpuContext`] holds a device, its queue and the two compiled pipelines.
+//! [`GpuContext`] holds a device, its queue and the compiled pipelines (σ forward and
+//! backward, softplus, log-sigmoid, the gradient from the input).
 //! It offers a host convenience API ([`GpuContext::sigmoid`],
 //! [`GpuContext::sigmoid_backward`] and their `_into` forms: upload, kernel,
 //! readback) and a device-resident API ([`GpuContext::encode_sigmoid`],
 //! [`GpuContext::encode_sigmoid_backward`]) that records the kernels into a
 //! caller's command encoder over caller-owned buffers. The shaders are in
 //! `shaders/` ([`FORWARD_WGSL`], [`BACKWARD_WGSL`]); timing helpers for the
-//! benches and the CLI are in [`mod@bench`].
+//! benches and the CLI are in [`mod@bench`]. Softplus, log-sigmoid and the
+//! gradient from the input ([`GpuContext::softplus`],
+//! [`GpuContext::log_sigmoid`], [`GpuContext::sigmoid_backward_from_input`]
+//! and their `encode_*` forms) are in [`mod@stable`], on the same exact-tier
+//! steps (`shaders/exact_arith.wgsl`), with their own bounds
+//! ([`stable::SOFTPLUS_ULP`], [`stable::LOG_SIGMOID_ULP`],
+//! [`stable::BACKWARD_FROM_INPUT_ULP`]).
 //!
 //! # Formula
 //! Forward: the CPU exact tier's algorithm ([`crate::sigmoid`]), step for
@@ -124,6 +131,7 @@
 pub mod bench;
 mod encode;
 mod error;
+pub mod stable;
 
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
@@ -156,6 +164,8 @@ pub struct GpuContext {
     limits: wgpu::Limits,
     forward: Kernel,
     backward: Kernel,
+    /// Softplus, log-sigmoid and the gradient from the input (`stable.rs`).
+    stable: stable::StableKernels,
     /// Elements per binding: the binding and buffer size limits, rounded
     /// down to the offset alignment.
     chunk: u64,
@@ -255,10 +265,11 @@ impl GpuContext {
             .min(limits.max_buffer_size)
             .min(max_dim * max_dim * WORKGROUP * 4);
         let chunk = (bytes / align * align / 4).max(1);
-        let (forward, backward) = scoped_async(&device, "pipelines", || {
+        let (forward, backward, stable) = scoped_async(&device, "pipelines", || {
             (
                 Kernel::new(&device, FORWARD_WGSL, "sigmoid_forward"),
                 Kernel::new(&device, BACKWARD_WGSL, "sigmoid_backward"),
+                stable::StableKernels::new(&device),
             )
         })
         .await?;
@@ -269,6 +280,7 @@ impl GpuContext {
             limits,
             forward,
             backward,
+            stable,
             chunk,
             scratch: Mutex::new(Scratch::default()),
             lost,
