@@ -105,7 +105,7 @@ use rayon::prelude::*;
 /// to |x| in `f64` and rounded once: about 0.65 ULP. Exhaustive, all 2^32
 /// logits with t = 1 (t = 0 is the same computation mirrored), avx512
 /// backend: max 0.7214 ULP (at x = 48.17;
-/// `cargo test --release --test loss -- --ignored`, 501 s on the shared
+/// `cargo test --release --test loss -- --ignored`, 500–580 s on the shared
 /// 2-vCPU machine). The bound is that of [`crate::SOFTPLUS_MAX_ULP`].
 pub const BCE_BINARY_MAX_ULP: f64 = 2.0;
 /// Bound of the per-element loss for any t ∈ [0, 1], finite non-negative
