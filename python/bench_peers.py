@@ -20,6 +20,10 @@ softplus / log-sigmoid / the gradient of σ from its input: ``np.logaddexp(0, x)
 ``scipy.special.log_expit``, ``jax.nn.softplus`` / ``jax.nn.log_sigmoid`` and
 the VJP of ``jax.nn.sigmoid`` (jit), PyTorch ``softplus`` / ``logsigmoid`` /
 ``sigmoid_backward``.
+For the loss: BCE with logits, Mean, loss and gradient, against NumPy
+(``logaddexp`` and σ(x) − t), JAX ``jit(value_and_grad)`` of the composite
+−t·log_sigmoid(x) − (1−t)·log_sigmoid(−x), PyTorch
+``binary_cross_entropy_with_logits`` with ``backward()``.
 
     pip install ./python numpy scipy onnx onnxruntime "jax[cpu]" torch
     python python/bench_peers.py                      # everything
@@ -257,7 +261,54 @@ def groups(peers, n, threads, rng):
         d["scipy.special.expit float64"] = (lambda y: lambda: peers.scipy.expit(x64, out=y))(o("scipy64", x64))
     g["float64 sigmoid"] = (d, ["ours float64 (sigmoid)"])
     g.update(stable_groups(peers, x, o, threads))
+
+    # BCE with logits, Mean, loss and gradient (the training step's loss).
+    t = (rng.uniform(0, 1, n) < 0.5).astype(F32)
+    b = {"ours bce_with_logits(grad=True)": lambda: sk.bce_with_logits(x, t, grad=True)}
+    b["numpy BCE: logaddexp composite, (σ(x) − t)/n"] = lambda: numpy_bce(x, t)
+    if peers.jax is not None:
+        jb = jax_bce(peers.jax)
+        xd, td = peers.jax.device_put(x), peers.jax.device_put(t)
+        b["JAX BCE: jit(value_and_grad(−t·log σ(x) − (1−t)·log σ(−x)))"] = lambda: jb(xd, td)[1].block_until_ready()
+    if peers.torch is not None:
+        b["PyTorch BCE: binary_cross_entropy_with_logits + backward"] = torch_bce(peers.torch, x, t)
+    g["BCE with logits (Mean, loss + gradient)"] = (b, ["ours bce_with_logits(grad=True)"])
     return g
+
+
+def numpy_bce(x, t):
+    """The loss and its gradient in NumPy: softplus via logaddexp, σ(x) − t."""
+    n = x.size
+    loss = np.mean(t * np.logaddexp(0, -x) + (1 - t) * np.logaddexp(0, x))
+    grad = (1 / (1 + np.exp(-x)) - t) / n
+    return loss, grad
+
+
+def jax_bce(jax):
+    """jax.jit of jax.value_and_grad of the usual composite, Mean."""
+    if not _JAX_BCE:
+        jnp = jax.numpy
+
+        def loss(x, t):
+            return jnp.mean(-t * jax.nn.log_sigmoid(x) - (1 - t) * jax.nn.log_sigmoid(-x))
+
+        _JAX_BCE.append(jax.jit(jax.value_and_grad(loss)))
+    return _JAX_BCE[0]
+
+
+_JAX_BCE = []
+
+
+def torch_bce(torch, x, t):
+    xt, tt = torch.from_numpy(x), torch.from_numpy(t)
+
+    def run():
+        xg = xt.detach().requires_grad_()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(xg, tt)
+        loss.backward()
+        return loss.item(), xg.grad
+
+    return run
 
 
 _JAX_FN = []

@@ -1,6 +1,6 @@
 """Logistic sigmoid kernels on NumPy arrays (type stub; docstrings live in the module)."""
 
-from typing import Optional, TypeVar
+from typing import Literal, Optional, Tuple, TypeVar, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -162,3 +162,28 @@ class Q15Sigmoid:
     ) -> npt.NDArray[np.int16]: ...
     @property
     def frac_bits(self) -> int: ...
+
+_Reduction = Literal["none", "mean", "mean_last_axis", "sum"]
+_Loss = Union[float, npt.NDArray[np.float32]]
+
+def bce_with_logits(
+    x: npt.NDArray[np.float32],
+    t: npt.NDArray[np.float32],
+    weight: Optional[npt.NDArray[np.float32]] = None,
+    pos_weight: Optional[npt.NDArray[np.float32]] = None,
+    reduction: _Reduction = "mean",
+    label_smoothing: float = 0.0,
+    grad: bool = False,
+) -> Union[_Loss, Tuple[_Loss, npt.NDArray[np.float32]]]:
+    """BCE on logits (PyTorch semantics), fused with dL/dx when grad=True: (loss, dx)."""
+
+def bce(
+    p: npt.NDArray[np.float32],
+    t: npt.NDArray[np.float32],
+    weight: Optional[npt.NDArray[np.float32]] = None,
+    pos_weight: Optional[npt.NDArray[np.float32]] = None,
+    reduction: _Reduction = "mean",
+    label_smoothing: float = 0.0,
+    grad: bool = False,
+) -> Union[_Loss, Tuple[_Loss, npt.NDArray[np.float32]]]:
+    """BCE on probabilities p in [0, 1] (PyTorch BCELoss: logs clamped at -100)."""

@@ -17,15 +17,31 @@
 //! common `f32` forms return 0 (the gradient σ(x) − t, as PyTorch computes
 //! it, is 1 − 1 = 0 in `f32`, and log(1 + e^−20) rounds to log 1 = 0).
 //!
-//! Not here: probabilities (`bce`), SiLU, gradient statistics, the GPU.
+//! The same loss on probabilities, PyTorch's `BCELoss`, is [`bce`] and its
+//! companions (in `loss/prob.rs`; see there for how it differs from Keras).
+//! Not here: SiLU, gradient statistics, the GPU.
 //!
 //! # Reductions
 //!
+//! | reduction | PyTorch | Keras | result |
+//! |---|---|---|---|
+//! | [`Reduction::Mean`] | `reduction="mean"` (default) | — | Σℓ / n |
+//! | [`Reduction::MeanLastAxis`]`(C)` | — | `binary_crossentropy` then the batch mean (`"sum_over_batch_size"`) | (1/B)·Σ_b (1/C)·Σ_c ℓ_bc, B = n / C |
+//! | [`Reduction::Sum`] | `reduction="sum"` | `"sum"` of the per-sample means ×C | Σℓ |
+//! | [`Reduction::None`] | `reduction="none"` | — | per element ([`bce_with_logits_elementwise`]) |
+//! | — | — | `binary_crossentropy` itself | per sample ([`bce_with_logits_per_sample`]) |
+//!
 //! [`Reduction::Mean`] divides the sum by the element count (PyTorch; not by
 //! the sum of the weights), [`Reduction::Sum`] does not. Keras'
-//! `binary_crossentropy` averages over the last axis per sample and then
-//! over the batch: with equal class counts per sample that is the same
-//! number as [`Reduction::Mean`] (up to rounding). The sum is accumulated
+//! `binary_crossentropy` averages over the last axis (the C classes of a
+//! multi-label sample) first and returns one loss per sample
+//! ([`bce_with_logits_per_sample`] computes that vector); its default
+//! reduction then averages over the B samples. With C classes per sample
+//! that mean of means is Σℓ/(B·C), the same number as [`Reduction::Mean`] in
+//! exact arithmetic, and both are computed as the one `f64` sum divided
+//! once (so they agree to the bit here); [`Reduction::MeanLastAxis`] adds
+//! the check that C divides the length ([`LossError::Classes`]) and states
+//! the Keras reading. The sum is accumulated
 //! in `f64` over fixed chunks of [`LOSS_CHUNK`] elements whose partial sums
 //! are added in index order, so the result has the same bits for any number
 //! of rayon threads, and is within 1 ULP of the exact sum of the per-element
@@ -42,27 +58,30 @@
 //! A logit of ±∞ gives the limit: ℓ = 0 where the infinite logit agrees with
 //! the target (x = +∞, t' = 1, or x = −∞, t' = 0; a zero coefficient times an
 //! infinite softplus counts as 0), +∞ otherwise, and the gradient is finite
-//! (σ(±∞) ∈ {0, 1}). A weight of 0 gives ℓ = 0 and dℓ/dx = 0 even for an
+//! (σ(±∞) ∈ {0, 1}; a zero gradient there carries the sign of its limit
+//! from finite x: −0 for x = +∞, t' = 1, whose gradient −σ(−x) is negative
+//! everywhere, +0 for x = −∞, t' = 0). A weight of 0 gives ℓ = 0 and dℓ/dx = 0 even for an
 //! infinite logit. NaN in x or t gives NaN in that element, and in the
 //! reduction. An empty input gives Sum = 0 and Mean = NaN (0/0, as
 //! PyTorch).
 //!
 //! # Implementation and speed
 //!
-//! Each chunk of [`LOSS_CHUNK`] elements runs the crate's vector kernels
-//! (softplus, log σ and, for the gradient, σ(x) and σ(−x), on the best
-//! backend of the CPU) into chunk buffers while x and t are in the cache,
-//! then combines the terms per element in `f64` (the weights, the smoothed
-//! target, the zero-coefficient rule) and rounds once; chunks run on
-//! rayon's threads. For |x| > 80, where softplus(−|x|) and σ(−|x|) are below
-//! 2^−115, those two come from the `f64` formulas in
-//! [`reference`](mod@crate::reference) instead (the `f32` kernels round them in
-//! or near the subnormal range, which a weight above 1 would magnify).
-//! This is the simple design, not a fused vector kernel: measured on the
-//! (shared, AVX-512) development machine, 64K elements on one thread, the
-//! fused loss and gradient take about 8 ns per element and the loss alone
-//! about 4.4 ns, against 0.5 ns for [`crate::sigmoid`] in the same
-//! process; far from a memory-bound pass.
+//! One fused vector kernel per backend (`cpu/bce.rs`, written once over the
+//! crate's lane trait like σ and softplus): per block of 512 elements, in
+//! the L1 cache, one range reduction |x| = k·ln2 + r and one e^r feed both
+//! log1p(e^−|x|) and σ(−|x|), each as a pair of `f32`s carrying about 40
+//! bits (no division where the CPU has a reciprocal estimate); then the
+//! terms, the smoothed target, the weights, the power of two 2^−k and the
+//! sign are combined in `f64`, each loss and gradient is rounded once, and
+//! the losses are added into the chunk's `f64` sum. softplus(x) = |x| + L
+//! and σ(x) = 1 − σ(−|x|) for x ≥ 0 (mirrored for x < 0), so nothing
+//! cancels before the `f64` step, and the 2^−k applied there keeps a
+//! tiny term exact however large its weight (|x| is clamped at 300: past
+//! it every weighted term rounds to 0). Chunks run on rayon's threads from
+//! [`crate::parallel_threshold`] elements up. Every backend is reachable
+//! through [`bce_with_logits_elementwise_grad_on`]. Measured speed: the
+//! README and `docs/benchmarks.md`.
 //!
 //! # Errors and panics
 //!
@@ -70,24 +89,33 @@
 //! output is written). Slices of different lengths (x, t, out, dx) panic
 //! with both lengths, as every kernel of the crate does.
 
-use crate::cpu::{check_len, Backend};
+use crate::cpu::{bce::Job, check_len, Backend};
+
+mod prob;
 use core::fmt;
+pub use prob::{bce, bce_elementwise, bce_elementwise_grad, bce_grad, BCE_PROB_MAX_ULP};
 use rayon::prelude::*;
 
 /// Bound of the per-element loss for t ∈ {0, 1}, no weights, no pos_weight
 /// and ε = 0: max error in ULPs ([`crate::reference::ulp_error`]) against
 /// [`crate::reference::bce_with_logits_f64`], for every finite and infinite
-/// logit. The loss is then softplus(±x) itself, so this is
-/// [`crate::SOFTPLUS_MAX_ULP`].
+/// logit. The loss is then softplus(±x), here from log1p(e^−|x|) as a
+/// pair of `f32`s whose error is that of the shared e^r (under 0.11 ULP,
+/// see `cpu/sigma.rs`) plus the pair's own (about 2^−28 relative), added
+/// to |x| in `f64` and rounded once: about 0.65 ULP. Exhaustive, all 2^32
+/// logits with t = 1 (t = 0 is the same computation mirrored), avx512
+/// backend: max 0.7214 ULP (at x = 48.17;
+/// `cargo test --release --test loss -- --ignored`, 500–580 s on the shared
+/// 2-vCPU machine). The bound is that of [`crate::SOFTPLUS_MAX_ULP`].
 pub const BCE_BINARY_MAX_ULP: f64 = 2.0;
 /// Bound of the per-element loss for any t ∈ [0, 1], finite non-negative
 /// weights, pos_weight and ε: max error in ULPs against
 /// [`crate::reference::bce_with_logits_f64`] (where that value is below
 /// `f32::MAX`; above it the result is +∞). Both terms are non-negative and
-/// combined in `f64`; each carries its softplus's error (≤
-/// [`crate::SOFTPLUS_MAX_ULP`], 0.808 ULP measured) times its coefficient,
-/// which may count up to twice as many ULPs of the product, so the sum is
-/// within 2·0.808 ULP before its final rounding (0.5): about 2.1 in all.
+/// are combined in `f64` from the same pair as [`BCE_BINARY_MAX_ULP`], so
+/// the error before the final rounding is the same fraction of an ULP
+/// (measured 0.66 in all); the bound leaves room for the GPU and for
+/// backends without a fused multiply-add.
 pub const BCE_MAX_ULP: f64 = 4.0;
 /// Bound of the gradient without weights or pos_weight: for t ∈ {0, 1} and
 /// ε = 0, max error in ULPs against
@@ -95,20 +123,21 @@ pub const BCE_MAX_ULP: f64 = 4.0;
 /// or −σ(−x), times 1/n for Mean); for fractional t' (any t, any ε), the
 /// absolute error is at most this many ULPs (`f32`) of the larger of the
 /// two terms (1 − t')·σ(x) and t'·σ(−x) (they cancel near the minimum, where
-/// no relative bound holds).
+/// no relative bound holds). σ(−|x|) comes as a pair (as the loss's
+/// log1p), the difference is formed in `f64` and rounded once: for
+/// t ∈ {0, 1} max 0.7214 ULP over all 2^32 logits (avx512; the exhaustive
+/// test beside [`BCE_BINARY_MAX_ULP`]'s), 0.63 ULP of the larger term for
+/// fractional t over the test's sweep.
 pub const BCE_GRAD_MAX_ULP: f64 = 2.0;
 /// Bound of the gradient with weights and pos_weight (finite, ≥ 0): the
 /// absolute error in ULPs (`f32`) of the larger of the two terms
-/// |w·(1 − t')·σ(x)| and |w·pw·t'·σ(−x)|. Each term carries its σ's error
-/// (≤ [`crate::SIGMOID_MAX_ULP`], 0.808 ULP measured) times its
-/// coefficient, which may be up to twice the ULP of the product: with the
-/// final rounding, 2·2·0.808 + 0.5 < 4.
+/// |w·(1 − t')·σ(x)| and |w·pw·t'·σ(−x)|. The weights enter in `f64`, so
+/// the error is that of [`BCE_GRAD_MAX_ULP`] (measured 0.64).
 pub const BCE_GRAD_WEIGHTED_MAX_ULP: f64 = 4.0;
 /// Added to the gradient bounds for [`Reduction::Mean`]: the gradient is
-/// rounded once after the division by n in `f64`, but the 1/n can move it
-/// to a binade where σ's error counts up to twice as many ULPs (measured
-/// 1.98 ULP for t ∈ {0, 1} over the test's 1.05M logits, against 0.77
-/// elementwise).
+/// multiplied by 1/n in `f64` before its one rounding, so nothing is added
+/// in practice (measured 0.64 ULP for t ∈ {0, 1}); the allowance keeps room
+/// for a backend that rounds σ before the division.
 pub const BCE_GRAD_MEAN_EXTRA_ULP: f64 = 0.5;
 
 /// Elements per chunk of the reductions and of the rayon split. Fixed, so
@@ -127,6 +156,11 @@ pub enum Reduction {
     Mean,
     /// The sum; 0 for an empty input.
     Sum,
+    /// Keras: the mean over the last axis of `classes` elements per sample,
+    /// then over the samples. The same value as [`Reduction::Mean`] (see
+    /// the [module docs](self)); `classes` must be positive and divide the
+    /// length ([`LossError::Classes`]). NaN for an empty input.
+    MeanLastAxis(usize),
 }
 
 /// Options of the BCE-with-logits loss. `Default` is no weights, no
@@ -183,6 +217,23 @@ pub enum LossError {
     LabelSmoothing(f32),
     /// [`Reduction::None`] given to a function that returns one number.
     Unreduced,
+    /// A class count (of [`Reduction::MeanLastAxis`] or
+    /// [`bce_with_logits_per_sample`]) that is 0 or does not divide the
+    /// length.
+    Classes {
+        /// The class count.
+        classes: usize,
+        /// The length of the input.
+        len: usize,
+    },
+    /// A probability outside [0, 1] (the [`bce`] family; NaN is allowed and
+    /// gives NaN).
+    Probability {
+        /// Its index.
+        index: usize,
+        /// Its value.
+        value: f32,
+    },
 }
 
 impl fmt::Display for LossError {
@@ -212,6 +263,16 @@ impl fmt::Display for LossError {
                 f,
                 "Reduction::None gives one loss per element: use bce_with_logits_elementwise \
                  (or bce_with_logits_elementwise_grad for the gradient too)"
+            ),
+            LossError::Classes { classes, len } => write!(
+                f,
+                "{classes} classes per sample does not divide the input length {len} \
+                 (the last axis: the length must be batch × classes, classes > 0)"
+            ),
+            LossError::Probability { index, value } => write!(
+                f,
+                "p[{index}] = {value} is not a probability: BCE on probabilities needs p in [0, 1] \
+                 (for logits use bce_with_logits)"
             ),
         }
     }
@@ -259,18 +320,6 @@ fn check_weights(which: &'static str, w: &[f32]) -> Result<(), LossError> {
     }
 }
 
-/// c·s, except that a zero coefficient times a number (∞ included) is 0:
-/// the limit of the loss at an infinite logit, and a zero weight masking
-/// its element. NaN stays NaN.
-#[inline]
-fn term(c: f64, s: f64) -> f64 {
-    if c == 0.0 && !s.is_nan() {
-        0.0
-    } else {
-        c * s
-    }
-}
-
 /// Per-element BCE with logits: `out[i] = ℓ(x[i], t[i])` (see the
 /// [module docs](self) for the formula, bounds and special values).
 ///
@@ -300,7 +349,7 @@ pub fn bce_with_logits_elementwise(
     check_len(name, "x", x.len(), "t", t.len());
     check_len(name, "x", x.len(), "out", out.len());
     opts.validate(x.len())?;
-    run(x, t, opts, Some(out), None, 1.0);
+    run(Backend::for_len(x.len()), x, t, opts, Some(out), None, 1.0);
     Ok(())
 }
 
@@ -328,7 +377,8 @@ pub fn bce_with_logits(
     check_len("bce_with_logits", "x", x.len(), "t", t.len());
     let n = divisor(reduction, x.len())?;
     opts.validate(x.len())?;
-    Ok(finish(run(x, t, opts, None, None, 1.0), reduction, n))
+    let sum = run(Backend::for_len(x.len()), x, t, opts, None, None, 1.0);
+    Ok(finish(sum, reduction, n))
 }
 
 /// The fused loss and gradient: returns the reduced loss and writes
@@ -366,8 +416,9 @@ pub fn bce_with_logits_grad(
     check_len(name, "x", x.len(), "dx", dx.len());
     let n = divisor(reduction, x.len())?;
     opts.validate(x.len())?;
-    let scale = if reduction == Reduction::Mean { n } else { 1.0 };
-    Ok(finish(run(x, t, opts, None, Some(dx), scale), reduction, n))
+    let scale = grad_scale(reduction, n);
+    let sum = run(Backend::for_len(x.len()), x, t, opts, None, Some(dx), scale);
+    Ok(finish(sum, reduction, n))
 }
 
 /// The fused form of [`Reduction::None`]: `out[i] = ℓᵢ` and
@@ -394,12 +445,46 @@ pub fn bce_with_logits_elementwise_grad(
     out: &mut [f32],
     dx: &mut [f32],
 ) -> Result<(), LossError> {
+    bce_with_logits_elementwise_grad_on(Backend::for_len(x.len()), x, t, opts, out, dx)
+}
+
+/// [`bce_with_logits_elementwise_grad`] on the given backend: one thread
+/// for a SIMD backend, rayon's threads for [`Backend::Parallel`] (which
+/// the other functions choose from [`crate::parallel_threshold`] elements
+/// up). Every backend runs the same algorithm; the results may differ in
+/// the last bit between backends (fused or separate multiply-adds), never
+/// between thread counts.
+///
+/// ```
+/// use sigmoid_kernels::{loss::{bce_with_logits_elementwise_grad_on, BceOptions}, Backend};
+/// let (x, t) = ([20.0f32], [1.0f32]);
+/// let (mut out, mut dx) = ([0.0f32], [0.0f32]);
+/// let o = BceOptions::default();
+/// bce_with_logits_elementwise_grad_on(Backend::Scalar, &x, &t, &o, &mut out, &mut dx).unwrap();
+/// assert!((dx[0] + 2.061_153_6e-9).abs() < 1e-16);
+/// ```
+///
+/// # Errors
+/// Bad options: see [`LossError`]; nothing is written then.
+///
+/// # Panics
+/// If `x`, `t`, `out` and `dx` differ in length (the message names the
+/// lengths), or if the backend is not available on this CPU.
+pub fn bce_with_logits_elementwise_grad_on(
+    backend: Backend,
+    x: &[f32],
+    t: &[f32],
+    opts: &BceOptions<'_>,
+    out: &mut [f32],
+    dx: &mut [f32],
+) -> Result<(), LossError> {
     let name = "bce_with_logits_elementwise_grad";
     check_len(name, "x", x.len(), "t", t.len());
     check_len(name, "x", x.len(), "out", out.len());
     check_len(name, "x", x.len(), "dx", dx.len());
+    backend.assert_available();
     opts.validate(x.len())?;
-    run(x, t, opts, Some(out), Some(dx), 1.0);
+    run(backend, x, t, opts, Some(out), Some(dx), 1.0);
     Ok(())
 }
 
@@ -407,195 +492,150 @@ pub fn bce_with_logits_elementwise_grad(
 fn divisor(reduction: Reduction, len: usize) -> Result<f64, LossError> {
     match reduction {
         Reduction::None => Err(LossError::Unreduced),
+        Reduction::MeanLastAxis(classes) => {
+            check_classes(classes, len)?;
+            Ok(len as f64)
+        }
         Reduction::Mean | Reduction::Sum => Ok(len as f64),
+    }
+}
+
+/// `classes` is positive and divides `len`.
+fn check_classes(classes: usize, len: usize) -> Result<(), LossError> {
+    if classes == 0 || !len.is_multiple_of(classes) {
+        return Err(LossError::Classes { classes, len });
+    }
+    Ok(())
+}
+
+/// The factor of the gradient: 1/n for the means, else 1.
+fn grad_scale(reduction: Reduction, n: f64) -> f64 {
+    match reduction {
+        Reduction::Mean | Reduction::MeanLastAxis(_) => 1.0 / n,
+        Reduction::Sum | Reduction::None => 1.0,
     }
 }
 
 fn finish(sum: f64, reduction: Reduction, n: f64) -> f32 {
     match reduction {
-        Reduction::Mean => (sum / n) as f32,
-        _ => sum as f32,
+        Reduction::Mean | Reduction::MeanLastAxis(_) => (sum / n) as f32,
+        Reduction::Sum | Reduction::None => sum as f32,
     }
 }
 
-/// One chunk's slices.
-struct Job<'a> {
-    start: usize,
-    x: &'a [f32],
-    t: &'a [f32],
-    out: Option<&'a mut [f32]>,
-    dx: Option<&'a mut [f32]>,
+/// Keras' `binary_crossentropy(t, x, from_logits=True)` for [batch,
+/// classes] data: `out[b]` is the mean of the per-element losses of sample
+/// b (elements `b·classes .. (b + 1)·classes`), added in `f64` in index
+/// order and divided once, so each is within 1 ULP of the exact mean of the
+/// `f32` losses. NaN in a sample gives NaN for that sample.
+///
+/// ```
+/// use sigmoid_kernels::loss::{bce_with_logits_per_sample, BceOptions};
+/// let x = [0.0f32, 0.0, 20.0, 20.0];
+/// let t = [1.0f32, 0.0, 1.0, 1.0];
+/// let mut out = [0.0f32; 2];
+/// bce_with_logits_per_sample(&x, &t, &BceOptions::default(), 2, &mut out).unwrap();
+/// assert_eq!(out[0], core::f32::consts::LN_2);
+/// assert!((out[1] - 2.061_153_6e-9).abs() < 1e-16);
+/// ```
+///
+/// # Errors
+/// Bad options, or `classes` 0 or not dividing the length
+/// ([`LossError::Classes`]); nothing is written then.
+///
+/// # Panics
+/// If `x.len() != t.len()` or `out.len() != x.len() / classes`; the
+/// message names the lengths.
+pub fn bce_with_logits_per_sample(
+    x: &[f32],
+    t: &[f32],
+    opts: &BceOptions<'_>,
+    classes: usize,
+    out: &mut [f32],
+) -> Result<(), LossError> {
+    let name = "bce_with_logits_per_sample";
+    check_len(name, "x", x.len(), "t", t.len());
+    check_classes(classes, x.len())?;
+    check_len(
+        name,
+        "x.len() / classes",
+        x.len() / classes,
+        "out",
+        out.len(),
+    );
+    opts.validate(x.len())?;
+    let mut l = vec![0.0f32; x.len()];
+    run(
+        Backend::for_len(x.len()),
+        x,
+        t,
+        opts,
+        Some(&mut l),
+        None,
+        1.0,
+    );
+    mean_rows(&l, classes, out);
+    Ok(())
 }
 
-/// Splits the work into [`LOSS_CHUNK`]s, runs them (on rayon's threads from
-/// [`crate::parallel_threshold`] elements up) and adds their `f64` sums in
+/// `out[b]` = the `f64` mean of row b of `l` (rows of `classes`), added in
+/// index order.
+fn mean_rows(l: &[f32], classes: usize, out: &mut [f32]) {
+    for (o, row) in out.iter_mut().zip(l.chunks_exact(classes)) {
+        let s: f64 = row.iter().map(|&v| f64::from(v)).sum();
+        *o = (s / classes as f64) as f32;
+    }
+}
+
+/// Splits the work into [`LOSS_CHUNK`]s, runs the fused kernel on each (on
+/// rayon's threads for [`Backend::Parallel`]) and adds their `f64` sums in
 /// index order, so the threads never change the result.
 fn run(
+    backend: Backend,
     x: &[f32],
     t: &[f32],
     opts: &BceOptions<'_>,
     out: Option<&mut [f32]>,
     dx: Option<&mut [f32]>,
-    scale: f64,
+    grad_scale: f64,
 ) -> f64 {
+    // The class weights repeated over one chunk plus one period, so that
+    // every chunk's are one contiguous slice (from its first class on).
+    let tiled: Option<(Vec<f32>, usize)> = opts.pos_weight.map(|p| {
+        let len = p.len() + x.len().min(LOSS_CHUNK);
+        ((0..len).map(|j| p[j % p.len()]).collect(), p.len())
+    });
+    let e = f64::from(opts.label_smoothing);
+    let (keep, half) = (1.0 - e, e / 2.0);
     let mut outs = out.map(|o| o.chunks_mut(LOSS_CHUNK));
     let mut dxs = dx.map(|d| d.chunks_mut(LOSS_CHUNK));
     let jobs: Vec<Job<'_>> = x
         .chunks(LOSS_CHUNK)
         .zip(t.chunks(LOSS_CHUNK))
         .enumerate()
-        .map(|(c, (x, t))| Job {
-            start: c * LOSS_CHUNK,
-            x,
-            t,
-            out: outs.as_mut().and_then(Iterator::next),
-            dx: dxs.as_mut().and_then(Iterator::next),
+        .map(|(c, (x, t))| {
+            let start = c * LOSS_CHUNK;
+            Job {
+                x,
+                t,
+                w: opts.weight.map(|w| &w[start..start + x.len()]),
+                pw: tiled.as_ref().map(|(p, classes)| {
+                    let off = start % classes;
+                    &p[off..off + x.len()]
+                }),
+                out: outs.as_mut().and_then(Iterator::next),
+                dx: dxs.as_mut().and_then(Iterator::next),
+                keep,
+                half,
+                grad_scale,
+            }
         })
         .collect();
-    let sums: Vec<f64> = if jobs.len() > 1 && x.len() >= crate::parallel_threshold() {
-        jobs.into_par_iter()
-            .map(|j| chunk(j, opts, scale))
-            .collect()
+    let sums: Vec<f64> = if backend == Backend::Parallel && jobs.len() > 1 {
+        let best = Backend::best_simd();
+        jobs.into_par_iter().map(|j| best.bce(j)).collect()
     } else {
-        jobs.into_iter().map(|j| chunk(j, opts, scale)).collect()
+        jobs.into_iter().map(|j| backend.bce(j)).collect()
     };
     sums.iter().sum()
-}
-
-/// From this |x| on, softplus(−|x|) and σ(−|x|) (< e^−80 ≈ 2^−115.4) are
-/// computed in `f64` by [`saturated_terms`]: the `f32` kernels return them
-/// rounded in (or near) the subnormal range, with an absolute error of up
-/// to 2^−150 that a weight or pos_weight > 1 would turn into more than the
-/// contract's ULPs of the weighted result. Below it every value is normal
-/// with 2^−40 to spare, so a weight of up to 2^40 keeps the bound.
-const SATURATED: f32 = 80.0;
-
-/// For |x| > [`SATURATED`]: (softplus(−x), softplus(x), σ(x), σ(−x)) in
-/// `f64` from e = e^−|x| alone: log1p(e) = e and e/(1 + e) = e to a
-/// relative e/2 < 2^−116, so softplus(±|x|) is e or |x| + e and σ(±|x|) is
-/// 1 − e or e. ±∞ gives e = 0.
-fn saturated_terms(x: f64) -> (f64, f64, f64, f64) {
-    let a = x.abs();
-    let e = libm::exp(-a);
-    if x > 0.0 {
-        (e, a + e, 1.0 - e, e)
-    } else {
-        (a + e, e, e, 1.0 - e)
-    }
-}
-
-/// One chunk: softplus(x), log σ(x) (= −softplus(−x)) and, for the
-/// gradient, σ(x) and σ(−x) by the SIMD kernels of the best backend (in
-/// `f64` by [`saturated_terms`] for |x| > [`SATURATED`]), then the terms
-/// combined per element in `f64` and rounded once; returns the `f64` sum of
-/// the rounded losses.
-fn chunk(job: Job<'_>, opts: &BceOptions<'_>, scale: f64) -> f64 {
-    let Job {
-        start,
-        x,
-        t,
-        out,
-        dx,
-    } = job;
-    let b = Backend::best_simd();
-    let n = x.len();
-    // Per-element weights and per-class weights as plain slices (1 where
-    // absent), so the combining loops have no branches and vectorize.
-    let w = opts.weight.map_or(&ONES[..n], |w| &w[start..start + n]);
-    let pw_buf: Vec<f32>;
-    let pw: &[f32] = match opts.pos_weight {
-        None => &ONES[..n],
-        Some(p) => {
-            pw_buf = (start..start + n).map(|i| p[i % p.len()]).collect();
-            &pw_buf
-        }
-    };
-    let coef = Coef::new(opts.label_smoothing);
-    // Rare in practice: a branch-free count first, so the common case scans
-    // x once, vectorized, and skips the fix-up loops.
-    let saturated = x.iter().filter(|v| v.abs() > SATURATED).count() > 0;
-    let mut sp = vec![0.0f32; n];
-    b.softplus(x, &mut sp);
-    let mut ls = vec![0.0f32; n];
-    b.log_sigmoid(x, &mut ls);
-    // The losses overwrite softplus(x) in `sp`.
-    for i in 0..n {
-        let (ca, cb) = coef.of(t[i], pw[i]);
-        let l = term(ca, -f64::from(ls[i])) + term(cb, f64::from(sp[i]));
-        sp[i] = term(f64::from(w[i]), l) as f32;
-    }
-    if let Some(dx) = dx {
-        let s = &mut ls; // log σ(x) is no longer needed
-        b.sigmoid(x, s);
-        let mut sn: Vec<f32> = x.iter().map(|v| -v).collect();
-        b.sigmoid_inplace(&mut sn);
-        for i in 0..n {
-            let (ca, cb) = coef.of(t[i], pw[i]);
-            let g = cb * f64::from(s[i]) - ca * f64::from(sn[i]);
-            dx[i] = (f64::from(w[i]) * g / scale) as f32;
-        }
-        if saturated {
-            for i in (0..n).filter(|&i| x[i].abs() > SATURATED) {
-                let (_, _, s_pos, s_neg) = saturated_terms(f64::from(x[i]));
-                let (ca, cb) = coef.of(t[i], pw[i]);
-                let g = cb * s_pos - ca * s_neg;
-                dx[i] = (f64::from(w[i]) * g / scale) as f32;
-            }
-        }
-    }
-    if saturated {
-        for i in (0..n).filter(|&i| x[i].abs() > SATURATED) {
-            let (sp_neg, sp_pos, _, _) = saturated_terms(f64::from(x[i]));
-            let (ca, cb) = coef.of(t[i], pw[i]);
-            let l = term(ca, sp_neg) + term(cb, sp_pos);
-            sp[i] = term(f64::from(w[i]), l) as f32;
-        }
-    }
-    if let Some(out) = out {
-        out.copy_from_slice(&sp);
-    }
-    sum_f64(&sp)
-}
-
-/// 1.0 for the absent weights of a chunk.
-static ONES: [f32; LOSS_CHUNK] = [1.0; LOSS_CHUNK];
-
-/// The coefficients of the two terms from t and pw, with t' = t·(1 − ε) +
-/// ε/2 in `f64` (t' = t exactly for ε = 0).
-#[derive(Clone, Copy)]
-struct Coef {
-    keep: f64,
-    half: f64,
-}
-
-impl Coef {
-    fn new(eps: f32) -> Coef {
-        let e = f64::from(eps);
-        Coef {
-            keep: 1.0 - e,
-            half: e / 2.0,
-        }
-    }
-    /// (pw·t', 1 − t').
-    #[inline]
-    fn of(self, t: f32, pw: f32) -> (f64, f64) {
-        let ts = f64::from(t) * self.keep + self.half;
-        (f64::from(pw) * ts, 1.0 - ts)
-    }
-}
-
-/// The `f64` sum of `v` in a fixed order: eight running sums over
-/// i mod 8, then added pairwise. Independent of threads and backend.
-fn sum_f64(v: &[f32]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let mut it = v.chunks_exact(8);
-    for c in &mut it {
-        for (a, &x) in acc.iter_mut().zip(c) {
-            *a += f64::from(x);
-        }
-    }
-    for (a, &x) in acc.iter_mut().zip(it.remainder()) {
-        *a += f64::from(x);
-    }
-    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
 }

@@ -145,6 +145,33 @@ pub fn bce_with_logits_grad_f64(x: f32, t: f32, w: f32, pw: f32, eps: f32) -> f6
     a - b
 }
 
+/// Binary cross-entropy on a probability, PyTorch's `BCELoss` for one
+/// element in `f64`: with t' = t·(1 − ε) + ε/2,
+/// ℓ = −w·[pw·t'·max(ln p, −100) + (1 − t')·max(ln(1 − p), −100)]
+/// (each log clamped at −100, as PyTorch;
+/// pw as in [`bce_with_logits_f64`], 1 in PyTorch). 1 − p is exact in
+/// `f64`. NaN in any input gives NaN.
+#[must_use]
+pub fn bce_f64(p: f32, t: f32, w: f32, pw: f32, eps: f32) -> f64 {
+    let (ca, cb) = bce_coefficients(t, pw, eps);
+    let p = f64::from(p);
+    let clamp = |v: f64| if v < -100.0 { -100.0 } else { v };
+    -f64::from(w) * (ca * clamp(libm::log(p)) + cb * clamp(libm::log(1.0 - p)))
+}
+
+/// dℓ/dp of [`bce_f64`] as PyTorch computes it:
+/// w·[(1 − t')·p − pw·t'·(1 − p)] / max(p·(1 − p), 10^−12) (for pw = 1,
+/// w·(p − t')/max(p·(1 − p), 10^−12)); the clamp of the logs is not
+/// differentiated, the denominator's floor keeps it finite at p ∈ {0, 1}.
+#[must_use]
+pub fn bce_grad_f64(p: f32, t: f32, w: f32, pw: f32, eps: f32) -> f64 {
+    let (ca, cb) = bce_coefficients(t, pw, eps);
+    let p = f64::from(p);
+    let d = p * (1.0 - p);
+    let d = if d < 1e-12 { 1e-12 } else { d };
+    f64::from(w) * (cb * p - ca * (1.0 - p)) / d
+}
+
 /// (pw·t', 1 − t') with t' = t·(1 − ε) + ε/2 in `f64`.
 fn bce_coefficients(t: f32, pw: f32, eps: f32) -> (f64, f64) {
     let (t, e) = (f64::from(t), f64::from(eps));
@@ -677,6 +704,21 @@ mod tests {
         assert!(sigmoid_backward_from_input_f64(f32::INFINITY, f32::INFINITY).is_nan());
         assert_eq!(sigmoid_backward_from_input(f32::INFINITY, -3.0), 0.0);
         assert!(sigmoid_backward_from_input(f32::NAN, 1.0).is_nan());
+    }
+
+    #[test]
+    fn bce_on_probabilities_reference() {
+        // p = 1/2: ln 2 for any t; the clamp at −100; PyTorch's gradient.
+        let ln2 = core::f64::consts::LN_2;
+        assert!((bce_f64(0.5, 0.3, 1.0, 1.0, 0.0) - ln2).abs() < 1e-15);
+        assert_eq!(bce_f64(0.0, 1.0, 1.0, 1.0, 0.0), 100.0);
+        assert_eq!(bce_f64(1.0, 0.0, 2.0, 1.0, 0.0), 200.0);
+        assert_eq!(bce_f64(1.0, 1.0, 1.0, 1.0, 0.0), 0.0);
+        assert!((bce_f64(0.25, 1.0, 1.0, 3.0, 0.0) - 3.0 * 4f64.ln()).abs() < 1e-14);
+        assert_eq!(bce_grad_f64(0.25, 1.0, 1.0, 1.0, 0.0), -4.0);
+        assert_eq!(bce_grad_f64(0.0, 1.0, 1.0, 1.0, 0.0), -1e12);
+        assert_eq!(bce_grad_f64(0.5, 0.5, 1.0, 1.0, 0.0), 0.0);
+        assert!(bce_f64(f32::NAN, 1.0, 1.0, 1.0, 0.0).is_nan());
     }
 
     #[test]

@@ -46,6 +46,7 @@ use sigmoid_kernels::half;
 use sigmoid_kernels::quant::{self, QuantError, QuantParams};
 use sigmoid_kernels::{Backend, HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA};
 
+mod loss;
 mod stable;
 
 /// `x` as an ndarray: arrays pass through, anything else goes through
@@ -836,6 +837,8 @@ fn sigmoid_kernels_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Int8Sigmoid>()?;
     m.add_class::<Uint8Sigmoid>()?;
     m.add_class::<Q15Sigmoid>()?;
+    m.add_function(wrap_pyfunction!(loss::bce_with_logits, m)?)?;
+    m.add_function(wrap_pyfunction!(loss::bce, m)?)?;
     stable::register(m)?;
     Ok(())
 }

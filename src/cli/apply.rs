@@ -57,6 +57,10 @@ enum Kernel {
     Q15(Q15),
     /// The WGSL forward on the GPU (sigmoid_kernels::gpu); the backward takes the saved y.
     Gpu(Float),
+    /// Binary cross-entropy on logits, fused with its gradient (sigmoid_kernels::loss).
+    BceWithLogits(super::apply_loss::Args),
+    /// Binary cross-entropy on probabilities, PyTorch's BCELoss (sigmoid_kernels::loss::bce).
+    Bce(super::apply_loss::Args),
 }
 
 /// The files of every kernel.
@@ -315,6 +319,8 @@ pub fn run(args: &Args) -> Result<(), CliError> {
             Ok(())
         }),
         Kernel::Gpu(a) => gpu(a),
+        Kernel::BceWithLogits(a) => super::apply_loss::run(super::apply_loss::Form::Logits, a),
+        Kernel::Bce(a) => super::apply_loss::run(super::apply_loss::Form::Probabilities, a),
     }
 }
 

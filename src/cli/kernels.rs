@@ -18,6 +18,7 @@
 //! | int8, uint8, q15 | `Int8`, `Uint8`, `Q15` | `Lsb` |
 //! | GPU round trip, device-resident, device copy | `Device` | `Bound` (`UlpNormal`), `None` |
 //! | memory copies | `Forward` | `None` |
+//! | fused BCE loss + gradient, its 8-in/4-out pass | `Backward` | `None` |
 //!
 //! The GPU context is created only when a GPU entry could pass the filter
 //! (see [`registry`]), so `--filter exact` never waits for a device.
@@ -569,7 +570,59 @@ fn cpu_kernels() -> Vec<Kernel> {
         }),
         Metric::None,
     ));
+    k.extend(loss_kernels());
     k
+}
+
+/// The fused BCE-with-logits loss and gradient (Mean; the inputs as logits
+/// and targets, dx out: 8 bytes read and 4 written per element, like a
+/// backward) and the pass it is measured against: dx = x + t on rayon's
+/// threads, the same traffic with no work.
+fn loss_kernels() -> [Kernel; 2] {
+    let threads = rayon::current_num_threads();
+    let entry = |name, tier, backend, run| Kernel {
+        name,
+        tier,
+        backend,
+        representative: false,
+        cpu: None,
+        monotone: false,
+        func: Func::BackwardFromInput,
+        run,
+        metric: Metric::None,
+    };
+    let opts = sigmoid_kernels::loss::BceOptions::default();
+    let mean = sigmoid_kernels::loss::Reduction::Mean;
+    [
+        entry(
+            "bce_with_logits_grad",
+            "fused loss+grad",
+            format!(
+                "auto ({}), x{threads} threads from {} elements",
+                Backend::best_simd().name(),
+                sigmoid_kernels::parallel_threshold()
+            ),
+            Run::Backward(Box::new(move |x, t, dx| {
+                let l = sigmoid_kernels::loss::bce_with_logits_grad(x, t, &opts, mean, dx);
+                std::hint::black_box(l.expect("valid options"));
+            })),
+        ),
+        entry(
+            "add",
+            "loss baseline (8 B in, 4 B out)",
+            format!("rayon x{threads} threads"),
+            Run::Backward(Box::new(|x, t, dx| {
+                let c = sigmoid_kernels::cpu::PAR_CHUNK;
+                dx.par_chunks_mut(c)
+                    .zip(x.par_chunks(c).zip(t.par_chunks(c)))
+                    .for_each(|(d, (x, t))| {
+                        for ((d, x), t) in d.iter_mut().zip(x).zip(t) {
+                            *d = x + t;
+                        }
+                    });
+            })),
+        ),
+    ]
 }
 
 /// A ramp over [−16, 16], the inputs of the GPU round-trip timing.

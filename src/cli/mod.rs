@@ -35,6 +35,7 @@ macro_rules! out {
 
 mod accuracy;
 mod apply;
+mod apply_loss;
 mod bench;
 mod fsutil;
 mod kernels;

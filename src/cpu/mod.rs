@@ -19,6 +19,7 @@
 //! SIMD backend, and [`Backend::Parallel`] from [`parallel_threshold`]
 //! elements up.
 
+pub(crate) mod bce;
 mod cr;
 mod hard;
 #[macro_use]
@@ -74,6 +75,15 @@ macro_rules! x86_entry_points {
             if stream {
                 core::arch::x86_64::_mm_sfence();
             }
+        }
+
+        /// [`bce::run`](super::bce::run) compiled for this backend.
+        ///
+        /// # Safety
+        #[doc = concat!("The CPU must support ", $cpu, ".")]
+        #[target_feature(enable = $features)]
+        pub(crate) unsafe fn bce(job: super::bce::Job<'_>) -> f64 {
+            super::bce::run::<$lanes>(job)
         }
     };
 }
@@ -570,6 +580,31 @@ impl Backend {
 }
 
 impl Backend {
+    /// The fused BCE-with-logits job (loss, gradient, `f64` sum; see
+    /// `bce.rs`) on this backend, one thread ([`Backend::Parallel`] runs
+    /// the best SIMD backend: the caller splits the work). The caller
+    /// checked the lengths.
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    #[allow(unsafe_code)] // calls a backend entry point after checking the CPU
+    pub(crate) fn bce(self, job: bce::Job<'_>) -> f64 {
+        self.assert_available();
+        match self {
+            Backend::Scalar => bce::run::<lanes::Scalar>(job),
+            Backend::Portable => bce::run::<wide::f32x8>(job),
+            // SAFETY: `assert_available` checked that the CPU has AVX2 and FMA.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2Fma => unsafe { avx2::bce(job) },
+            // SAFETY: `assert_available` checked `avx512::detected()`.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => unsafe { avx512::bce(job) },
+            #[cfg(not(target_arch = "x86_64"))]
+            Backend::Avx2Fma | Backend::Avx512 => unreachable!("checked by assert_available"),
+            Backend::Parallel => Backend::best_simd().bce(job),
+        }
+    }
+
     /// `dst[i] = table[src[i]]` (`src == None`: in place) with this
     /// backend's vector lookup, for the int8/uint8 kernels in
     /// [`crate::quant`]; returns `false`, touching nothing, where the

@@ -111,7 +111,7 @@ pub(crate) fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, m: L) -> L {
 
 /// N + m as a normalized pair (Fast2Sum: N ≥ m always).
 #[inline(always)]
-fn denominator<L: Lanes>(n_hi: L, n_lo: L, m: L) -> (L, L) {
+pub(crate) fn denominator<L: Lanes>(n_hi: L, n_lo: L, m: L) -> (L, L) {
     let d_hi = n_hi + m;
     (d_hi, ((n_hi - d_hi) + m) + n_lo)
 }

@@ -38,9 +38,9 @@ pub(crate) const Q: [f32; 7] = [
 /// clamps a to 104, where log1p(t) < 2^−150 rounds to 0.
 #[inline(always)]
 pub(crate) fn softplus_lanes<L: Lanes>(z: L) -> L {
-    let half = L::splat(0.5);
     let (r1, r_lo, m) = exact_reduce(z);
     let (n_hi, n_lo) = exact_exp(r1, r_lo);
+    let half = L::splat(0.5);
     let (y0, rho) = quotient_pair(n_hi, n_lo, m * half);
     // m capped at 2^−30 (k ≤ 30) wherever only its size matters: in s,
     // below that w·Q(w) < 2^−60 changes nothing; in z + m·y₀·(…), for
@@ -50,12 +50,7 @@ pub(crate) fn softplus_lanes<L: Lanes>(z: L) -> L {
     let mc = m.max(L::splat(S_M_MIN));
     let s = mc * y0 * half;
     let w = s * s;
-    let w2 = w * w;
-    let p01 = w.mul_add(L::splat(Q[1]), L::splat(Q[0]));
-    let p23 = w.mul_add(L::splat(Q[3]), L::splat(Q[2]));
-    let p45 = w.mul_add(L::splat(Q[5]), L::splat(Q[4]));
-    let q = w2.mul_add(w2.mul_add(w2.mul_add(L::splat(Q[6]), p45), p23), p01);
-    let corr = w.mul_add(q, rho);
+    let corr = w.mul_add(log1p_series(w), rho);
     // z < 0: log1p(e^z), the correction added in one rounding.
     let neg = y0.mul_add(corr, y0) * m;
     // z ≥ 0: z + m·y₀ exactly as a sum and its error (Knuth's TwoSum), then
@@ -68,9 +63,20 @@ pub(crate) fn softplus_lanes<L: Lanes>(z: L) -> L {
     z.select_sign(neg, pos)
 }
 
+/// Q(w) = Σ Q[j]·w^j (Estrin's scheme), the series of
+/// log1p(t) = 2s·(1 + w·Q(w)) with s = t/(2 + t), w = s².
+#[inline(always)]
+pub(crate) fn log1p_series<L: Lanes>(w: L) -> L {
+    let w2 = w * w;
+    let p01 = w.mul_add(L::splat(Q[1]), L::splat(Q[0]));
+    let p23 = w.mul_add(L::splat(Q[3]), L::splat(Q[2]));
+    let p45 = w.mul_add(L::splat(Q[5]), L::splat(Q[4]));
+    w2.mul_add(w2.mul_add(w2.mul_add(L::splat(Q[6]), p45), p23), p01)
+}
+
 /// The cap on m where softplus needs only its size (2^−30): see
 /// [`softplus_lanes`].
-const S_M_MIN: f32 = 1.0 / 1_073_741_824.0;
+pub(crate) const S_M_MIN: f32 = 1.0 / 1_073_741_824.0;
 
 /// From here on softplus(z) = z: e^−z is far below half an ULP of z.
 pub(crate) const BIG: f32 = 16_777_216.0;
@@ -132,7 +138,7 @@ pub(crate) const POW2_SHIFTER: f32 = 12_582_912.0 + 127.0;
 
 /// 2^−j, exactly, for lanes holding an integer j in [0, 126].
 #[inline(always)]
-fn pow2_neg<L: Lanes>(j: L) -> L {
+pub(crate) fn pow2_neg<L: Lanes>(j: L) -> L {
     (L::splat(POW2_SHIFTER) - j).shl_exponent()
 }
 

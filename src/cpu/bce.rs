@@ -1,0 +1,291 @@
+//! The fused BCE-with-logits kernel of [`crate::loss`]: per-element loss,
+//! gradient and the `f64` sum of the losses in one pass over x and t,
+//! written once over [`Lanes`] and instantiated by every backend.
+//!
+//! Per block of [`BLOCK`] elements (in the L1 cache) it runs two stages:
+//!
+//! 1. **Vector, `f32`** ([`transcendentals`]): from a = |x| = k·ln2 + r,
+//!    the one reduction and e^r pair of the exact σ tier, then both
+//!    quotients that need it: log1p(e^−a) = 2^−k·(Y + Y') (the series of
+//!    the softplus kernel in `stable.rs`) and σ(−a) = 2^−k·(S + S'), each
+//!    as an unevaluated pair of normal `f32`s (about 40 bits: the quotient
+//!    from a reciprocal estimate and its correction, no division where the
+//!    backend has an estimate), and k. k is not capped at 149 as in those
+//!    kernels: a weight can lift a term that `f32` would round in the
+//!    subnormal range back to normal size, so the power of two is applied
+//!    in `f64`, where it is exact down to e^−300 (|x| is clamped there; a
+//!    weighted term below e^−300·2^256 rounds to 0 in `f32` whatever its
+//!    exact value).
+//! 2. **Scalar `f64`, vectorized by the compiler** ([`combine`]): the
+//!    pairs, the smoothed target, the weights, 2^−k and the sign combined
+//!    in `f64`, each result rounded to `f32` once, and the losses added
+//!    into eight `f64` running sums over the index mod 8.
+//!
+//! With x ≥ 0, softplus(x) = a + L and softplus(−x) = L for L = log1p(e^−a),
+//! σ(x) = 1 − u and σ(−x) = u for u = σ(−a); x < 0 swaps them. So every
+//! term of the loss and the gradient comes from one exponential and two
+//! quotients per element, and nothing cancels before the `f64`
+//! combination, whose own error is far below an `f32` ULP: each result is
+//! within the pairs' error (that of e^r, under 0.11 ULP) of its correctly
+//! rounded value, plus that one rounding.
+//!
+//! Not here: option checks, chunking and threads (`loss.rs`).
+
+use super::lanes::{Lanes, MAX_WIDTH};
+use super::sigma::{denominator, exact_exp, LN2_HI, LN2_LO, LOG2E};
+use super::stable::{log1p_series, pow2_neg, ROUNDER, S_M_MIN};
+
+/// Elements per block: the per-block buffers (five `f32` arrays) and the
+/// block's x, t, weights and outputs stay in the L1 cache between the two
+/// stages. A multiple of 8 (the running sums) and of every vector width.
+const BLOCK: usize = 512;
+
+/// |x| is clamped here in the reduction: e^−300 < 2^−432, and a term's
+/// coefficient w·pw·t' is at most 2^256 (finite f32 weights), so any term
+/// past the clamp is below 2^−176 and rounds to 0 in `f32` either way. k
+/// stays ≤ 433 (exact in the shifter and in `f64`'s exponent).
+const CLAMP: f32 = 300.0;
+
+/// Above this k the power of two in the quotients' denominators is 2^−60:
+/// far below any effect on them (as in the gradient from the input).
+const QUOTIENT_K_CAP: f32 = 60.0;
+
+/// One chunk's work: inputs, the optional per-element weights and per-class
+/// weights (already aligned with x: element i's class weight is `pw[i]`),
+/// outputs, the smoothing coefficients and the gradient's scale.
+pub(crate) struct Job<'a> {
+    /// Logits.
+    pub(crate) x: &'a [f32],
+    /// Targets.
+    pub(crate) t: &'a [f32],
+    /// Per-element weights (same length as x) or none.
+    pub(crate) w: Option<&'a [f32]>,
+    /// Per-element positive weights (same length as x) or none.
+    pub(crate) pw: Option<&'a [f32]>,
+    /// Per-element losses, if wanted.
+    pub(crate) out: Option<&'a mut [f32]>,
+    /// Gradients, if wanted.
+    pub(crate) dx: Option<&'a mut [f32]>,
+    /// t' = t·keep + half (label smoothing: keep = 1 − ε, half = ε/2).
+    pub(crate) keep: f64,
+    /// See `keep`.
+    pub(crate) half: f64,
+    /// The gradient is multiplied by this (1/n for Mean, else 1).
+    pub(crate) grad_scale: f64,
+}
+
+/// 1/(N + m) for N = n_hi + n_lo (m ≤ N) as y₀·(1 + e): y₀ from
+/// [`Lanes::recip_estimate`] (to within 2^−14; the correctly rounded
+/// quotient where the backend has no estimate), ρ = 1 − y₀·(N + m) (the
+/// high product exact in a fused multiply-subtract) and e = ρ + ρ², which
+/// leaves ρ³ < 2^−42. No division where the backend has an estimate.
+#[inline(always)]
+fn recip_pair<L: Lanes>(n_hi: L, n_lo: L, m: L) -> (L, L) {
+    let (d_hi, d_lo) = denominator(n_hi, n_lo, m);
+    let y0 = d_hi.recip_estimate();
+    let rho = y0.mul_sub_exact(d_hi, L::splat(1.0));
+    let rho = y0.mul_neg_add(d_lo, rho);
+    (y0, rho.mul_add(rho, rho))
+}
+
+/// The vector stage, one vector: log1p(e^−|x|) = 2^−k·(Y + Y') and, for
+/// `GRAD`, σ(−|x|) = 2^−k·(S + S'), each as an unevaluated pair of normal
+/// numbers (the low part is a few percent of the high one at most, so the
+/// pair carries about 40 bits: stage 2 adds it in `f64` and rounds once);
+/// and k. NaN gives NaN throughout.
+///
+/// With t = e^−a = 2^−k/N: log1p(t) = 2s·(1 + w·Q(w)) for s = t/(2 + t) =
+/// 2^−k·y/2, y = 1/(N + 2^−k/2), w = s² (the series of `stable.rs`); and
+/// σ(−a) = t/(1 + t) = 2^−k/(N + 2^−k). 2^−k enters both denominators
+/// capped at 2^−60 (below any effect on them).
+#[inline(always)]
+fn terms<L: Lanes, const GRAD: bool>(x: L) -> [L; 5] {
+    let half = L::splat(0.5);
+    let a = x.abs().min(L::splat(CLAMP));
+    let k = a.mul_add(L::splat(LOG2E), L::splat(ROUNDER)) - L::splat(ROUNDER);
+    let kn = -k;
+    let r1 = kn.mul_add(L::splat(LN2_HI), a); // a − k·LN2_HI, exact
+    let r_lo = kn * L::splat(LN2_LO);
+    let (n_hi, n_lo) = exact_exp(r1, r_lo);
+    let m = pow2_neg(k.min(L::splat(QUOTIENT_K_CAP)));
+    let (y0, e) = recip_pair(n_hi, n_lo, m * half);
+    // s with m capped at 2^−30, as in softplus: below it w·Q(w) < 2^−60
+    // matters to nothing, and the uncapped w² would be subnormal from
+    // |x| ≈ 22 on (a microcode assist per vector on x86).
+    let s = m.max(L::splat(S_M_MIN)) * y0.mul_add(e, y0) * half;
+    let w = s * s;
+    let wq = w * log1p_series(w);
+    let corr = wq.mul_add(e, wq + e); // (1 + e)(1 + wq) − 1
+    let (s_hi, s_lo) = if GRAD {
+        let (s0, se) = recip_pair(n_hi, n_lo, m);
+        (s0, s0 * se)
+    } else {
+        (L::splat(0.0), L::splat(0.0))
+    };
+    [y0, y0 * corr, s_hi, s_lo, k]
+}
+
+/// Stage 1 over a block: the five outputs of [`terms`] per element into
+/// `buf` (the two σ parts only for `GRAD`).
+#[inline(always)]
+fn transcendentals<L: Lanes, const GRAD: bool>(x: &[f32], buf: &mut [[f32; BLOCK]; 5]) {
+    let w = L::WIDTH;
+    let n = x.len();
+    let body = n - n % w;
+    for i in (0..body).step_by(w) {
+        let v = terms::<L, GRAD>(L::load(&x[i..i + w]));
+        for (j, (v, b)) in v.into_iter().zip(buf.iter_mut()).enumerate() {
+            if GRAD || !(j == 2 || j == 3) {
+                v.store(&mut b[i..i + w]);
+            }
+        }
+    }
+    if body < n {
+        let v = terms::<L, GRAD>(L::load_partial(&x[body..]));
+        for (j, (v, b)) in v.into_iter().zip(buf.iter_mut()).enumerate() {
+            if GRAD || !(j == 2 || j == 3) {
+                v.store_partial(&mut b[body..n]);
+            }
+        }
+    }
+}
+
+/// |x| is capped here in stage 2: ±∞ becomes 2^700, so a zero coefficient
+/// or weight times it is 0 (the limit of the loss
+/// at an infinite logit, and a zero weight masking its element) without a
+/// select, while any nonzero product of the capped term with coefficients
+/// and weights that are finite `f32` values (≥ 2^−447 together) is far above
+/// `f32::MAX` and rounds to +∞ as the true value does. NaN stays NaN.
+const INF_CAP: f64 = 5.260_135_901_548_374e210; // 2^700
+
+/// 2^−k in `f64` for an integral k in [0, 433] held in an `f32`: the
+/// integer lands in the low mantissa bits of (1023 − k) + 2^52, which
+/// shifted into the exponent field are the biased exponent of 2^−k.
+/// Garbage for NaN k, which only comes with a NaN Y and S.
+#[inline(always)]
+fn pow2_neg_f64(k: f32) -> f64 {
+    f64::from_bits((1023.0 - f64::from(k) + 4_503_599_627_370_496.0).to_bits() << 52)
+}
+
+/// The per-block inputs of stage 2 (one element each, all the same length).
+struct Block<'a> {
+    x: &'a [f32],
+    t: &'a [f32],
+    w: &'a [f32],
+    pw: &'a [f32],
+    /// The outputs of stage 1.
+    v: &'a [[f32; BLOCK]; 5],
+}
+
+/// Stage 2 over a block: losses into `lo`, gradients (for `GRAD`) into
+/// `go`; `WEIGHTED` reads `w` and `pw` (else both are 1).
+///
+/// With c_far the coefficient of the term that grows with a (1 − t' for
+/// x ≥ 0, pw·t' for x < 0) and c = pw·t' + 1 − t':
+/// ℓ = w·(c_far·a + c·L) and dℓ/dx = ±w·(c_far − c·u) (+ for x ≥ 0),
+/// both in `f64` (where the subtraction's error is far below an `f32` ULP
+/// of the larger term) and rounded once.
+#[inline(always)]
+fn combine<const GRAD: bool, const WEIGHTED: bool>(
+    job: &Job<'_>,
+    b: &Block<'_>,
+    lo: &mut [f32],
+    go: &mut [f32],
+) {
+    let n = b.x.len();
+    let (x, t) = (&b.x[..n], &b.t[..n]);
+    let nw = if WEIGHTED { n } else { 0 };
+    let (w, pw) = (&b.w[..nw], &b.pw[..nw]);
+    let (yh, yl, k) = (&b.v[0][..n], &b.v[1][..n], &b.v[4][..n]);
+    let g = if GRAD { n } else { 0 };
+    let (sh, sl) = (&b.v[2][..g], &b.v[3][..g]);
+    let lo = &mut lo[..n];
+    let go = &mut go[..g];
+    let (keep, half, scale) = (job.keep, job.half, job.grad_scale);
+    for i in 0..n {
+        let xv = f64::from(x[i]);
+        let a = if xv.abs() > INF_CAP {
+            INF_CAP
+        } else {
+            xv.abs()
+        };
+        let p = pow2_neg_f64(k[i]);
+        let l1 = (f64::from(yh[i]) + f64::from(yl[i])) * p; // log1p(e^−a)
+        let ts = f64::from(t[i]) * keep + half;
+        let ca = if WEIGHTED { f64::from(pw[i]) * ts } else { ts };
+        let cb = 1.0 - ts;
+        let wv = if WEIGHTED { f64::from(w[i]) } else { 1.0 };
+        let pos = xv >= 0.0; // false for NaN, whose a is NaN
+        let c_far = if pos { cb } else { ca };
+        let c = ca + cb;
+        lo[i] = (wv * (c_far * a + c * l1)) as f32;
+        if GRAD {
+            let u = (f64::from(sh[i]) + f64::from(sl[i])) * p; // σ(−a)
+            let d = wv * (c_far - c * u) * scale;
+            go[i] = (if pos { d } else { -d }) as f32;
+        }
+    }
+}
+
+/// 1.0 for the weights a job does not have.
+static ONES: [f32; BLOCK] = [1.0; BLOCK];
+
+/// The whole job, block by block; returns the `f64` sum of the rounded
+/// losses, added as eight running sums over the index mod 8 (from the
+/// job's first element) combined pairwise at the end: a fixed order that
+/// depends on nothing but the job's length.
+#[inline(always)]
+pub(crate) fn run<L: Lanes>(job: Job<'_>) -> f64 {
+    if job.dx.is_some() {
+        run_as::<L, true>(job)
+    } else {
+        run_as::<L, false>(job)
+    }
+}
+
+#[inline(always)]
+fn run_as<L: Lanes, const GRAD: bool>(mut job: Job<'_>) -> f64 {
+    debug_assert!(BLOCK.is_multiple_of(MAX_WIDTH) && BLOCK.is_multiple_of(8));
+    let n = job.x.len();
+    let mut acc = [0.0f64; 8];
+    let mut buf = [[0.0f32; BLOCK]; 5];
+    let (mut lbuf, mut gbuf) = ([0.0f32; BLOCK], [0.0f32; 0]);
+    let mut out = job.out.take();
+    let mut dx = job.dx.take();
+    for start in (0..n).step_by(BLOCK) {
+        let len = BLOCK.min(n - start);
+        let r = start..start + len;
+        let x = &job.x[r.clone()];
+        transcendentals::<L, GRAD>(x, &mut buf);
+        let block = Block {
+            x,
+            t: &job.t[r.clone()],
+            w: job.w.map_or(&ONES[..len], |w| &w[r.clone()]),
+            pw: job.pw.map_or(&ONES[..len], |p| &p[r.clone()]),
+            v: &buf,
+        };
+        let lo: &mut [f32] = match out.as_deref_mut() {
+            Some(o) => &mut o[r.clone()],
+            None => &mut lbuf[..len],
+        };
+        let go: &mut [f32] = match dx.as_deref_mut() {
+            Some(d) => &mut d[r],
+            None => &mut gbuf,
+        };
+        if job.w.is_some() || job.pw.is_some() {
+            combine::<GRAD, true>(&job, &block, lo, go);
+        } else {
+            combine::<GRAD, false>(&job, &block, lo, go);
+        }
+        let mut it = lo.chunks_exact(8);
+        for c in &mut it {
+            for (s, &v) in acc.iter_mut().zip(c) {
+                *s += f64::from(v);
+            }
+        }
+        for (s, &v) in acc.iter_mut().zip(it.remainder()) {
+            *s += f64::from(v);
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+}
