@@ -77,8 +77,10 @@ pub(crate) const CR_F64_MAX_REL: f64 = f64::from_bits((1023 - 47) << 52);
 /// below 2^−57.4) and the denominator T_j·s + (T_j + m) (T_j, the sum and
 /// the fused product 2^−53 each: below 2^−51.3 in all); m ∈ [2^−151,
 /// 2^150] and the result are normal `f64`s, so no step overflows or
-/// cancels for either sign of x, and the product by m is exact. With the
-/// reciprocal's 2^−52, the relative error of v is below 2^−50.4. lo and
+/// cancels for either sign of x. With the quotient m/d's 2^−52
+/// ([`Lanes64::div_pow2`]: a reciprocal within 2^−52 times m, exact, or
+/// one correctly rounded division, 2^−53), the relative error of v is
+/// below 2^−50.4. lo and
 /// hi are v ∓ v·2^−47 (the product exact, one rounding each, inwards by
 /// at most 2^−53 relative). A NaN input stays NaN through the clamp (see
 /// [`Lanes64::max`]), so its lanes fail the test.
@@ -97,7 +99,7 @@ pub(crate) fn cr_lanes<L: Lanes64>(x: L) -> (L, L) {
     let q = q.mul_add(rho, L::splat(Q[0]));
     let s = rho * rho.mul_add(q, L::splat(-1.0)); // e^−ρ − 1
     let d = t.mul_add(s, t + m);
-    let v = d.recip() * m;
+    let v = m.div_pow2(d);
     let e = CR_F64_MAX_REL;
     (v.mul_add(L::splat(-e), v), v.mul_add(L::splat(e), v))
 }

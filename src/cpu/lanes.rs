@@ -311,6 +311,13 @@ pub(crate) trait Lanes64:
     fn recip(self) -> Self {
         Self::splat(1.0) / self
     }
+    /// self/d for self a power of two and d in [1/2, 2^152], to within
+    /// 2^−52 relative: [`Lanes64::recip`] times self (exact) by default; a
+    /// backend may override it with the correctly rounded division.
+    #[inline(always)]
+    fn div_pow2(self, d: Self) -> Self {
+        d.recip() * self
+    }
 }
 
 /// One `f64`: the scalar backend's [`Lanes64`].

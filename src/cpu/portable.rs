@@ -8,7 +8,7 @@
 //! Dekker's exact product otherwise.
 
 use super::lanes::{mul_sub_exact_dekker, Lanes, Lanes64};
-use wide::{f32x8, f64x4, i32x8, u64x4};
+use wide::{f32x4, f32x8, f64x4, i32x8, u64x4};
 
 /// floor(v) for x86-64 before SSE4.1, which has no floor instruction (`wide`
 /// would call libm once per lane there): truncate to an integer (SSE2
@@ -127,9 +127,12 @@ impl Lanes64 for f64x4 {
     }
     #[inline(always)]
     fn round_differs(lo: Self, hi: Self) -> u32 {
-        let (lo, hi) = (lo.to_array(), hi.to_array());
-        // `!=` is true for NaN.
-        (0..4).fold(0, |m, i| m | u32::from(lo[i] as f32 != hi[i] as f32) << i)
+        // One `f32x4` compare (`!=` is true for NaN) and its bit mask.
+        let (lo, hi) = (
+            lo.to_array().map(|v| v as f32),
+            hi.to_array().map(|v| v as f32),
+        );
+        f32x4::new(lo).simd_ne(f32x4::new(hi)).to_bitmask()
     }
     #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {
@@ -137,11 +140,23 @@ impl Lanes64 for f64x4 {
     }
     #[inline(always)]
     fn min(self, o: Self) -> Self {
-        self.is_nan().select(self, self.fast_min(o))
+        // On x86 `fast_min` is `minpd`, which returns its second operand
+        // if either is NaN: one instruction with `self` second. Elsewhere
+        // `wide` does not say, so the NaN lanes are selected.
+        if cfg!(target_feature = "sse2") {
+            o.fast_min(self)
+        } else {
+            self.is_nan().select(self, self.fast_min(o))
+        }
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {
-        self.is_nan().select(self, self.fast_max(o))
+        // As for `min`, with `maxpd`.
+        if cfg!(target_feature = "sse2") {
+            o.fast_max(self)
+        } else {
+            self.is_nan().select(self, self.fast_max(o))
+        }
     }
     #[inline(always)]
     fn shr4_shl_exponent(self) -> Self {
