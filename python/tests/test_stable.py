@@ -279,7 +279,7 @@ def test_errors_name_the_problem_and_the_fix():
     g = sk.sigmoid_backward_from_input
     with pytest.raises(TypeError, match=r"sigmoid_backward_from_input: x has dtype float64.*x\.astype\(np\.float32\)"):
         g(np.zeros(3), np.zeros(3, F32))
-    with pytest.raises(TypeError, match=r"sigmoid_backward_from_input: dy has dtype float16 \(there are no float16 kernels yet\).*dy\.astype\(np\.float32\)"):
+    with pytest.raises(TypeError, match=r"sigmoid_backward_from_input: dy has dtype float16 \(only sigmoid has 16-bit kernels\).*dy\.astype\(np\.float32\)"):
         g(np.zeros(3, F32), np.zeros(3, np.float16))
     with pytest.raises(ValueError, match=r"sigmoid_backward_from_input: x has shape \(3,\), but dy has shape \(2, 2\)"):
         g(np.zeros(3, F32), np.zeros((2, 2), F32))
