@@ -66,7 +66,11 @@ fn call(k: &Kernel) -> Option<Call<'_>> {
         Run::Forward(f) => Some(Call::Forward(f)),
         Run::Device { check: Some(f), .. } => Some(Call::TryForward(f)),
         Run::Backward(f) => Some(Call::Backward(f)),
-        Run::Device { check: None, .. } | Run::Int8(..) | Run::Uint8(..) | Run::Q15(_) => None,
+        Run::Device { check: None, .. }
+        | Run::Int8(..)
+        | Run::Uint8(..)
+        | Run::Q15(_)
+        | Run::Read(_) => None,
     }
 }
 
@@ -189,7 +193,7 @@ fn stats(
         let ks: Vec<&Kernel> = idx.iter().map(|&i| kernels[i]).collect();
         let res = match f {
             Func::Backward => sweep(f, &ks, bchunks, &bwd, &tick),
-            Func::BackwardFromInput => sweep(
+            Func::BackwardFromInput | Func::SiluBackward => sweep(
                 f,
                 &ks,
                 fchunks,
@@ -307,7 +311,7 @@ fn quant_check(k: &Kernel) -> Option<QuantWorst> {
             }))
         }
         Run::Q15(_) => Some(check::q15_worst(0..=15)),
-        Run::Forward(_) | Run::Backward(_) | Run::Device { .. } => None,
+        Run::Forward(_) | Run::Backward(_) | Run::Device { .. } | Run::Read(_) => None,
     }
 }
 
@@ -529,7 +533,7 @@ mod tests {
     }
 
     /// Each function is swept against its own oracle: the registry's
-    /// softplus, log-sigmoid and gradient kernels pass, and a "softplus"
+    /// softplus, log-sigmoid, SiLU and gradient kernels pass, and a "softplus"
     /// that returns σ (or a gradient from x fed σ) breaks its bound.
     #[test]
     fn each_function_is_checked_against_its_own_oracle() {
@@ -541,7 +545,11 @@ mod tests {
             .iter()
             .filter(|k| swept(k) && k.func != Func::Sigmoid)
             .collect();
-        assert_eq!(ks.len(), 4, "backward, from input, softplus, log_sigmoid");
+        assert_eq!(
+            ks.len(),
+            7,
+            "backward, from input, softplus, log_sigmoid, silu, silu_fast, silu_backward"
+        );
         let wrong = |func, run| Kernel {
             name: "wrong",
             tier: "test",

@@ -192,6 +192,7 @@ fn measure(k: &Kernel, d: &mut Inputs, reps: u32) -> Result<f64, String> {
             reps,
         ),
         Run::Q15(s) => time(|| s.apply(black_box(&i16.0), black_box(&mut i16.1)), reps),
+        Run::Read(f) => time(|| f(black_box(x)), reps),
         Run::Device { time: timer, .. } => time_device(timer, n, reps)?,
     })
 }
