@@ -40,6 +40,7 @@ mod fsutil;
 mod kernels;
 mod npy;
 mod plot;
+mod stats;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -86,6 +87,11 @@ enum Command {
     /// little-endian, C order, any shape) and write the result as .npy;
     /// `apply KERNEL --help` lists a kernel's flags.
     Apply(apply::Args),
+    /// Gradient health of a float32 .npy array: element, NaN and ±inf
+    /// counts, L2 norm, max and mean |g|, the fraction below a threshold,
+    /// a log2 |g| histogram (text, optionally SVG); with --sigmoid-output
+    /// the fraction of saturated σ outputs.
+    Stats(stats::Args),
 }
 
 /// Why a subcommand stopped.
@@ -106,6 +112,7 @@ pub fn main() -> ExitCode {
         Some(Command::Accuracy(a)) => accuracy::run(a),
         Some(Command::Plot(a)) => plot::run(a),
         Some(Command::Apply(a)) => apply::run(a),
+        Some(Command::Stats(a)) => stats::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
