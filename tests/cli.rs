@@ -906,3 +906,23 @@ fn silu_and_stats() {
     let sat = sigmoid_kernels::stats::saturation(&y, 0.01);
     assert!(stdout(&o).contains(&format!("{sat:.6}")), "{}", stdout(&o));
 }
+
+/// `compare` prints one row per activation with the measured columns.
+#[test]
+fn compare_prints_sigma_relu_tanh() {
+    let o = run(&["compare", "--size", "1024", "--reps", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for row in [
+        "| sigmoid exact (",
+        "| sigmoid fast (",
+        "| hard sigmoid (",
+        "| ReLU (f32::max loop) | [0e0, 3.4028235e38] | 0.5000 |",
+        "| tanh (std f32::tanh, libm tanhf) | [-1e0, 1e0] |",
+    ] {
+        assert!(out.contains(row), "{row} missing in:\n{out}");
+    }
+    // σ: derivative below 0.01 for |x| > 4.585, mean 0.5, not zero-centred.
+    assert!(out.contains("| 0.2359 | 0.5000 (no) |"), "{out}");
+    assert!(out.contains("| 0.0000 (yes) |"), "{out}");
+}

@@ -36,6 +36,7 @@ macro_rules! out {
 mod accuracy;
 mod apply;
 mod bench;
+mod compare;
 mod fsutil;
 mod kernels;
 mod npy;
@@ -92,6 +93,10 @@ enum Command {
     /// a log2 |g| histogram (text, optionally SVG); with --sigmoid-output
     /// the fraction of saturated σ outputs.
     Stats(stats::Args),
+    /// σ next to ReLU and tanh, measured here: output range, the fraction
+    /// of [-6, 6] where the derivative is below 0.01, the mean over [-6, 6]
+    /// (zero-centred or not), throughput on one thread, max error vs f64.
+    Compare(compare::Args),
 }
 
 /// Why a subcommand stopped.
@@ -113,6 +118,7 @@ pub fn main() -> ExitCode {
         Some(Command::Plot(a)) => plot::run(a),
         Some(Command::Apply(a)) => apply::run(a),
         Some(Command::Stats(a)) => stats::run(a),
+        Some(Command::Compare(a)) => compare::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
