@@ -1,6 +1,6 @@
 """Logistic sigmoid kernels on NumPy arrays (type stub; docstrings live in the module)."""
 
-from typing import Optional, TypeVar
+from typing import Any, Dict, Optional, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -129,3 +129,21 @@ class Q15Sigmoid:
     ) -> npt.NDArray[np.int16]: ...
     @property
     def frac_bits(self) -> int: ...
+
+def silu(
+    x: npt.NDArray[np.float32], out: Optional[npt.NDArray[np.float32]] = None
+) -> npt.NDArray[np.float32]:
+    """SiLU x·σ(x), ≤ 2 ULP; −inf → −0."""
+
+def silu_backward(
+    x: npt.NDArray[np.float32],
+    dy: npt.NDArray[np.float32],
+    out: Optional[npt.NDArray[np.float32]] = None,
+) -> npt.NDArray[np.float32]:
+    """dx = dy·σ(x)·(1 + x·(1−σ(x))) from the forward input x."""
+
+def grad_stats(
+    g: npt.NDArray[np.float32], threshold: Optional[float] = None
+) -> Dict[str, Any]:
+    """count, nan, pos_inf, neg_inf, l2_norm, max_abs, mean_abs, threshold,
+    below, fraction_below, histogram [(label, count)]."""
