@@ -1,6 +1,6 @@
 """Logistic sigmoid kernels on NumPy arrays (type stub; docstrings live in the module)."""
 
-from typing import Literal, Optional, Tuple, TypeVar, Union
+from typing import Any, Dict, Literal, Optional, Tuple, TypeVar, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -187,3 +187,21 @@ def bce(
     grad: bool = False,
 ) -> Union[_Loss, Tuple[_Loss, npt.NDArray[np.float32]]]:
     """BCE on probabilities p in [0, 1] (PyTorch BCELoss: logs clamped at -100)."""
+
+def silu(
+    x: npt.NDArray[np.float32], out: Optional[npt.NDArray[np.float32]] = None
+) -> npt.NDArray[np.float32]:
+    """SiLU x·σ(x), ≤ 2 ULP; −inf → −0."""
+
+def silu_backward(
+    x: npt.NDArray[np.float32],
+    dy: npt.NDArray[np.float32],
+    out: Optional[npt.NDArray[np.float32]] = None,
+) -> npt.NDArray[np.float32]:
+    """dx = dy·σ(x)·(1 + x·(1−σ(x))) from the forward input x."""
+
+def grad_stats(
+    g: npt.NDArray[np.float32], threshold: Optional[float] = None
+) -> Dict[str, Any]:
+    """count, nan, pos_inf, neg_inf, l2_norm, max_abs, mean_abs, threshold,
+    below, fraction_below, histogram [(label, count)]."""

@@ -106,23 +106,40 @@ pub enum Func {
     /// correctly rounded tier's error against it is 0 ULP); outputs in
     /// [0, 1].
     SigmoidCr,
+    /// x·σ(x): [`reference::silu_f64`]; outputs in [[`SILU_MIN`], +∞]
+    /// (not monotone: it falls to its minimum at x ≈ −1.2785).
+    Silu,
+    /// dy·silu′(x) from the input: [`reference::silu_backward_f64`]. Its
+    /// bound is absolute ([`silu_backward_error`]); through [`Stats`] it is
+    /// measured in ULPs of the result, which grow without bound at the
+    /// root of silu′.
+    SiluBackward,
 }
+
+/// The least value of SiLU, x·σ(x) at x ≈ −1.2785 (−0.2784645…), rounded
+/// down to 5 digits: the lower end of [`Func::Silu`]'s range.
+pub const SILU_MIN: f32 = -0.278_47;
 
 impl Func {
     /// Every function, in the order the CLI sweeps them.
-    pub const ALL: [Func; 6] = [
+    pub const ALL: [Func; 8] = [
         Func::Sigmoid,
         Func::Backward,
         Func::BackwardFromInput,
         Func::Softplus,
         Func::LogSigmoid,
         Func::SigmoidCr,
+        Func::Silu,
+        Func::SiluBackward,
     ];
 
     /// Whether the kernel takes a gradient (`x`, `dy`) instead of one input.
     #[must_use]
     pub fn takes_dy(self) -> bool {
-        matches!(self, Func::Backward | Func::BackwardFromInput)
+        matches!(
+            self,
+            Func::Backward | Func::BackwardFromInput | Func::SiluBackward
+        )
     }
 
     /// The oracle's value (`dy` is ignored by forward functions).
@@ -135,6 +152,8 @@ impl Func {
             Func::Softplus => reference::softplus_f64(f64::from(x)),
             Func::LogSigmoid => reference::log_sigmoid_f64(f64::from(x)),
             Func::SigmoidCr => f64::from(reference::sigmoid_cr(x)),
+            Func::Silu => reference::silu_f64(f64::from(x)),
+            Func::SiluBackward => reference::silu_backward_f64(x, dy),
         }
     }
 
@@ -145,7 +164,10 @@ impl Func {
             Func::Sigmoid | Func::SigmoidCr => (0.0, 1.0),
             Func::Softplus => (0.0, f32::INFINITY),
             Func::LogSigmoid => (f32::NEG_INFINITY, 0.0),
-            Func::Backward | Func::BackwardFromInput => (f32::NEG_INFINITY, f32::INFINITY),
+            Func::Silu => (SILU_MIN, f32::INFINITY),
+            Func::Backward | Func::BackwardFromInput | Func::SiluBackward => {
+                (f32::NEG_INFINITY, f32::INFINITY)
+            }
         }
     }
 }
@@ -589,6 +611,24 @@ pub fn special_ok(i: usize, got: f32) -> bool {
     } else {
         name == "1" || got.to_bits() == want.to_bits()
     }
+}
+
+/// The error of a SiLU gradient `got` for input `x` and upstream gradient
+/// `dy`, in the unit of [`SILU_BACKWARD_MAX_ULP`](crate::SILU_BACKWARD_MAX_ULP):
+/// |got − dy·silu′(x)| over the `f32` ULP of the larger of the two terms
+/// |dy·σ(x)| and |dy·x·σ(x)·σ(−x)| ([`reference::silu_backward_terms_f64`];
+/// the gradient has a root, where no relative bound holds). 0 for NaN
+/// against NaN and for the same infinity; ∞ for NaN against a number or a
+/// wrong infinity.
+#[must_use]
+pub fn silu_backward_error(x: f32, dy: f32, got: f32) -> f64 {
+    let want = reference::silu_backward_f64(x, dy);
+    let g = f64::from(got);
+    if g.is_nan() || want.is_nan() || g.is_infinite() || want.is_infinite() {
+        return reference::ulp_error(got, want);
+    }
+    let (a, b) = reference::silu_backward_terms_f64(x, dy);
+    (g - want).abs() / reference::ulp_f32(a.abs().max(b.abs()))
 }
 
 /// The worst error of a quantized kernel in output codes.

@@ -1,5 +1,5 @@
 //! The oracle: plain scalar Sigmoid (and its stable companions softplus,
-//! log-sigmoid and the gradient from the input) in `f64`, rounded once to `f32`, and the
+//! log-sigmoid and the gradient from the input; SiLU and its gradient) in `f64`, rounded once to `f32`, and the
 //! one error metric (ULPs) that every optimised path is measured with.
 //!
 //! Nothing here is fast and nothing here is clever. Every other kernel in the
@@ -177,6 +177,66 @@ fn bce_coefficients(t: f32, pw: f32, eps: f32) -> (f64, f64) {
     let (t, e) = (f64::from(t), f64::from(eps));
     let ts = t * (1.0 - e) + e / 2.0;
     (f64::from(pw) * ts, 1.0 - ts)
+}
+
+/// SiLU (Swish) x·σ(x) in `f64` ([`sigmoid_f64`]; the product never
+/// overflows). NaN → NaN, +∞ → +∞, −∞ → −0 (the limit, approached from
+/// below; the plain product would be −∞·0 = NaN).
+#[inline]
+#[must_use]
+pub fn silu_f64(x: f64) -> f64 {
+    if x == f64::NEG_INFINITY {
+        return -0.0;
+    }
+    x * sigmoid_f64(x)
+}
+
+/// [`silu_f64`] of an `f32` input, rounded once to `f32`.
+#[inline]
+#[must_use]
+pub fn silu(x: f32) -> f32 {
+    silu_f64(f64::from(x)) as f32
+}
+
+/// The root of silu′(x) = σ(x)·(1 + x·σ(−x)) (the minimum of SiLU),
+/// −1.27846454276107…, as the nearest `f64`; no `f32` lies on it.
+pub const SILU_ROOT: f64 = -1.278_464_542_761_074;
+
+/// The two terms of the SiLU gradient in `f64`: (dy·σ(x), dy·x·σ(x)·σ(−x)),
+/// σ(x)·σ(−x) from e^−|x| as in [`sigmoid_backward_from_input_f64`]. Their
+/// sum is dy·silu′(x) ([`silu_backward_f64`]); the larger magnitude is the
+/// scale of the gradient's absolute error bound.
+#[must_use]
+pub fn silu_backward_terms_f64(x: f32, dy: f32) -> (f64, f64) {
+    let (xf, d) = (f64::from(x), f64::from(dy));
+    let e = libm::exp(-xf.abs());
+    let g = e / ((1.0 + e) * (1.0 + e));
+    (d * sigmoid_f64(xf), d * xf * g)
+}
+
+/// dx = dy·silu′(x) = dy·σ(x)·(1 + x·σ(−x)) in `f64`, as the sum of
+/// [`silu_backward_terms_f64`]. silu′ is nonzero for every finite x (it is
+/// negative below [`SILU_ROOT`]), so an infinite `dy` gives ±∞ there even
+/// where the terms underflow; x = +∞ gives dy (silu′ → 1), x = −∞ gives
+/// dy·(−0) (silu′ → 0 from below; NaN for an infinite dy). NaN in either
+/// input gives NaN.
+#[must_use]
+pub fn silu_backward_f64(x: f32, dy: f32) -> f64 {
+    let (xf, d) = (f64::from(x), f64::from(dy));
+    if xf.is_nan() || d.is_nan() {
+        return f64::NAN;
+    }
+    if xf == f64::INFINITY {
+        return d;
+    }
+    if xf == f64::NEG_INFINITY {
+        return d * -0.0;
+    }
+    if d.is_infinite() {
+        return if xf > SILU_ROOT { d } else { -d };
+    }
+    let (a, b) = silu_backward_terms_f64(x, dy);
+    a + b
 }
 
 /// σ(x) correctly rounded to `f32` (round to nearest, ties to even),

@@ -849,3 +849,80 @@ fn apply_gpu_without_an_adapter_says_why() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// `apply silu` (and `--backward`, from x) gives the library's bits; `stats`
+/// prints the library's GradStats and saturation and writes an SVG.
+#[test]
+fn silu_and_stats() {
+    let d = dir("silu-stats");
+    let x = inputs();
+    let xp = d.join("x.npy");
+    std::fs::write(&xp, npy("<f4", false, "(13, 16)", &f32_bytes(&x))).unwrap();
+    let yp = d.join("y.npy");
+    let o = run(&["apply", "silu", "--input", s(&xp), "--output", s(&yp)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut want = vec![0.0; x.len()];
+    sigmoid_kernels::silu(&x, &mut want);
+    same_bits(&read_f32(&yp).1, &want);
+    let dy: Vec<f32> = (0..x.len()).map(|i| 1.5 - (i % 5) as f32).collect();
+    let dyp = d.join("dy.npy");
+    std::fs::write(&dyp, npy("<f4", false, "(13, 16)", &f32_bytes(&dy))).unwrap();
+    let dxp = d.join("dx.npy");
+    let o = run(&[
+        "apply",
+        "silu",
+        "--backward",
+        "--grad",
+        s(&dyp),
+        "--input",
+        s(&xp),
+        "--output",
+        s(&dxp),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    sigmoid_kernels::silu_backward(&x, &dy, &mut want);
+    same_bits(&read_f32(&dxp).1, &want);
+
+    let svg = d.join("hist.svg");
+    let o = run(&["stats", "--input", s(&dxp), "--svg", s(&svg)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let g = sigmoid_kernels::stats::GradStats::of(&want);
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("elements:       {}", g.count)),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("L2 norm:        {:e}", g.l2_norm)),
+        "{out}"
+    );
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    let mut y = vec![0.0; x.len()];
+    sigmoid_kernels::sigmoid(&x, &mut y);
+    let yp = d.join("sig.npy");
+    std::fs::write(&yp, npy("<f4", false, "(13, 16)", &f32_bytes(&y))).unwrap();
+    let o = run(&["stats", "--input", s(&yp), "--sigmoid-output"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sat = sigmoid_kernels::stats::saturation(&y, 0.01);
+    assert!(stdout(&o).contains(&format!("{sat:.6}")), "{}", stdout(&o));
+}
+
+/// `compare` prints one row per activation with the measured columns.
+#[test]
+fn compare_prints_sigma_relu_tanh() {
+    let o = run(&["compare", "--size", "1024", "--reps", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for row in [
+        "| sigmoid exact (",
+        "| sigmoid fast (",
+        "| hard sigmoid (",
+        "| ReLU (f32::max loop) | [0e0, 3.4028235e38] | 0.5000 |",
+        "| tanh (std f32::tanh, libm tanhf) | [-1e0, 1e0] |",
+    ] {
+        assert!(out.contains(row), "{row} missing in:\n{out}");
+    }
+    // σ: derivative below 0.01 for |x| > 4.585, mean 0.5, not zero-centred.
+    assert!(out.contains("| 0.2359 | 0.5000 (no) |"), "{out}");
+    assert!(out.contains("| 0.0000 (yes) |"), "{out}");
+}

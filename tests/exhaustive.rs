@@ -215,3 +215,42 @@ fn exhaustive_correctly_rounded() {
         }
     }
 }
+
+/// All 2^32 inputs of SiLU's exact tier on each single-thread backend (or
+/// only the one named by `EXHAUSTIVE_BACKEND`): the bound, NaN → NaN and
+/// the output range (SiLU is not monotone). Run with `cargo test --release
+/// --test exhaustive silu -- --ignored --nocapture`; the figures in the
+/// crate docs come from it.
+#[test]
+#[ignore = "all 2^32 inputs: minutes; run explicitly"]
+fn exhaustive_silu() {
+    use sigmoid_kernels::SILU_MAX_ULP;
+    let only = std::env::var("EXHAUSTIVE_BACKEND").ok();
+    let backends: Vec<Backend> = Backend::available()
+        .into_iter()
+        .filter(|&b| b != Backend::Parallel && only.as_deref().is_none_or(|o| o == b.name()))
+        .collect();
+    assert!(!backends.is_empty(), "no backend named {only:?} here");
+    let bound = Bound::Ulp(SILU_MAX_ULP);
+    let stats = check::sweep(
+        check::Func::Silu,
+        &backends,
+        (1usize << 32) / CHUNK,
+        |c, x, _| check::all_bits(c, x),
+        |&b, x, _, y| {
+            b.silu(x, y);
+            Ok(bound)
+        },
+        || {},
+    );
+    for (b, (s, _)) in backends.iter().zip(&stats) {
+        println!(
+            "silu on {}: max error {:.4e} ({bound}) at {}; outside the range: {}",
+            b.isa(),
+            s.err.err,
+            s.err,
+            s.out_of_range
+        );
+        s.assert_holds(&format!("silu on {b}"), bound, false);
+    }
+}

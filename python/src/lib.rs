@@ -611,6 +611,85 @@ fn plan_sigmoid_backward<'py>(
     )
 }
 
+/// SiLU (Swish) x·σ(x), float32, within 2 ULP for every input, subnormal
+/// results included. NaN → NaN, +inf → +inf, −inf → −0 (the limit, not the
+/// NaN of x/(1+exp(−x))), ±0 → ±0. ``out`` as for ``sigmoid``.
+#[pyfunction]
+#[pyo3(signature = (x, out=None))]
+fn silu<'py>(
+    x: &Bound<'py, PyAny>,
+    out: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    unary_f32(
+        "silu",
+        x,
+        out,
+        sigmoid_kernels::silu,
+        sigmoid_kernels::silu_inplace,
+    )
+}
+
+/// Gradient of ``silu`` from the forward input x:
+/// dx = dy·σ(x)·(1 + x·(1 − σ(x))), float32, absolute error within 2 ULP
+/// of the larger of |dy·σ(x)| and |dy·x·σ(x)·σ(−x)|.
+#[pyfunction]
+#[pyo3(signature = (x, dy, out=None))]
+fn silu_backward<'py>(
+    x: &Bound<'py, PyAny>,
+    dy: &Bound<'py, PyAny>,
+    out: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    binary_f32(
+        "silu_backward",
+        (x, "x"),
+        dy,
+        out,
+        sigmoid_kernels::silu_backward,
+    )
+}
+
+/// Gradient health of a float32 array g (any shape) as a dict: ``count``,
+/// ``nan``, ``pos_inf``, ``neg_inf``, ``l2_norm`` (float64), ``max_abs``,
+/// ``mean_abs``, ``threshold``, ``below`` and ``fraction_below`` (finite
+/// |g| < threshold, default 2^−23), and ``histogram``: a list of
+/// (label, count) over log2 |g| (``0``, ``subnormal``, ``<2^-40``,
+/// ``2^-40`` … ``2^9``, ``>=2^10``). The same result for any thread count.
+#[pyfunction]
+#[pyo3(signature = (g, threshold=None))]
+fn grad_stats<'py>(
+    g: &Bound<'py, PyAny>,
+    threshold: Option<f32>,
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    let a = ndarray(g)?;
+    let Some(g32) = typed::<f32>(&a) else {
+        return Err(dtype_error("grad_stats", "g", &a, "float32 only"));
+    };
+    let g32 = contiguous(g32)?;
+    let ro = g32
+        .try_readonly()
+        .map_err(|e| borrow_error("grad_stats", "g", e))?;
+    let gs = ro.as_slice().expect("g was made C-contiguous and aligned");
+    let t = threshold.unwrap_or(sigmoid_kernels::stats::DEFAULT_THRESHOLD);
+    // GIL released: `gs` is only read and kept alive by `g32` (module docs).
+    let s = g
+        .py()
+        .detach(|| sigmoid_kernels::stats::GradStats::with_threshold(gs, t));
+    drop(ro);
+    let d = pyo3::types::PyDict::new(g.py());
+    d.set_item("count", s.count)?;
+    d.set_item("nan", s.nan)?;
+    d.set_item("pos_inf", s.pos_inf)?;
+    d.set_item("neg_inf", s.neg_inf)?;
+    d.set_item("l2_norm", s.l2_norm)?;
+    d.set_item("max_abs", s.max_abs)?;
+    d.set_item("mean_abs", s.mean_abs)?;
+    d.set_item("threshold", s.threshold)?;
+    d.set_item("below", s.below)?;
+    d.set_item("fraction_below", s.fraction_below())?;
+    d.set_item("histogram", s.histogram.buckets())?;
+    Ok(d)
+}
+
 /// The CPU instruction set the kernels run on here, e.g. ``"avx2+fma"``
 /// (arrays from ``parallel_threshold()`` elements up run it on every thread).
 #[pyfunction]
@@ -831,6 +910,9 @@ fn sigmoid_kernels_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hard_sigmoid_affine_backward, m)?)?;
     m.add_function(wrap_pyfunction!(plan_sigmoid, m)?)?;
     m.add_function(wrap_pyfunction!(plan_sigmoid_backward, m)?)?;
+    m.add_function(wrap_pyfunction!(silu, m)?)?;
+    m.add_function(wrap_pyfunction!(silu_backward, m)?)?;
+    m.add_function(wrap_pyfunction!(grad_stats, m)?)?;
     m.add_function(wrap_pyfunction!(backend, m)?)?;
     m.add_function(wrap_pyfunction!(parallel_threshold, m)?)?;
     m.add_function(wrap_pyfunction!(set_parallel_threshold, m)?)?;

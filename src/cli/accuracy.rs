@@ -70,7 +70,8 @@ fn call(k: &Kernel) -> Option<Call<'_>> {
         | Run::Int8(..)
         | Run::Uint8(..)
         | Run::Q15(_)
-        | Run::Half16 { .. } => None,
+        | Run::Half16 { .. }
+        | Run::Read(_) => None,
     }
 }
 
@@ -193,7 +194,7 @@ fn stats(
         let ks: Vec<&Kernel> = idx.iter().map(|&i| kernels[i]).collect();
         let res = match f {
             Func::Backward => sweep(f, &ks, bchunks, &bwd, &tick),
-            Func::BackwardFromInput => sweep(
+            Func::BackwardFromInput | Func::SiluBackward => sweep(
                 f,
                 &ks,
                 fchunks,
@@ -311,7 +312,11 @@ fn quant_check(k: &Kernel) -> Option<QuantWorst> {
             }))
         }
         Run::Q15(_) => Some(check::q15_worst(0..=15)),
-        Run::Forward(_) | Run::Backward(_) | Run::Device { .. } | Run::Half16 { .. } => None,
+        Run::Forward(_)
+        | Run::Backward(_)
+        | Run::Device { .. }
+        | Run::Half16 { .. }
+        | Run::Read(_) => None,
     }
 }
 
@@ -547,7 +552,7 @@ mod tests {
     }
 
     /// Each function is swept against its own oracle: the registry's
-    /// softplus, log-sigmoid and gradient kernels pass, and a "softplus"
+    /// softplus, log-sigmoid, SiLU and gradient kernels pass, and a "softplus"
     /// that returns σ (or a gradient from x fed σ) breaks its bound.
     #[test]
     fn each_function_is_checked_against_its_own_oracle() {
@@ -562,7 +567,7 @@ mod tests {
         assert_eq!(
             ks.len(),
             7,
-            "backward, from input, softplus, log_sigmoid, their fast tiers, sigmoid_cr"
+            "backward, from input, softplus, log_sigmoid, their fast tiers, sigmoid_cr, silu, silu_fast, silu_backward"
         );
         let wrong = |func, run| Kernel {
             name: "wrong",

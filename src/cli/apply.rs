@@ -9,7 +9,7 @@
 //! written through [`AtomicFile`]: whole or not at all, never through a
 //! link or over a non-regular file.
 //!
-//! A backward takes `x` for the hard/PLAN forms and the saved `y` for
+//! A backward takes `x` for the hard/PLAN forms and SiLU and the saved `y` for
 //! `exact`/`gpu`. The `gpu` kernel creates its device at the first chunk;
 //! without an adapter it fails with the reason and writes nothing.
 
@@ -55,6 +55,8 @@ enum Kernel {
     Uint8(Quant),
     /// int16 Qm.n in, int16 Q0.15 out, integer-only (sigmoid_kernels::quant::Q15Sigmoid).
     Q15(Q15),
+    /// SiLU x·σ(x) within 2 ULP (sigmoid_kernels::silu); the backward takes x.
+    Silu(Float),
     /// The WGSL forward on the GPU (sigmoid_kernels::gpu); the backward takes the saved y.
     Gpu(Float),
     /// Binary cross-entropy on logits, fused with its gradient (sigmoid_kernels::loss).
@@ -81,7 +83,8 @@ struct Float {
     #[command(flatten)]
     io: Io,
     /// Write the gradient dx = dy·σ'(x) instead; --input is the saved
-    /// forward output y (exact, gpu) or the forward input x (the others).
+    /// forward output y (exact, gpu) or the forward input x (the others;
+    /// for silu, dy·silu'(x)).
     #[arg(long, requires = "grad")]
     backward: bool,
     /// Upstream gradient dy for --backward, same shape as the input.
@@ -316,6 +319,10 @@ pub fn run(args: &Args) -> Result<(), CliError> {
         }
         Kernel::Q15(q) => stream("q15", [&q.io.input], &q.io.output, |[x]| {
             q.frac_bits.apply_inplace(x);
+            Ok(())
+        }),
+        Kernel::Silu(a) => a.run("silu", infallible(sk::silu_inplace), |x, dy| {
+            sk::silu_backward_inplace(x, dy);
             Ok(())
         }),
         Kernel::Gpu(a) => gpu(a),

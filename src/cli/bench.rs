@@ -205,6 +205,7 @@ fn measure(k: &Kernel, d: &mut Inputs, reps: u32) -> Result<f64, String> {
             let x = if *bf16 { &*hb16 } else { &*h16 };
             time(|| f(black_box(x), black_box(&mut *h_out)), reps)
         }
+        Run::Read(f) => time(|| f(black_box(x)), reps),
         Run::Device { time: timer, .. } => time_device(timer, n, reps)?,
     })
 }

@@ -40,6 +40,8 @@ pub type Unary = Box<dyn Fn(&[f32], &mut [f32]) + Send + Sync>;
 pub type Unary16 = Box<dyn Fn(&[u16], &mut [u16]) + Send + Sync>;
 /// A gradient kernel `dx = f(y, dy)`.
 pub type Binary = Box<dyn Fn(&[f32], &[f32], &mut [f32]) + Send + Sync>;
+/// A read-only pass over `x` (a reduction such as the gradient statistics).
+pub type Read = Box<dyn Fn(&[f32]) + Send + Sync>;
 /// A fallible `y = f(x)` (a device call).
 pub type TryUnary = Box<dyn Fn(&[f32], &mut [f32]) -> Result<(), String> + Send + Sync>;
 /// `(n, iters)` → the wall time of `iters` runs over `n` elements, after one
@@ -55,6 +57,9 @@ pub enum Run {
     /// (`dy·y·(1 − y)`) or from the input `x` (`dy·σ(x)·σ(−x)`), as the
     /// kernel's [`Func`] says.
     Backward(Binary),
+    /// A reduction that only reads `x` (gradient statistics, the read-only
+    /// baseline): no output, no error.
+    Read(Read),
     /// σ on affine-quantized `i8` through `apply_with` on a backend (bench
     /// inputs: every code, repeated).
     Int8(Int8Sigmoid, Backend),
@@ -117,7 +122,7 @@ impl Metric {
 
 /// The documented bound of each kernel, from the constants next to the
 /// kernels: the registry's metrics and `accuracy --help`.
-pub const BOUNDS: [(&str, Metric); 15] = [
+pub const BOUNDS: [(&str, Metric); 16] = [
     ("sigmoid", EXACT),
     ("sigmoid_fast", FAST),
     ("sigmoid_cr (vs the correctly rounded σ)", CR),
@@ -127,6 +132,7 @@ pub const BOUNDS: [(&str, Metric); 15] = [
     ("log_sigmoid", LOG_SIGMOID),
     ("softplus_fast", SOFTPLUS_FAST),
     ("log_sigmoid_fast", LOG_SIGMOID_FAST),
+    ("silu", SILU),
     ("hard_sigmoid", HARD),
     ("hard_sigmoid_affine", HARD_AFFINE),
     ("plan_sigmoid", PLAN),
@@ -146,6 +152,7 @@ const LOG_SIGMOID: Metric = Metric::Bound(Bound::Ulp(sigmoid_kernels::LOG_SIGMOI
 const SOFTPLUS_FAST: Metric = Metric::Bound(Bound::Rel(sigmoid_kernels::SOFTPLUS_FAST_MAX_REL));
 const LOG_SIGMOID_FAST: Metric =
     Metric::Bound(Bound::Rel(sigmoid_kernels::LOG_SIGMOID_FAST_MAX_REL));
+const SILU: Metric = Metric::Bound(Bound::Ulp(sigmoid_kernels::SILU_MAX_ULP));
 const HARD: Metric = Metric::Bound(Bound::Abs(sigmoid_kernels::HARD_SIGMOID_MAX_ABS));
 const HARD_AFFINE: Metric = Metric::Bound(Bound::Abs(sigmoid_kernels::HARD_SIGMOID_AFFINE_MAX_ABS));
 const PLAN: Metric = Metric::Bound(Bound::Abs(sigmoid_kernels::PLAN_SIGMOID_MAX_ABS));
@@ -190,7 +197,7 @@ impl Kernel {
             Run::Forward(_) | Run::Device { .. } => 8,
             Run::Backward(_) => 12,
             Run::Int8(..) | Run::Uint8(..) => 2,
-            Run::Q15(_) | Run::Half16 { .. } => 4,
+            Run::Q15(_) | Run::Half16 { .. } | Run::Read(_) => 4,
         }
     }
 
@@ -479,6 +486,39 @@ fn cpu_kernels() -> Vec<Kernel> {
             run: Run::Forward(Box::new(move |x, y| b.log_sigmoid_fast(x, y))),
             metric: LOG_SIGMOID_FAST,
         });
+        k.push(Kernel {
+            name: "silu",
+            tier: "exact",
+            backend: label.clone(),
+            representative: false,
+            cpu: rep.1,
+            monotone: false,
+            func: Func::Silu,
+            run: Run::Forward(Box::new(move |x, y| b.silu(x, y))),
+            metric: SILU,
+        });
+        k.push(Kernel {
+            name: "silu_fast",
+            tier: "fast (x·σ fast)",
+            backend: label.clone(),
+            representative: false,
+            cpu: rep.1,
+            monotone: false,
+            func: Func::Silu,
+            run: Run::Forward(Box::new(move |x, y| b.silu_fast(x, y))),
+            metric: Metric::Ulp,
+        });
+        k.push(Kernel {
+            name: "silu_backward",
+            tier: "backward from x",
+            backend: label.clone(),
+            representative: false,
+            cpu: rep.1,
+            monotone: false,
+            func: Func::SiluBackward,
+            run: Run::Backward(Box::new(move |x, dy, dx| b.silu_backward(x, dy, dx))),
+            metric: Metric::Ulp,
+        });
         k.push(forward(
             "hard_sigmoid",
             "hard (PyTorch)",
@@ -558,6 +598,37 @@ fn cpu_kernels() -> Vec<Kernel> {
         metric: Metric::Lsb(Q15Sigmoid::MAX_LSB),
     });
     k.push(host_copy());
+    let threads = format!("rayon x{} threads", rayon::current_num_threads());
+    k.push(Kernel {
+        name: "grad_stats",
+        tier: "reduction",
+        backend: threads.clone(),
+        representative: false,
+        cpu: None,
+        monotone: false,
+        func: Func::Sigmoid,
+        run: Run::Read(Box::new(|g| {
+            std::hint::black_box(sigmoid_kernels::stats::GradStats::of(g));
+        })),
+        metric: Metric::None,
+    });
+    k.push(Kernel {
+        name: "read",
+        tier: "baseline (read-only)",
+        backend: threads,
+        representative: false,
+        cpu: None,
+        monotone: false,
+        func: Func::Sigmoid,
+        run: Run::Read(Box::new(|g| {
+            let x = g
+                .par_chunks(sigmoid_kernels::cpu::PAR_CHUNK)
+                .map(|c| c.iter().fold(0u32, |a, &x| a ^ x.to_bits()))
+                .reduce(|| 0, |a, b| a ^ b);
+            std::hint::black_box(x);
+        })),
+        metric: Metric::None,
+    });
     k.push(forward(
         "copy",
         "baseline",
@@ -746,7 +817,11 @@ impl Kernel {
                         .collect(),
                 )
             }
-            Run::Forward(_) | Run::Backward(_) | Run::Device { .. } | Run::Half16 { .. } => None,
+            Run::Forward(_)
+            | Run::Backward(_)
+            | Run::Device { .. }
+            | Run::Half16 { .. }
+            | Run::Read(_) => None,
         }
     }
 }
@@ -762,9 +837,11 @@ pub fn quant_abs(k: &Kernel) -> Option<f64> {
         Run::Q15(s) => (-32768..=32767)
             .map(|q| check::q15_params(s.frac_bits()).0.dequantize(q) as f32)
             .collect(),
-        Run::Forward(_) | Run::Backward(_) | Run::Device { .. } | Run::Half16 { .. } => {
-            return None
-        }
+        Run::Forward(_)
+        | Run::Backward(_)
+        | Run::Device { .. }
+        | Run::Half16 { .. }
+        | Run::Read(_) => return None,
     };
     let pairs = k.dequantized(&x)?;
     Some(

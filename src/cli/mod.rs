@@ -37,10 +37,12 @@ mod accuracy;
 mod apply;
 mod apply_loss;
 mod bench;
+mod compare;
 mod fsutil;
 mod kernels;
 mod npy;
 mod plot;
+mod stats;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -87,6 +89,15 @@ enum Command {
     /// little-endian, C order, any shape) and write the result as .npy;
     /// `apply KERNEL --help` lists a kernel's flags.
     Apply(apply::Args),
+    /// Gradient health of a float32 .npy array: element, NaN and ±inf
+    /// counts, L2 norm, max and mean |g|, the fraction below a threshold,
+    /// a log2 |g| histogram (text, optionally SVG); with --sigmoid-output
+    /// the fraction of saturated σ outputs.
+    Stats(stats::Args),
+    /// σ next to ReLU and tanh, measured here: output range, the fraction
+    /// of [-6, 6] where the derivative is below 0.01, the mean over [-6, 6]
+    /// (zero-centred or not), throughput on one thread, max error vs f64.
+    Compare(compare::Args),
 }
 
 /// Why a subcommand stopped.
@@ -107,6 +118,8 @@ pub fn main() -> ExitCode {
         Some(Command::Accuracy(a)) => accuracy::run(a),
         Some(Command::Plot(a)) => plot::run(a),
         Some(Command::Apply(a)) => apply::run(a),
+        Some(Command::Stats(a)) => stats::run(a),
+        Some(Command::Compare(a)) => compare::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -83,7 +83,12 @@ fn forward(k: &Kernel, x: &[f32]) -> Vec<(f64, f32)> {
         }
         Run::Forward(f) => f(x, &mut y),
         // Not drawable (see `drawable`), or handled by `dequantized`.
-        Run::Device { .. } | Run::Int8(..) | Run::Uint8(..) | Run::Q15(_) | Run::Half16 { .. } => {}
+        Run::Device { .. }
+        | Run::Int8(..)
+        | Run::Uint8(..)
+        | Run::Q15(_)
+        | Run::Half16 { .. }
+        | Run::Read(_) => {}
     }
     x.iter().map(|&x| f64::from(x)).zip(y).collect()
 }

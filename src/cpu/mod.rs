@@ -1,7 +1,7 @@
 //! CPU backends as values: listing, detection, dispatch and the rayon path.
 //!
 //! A [`Backend`] names one way of running the kernels on this CPU. Every
-//! backend runs the same vector algorithms (`sigma.rs`, `stable.rs`,
+//! backend runs the same vector algorithms (`sigma.rs`, `stable.rs`, `silu.rs`,
 //! `hard.rs`, generic over the lane trait in `lanes.rs`, looped by
 //! `map.rs`, chosen in `ops.rs`; the correctly rounded tier in `cr.rs`,
 //! over the `f64` lanes of the same instruction set, with its own loop);
@@ -29,6 +29,7 @@ mod map;
 mod ops;
 mod portable;
 pub(crate) mod sigma;
+mod silu;
 pub(crate) mod stable;
 
 /// The two `#[target_feature]` entry points of an x86-64 backend:
@@ -414,6 +415,59 @@ impl Backend {
     /// If the backend is not available on this CPU.
     pub fn log_sigmoid_fast_inplace(self, x: &mut [f32]) {
         self.unary(Unary::LogSigmoidFast, None, x);
+    }
+
+    /// [`crate::silu`] on this backend.
+    ///
+    /// # Panics
+    /// If `x.len() != y.len()`, or if the backend is not available on this CPU.
+    pub fn silu(self, x: &[f32], y: &mut [f32]) {
+        check_len("silu", "x", x.len(), "y", y.len());
+        self.unary(Unary::Silu, Some(x), y);
+    }
+
+    /// [`crate::silu_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    pub fn silu_inplace(self, x: &mut [f32]) {
+        self.unary(Unary::Silu, None, x);
+    }
+
+    /// [`crate::silu_fast`] on this backend.
+    ///
+    /// # Panics
+    /// If `x.len() != y.len()`, or if the backend is not available on this CPU.
+    pub fn silu_fast(self, x: &[f32], y: &mut [f32]) {
+        check_len("silu_fast", "x", x.len(), "y", y.len());
+        self.unary(Unary::SiluFast, Some(x), y);
+    }
+
+    /// [`crate::silu_fast_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    pub fn silu_fast_inplace(self, x: &mut [f32]) {
+        self.unary(Unary::SiluFast, None, x);
+    }
+
+    /// [`crate::silu_backward`] on this backend.
+    ///
+    /// # Panics
+    /// If the three lengths differ, or if the backend is not available.
+    pub fn silu_backward(self, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+        check_len("silu_backward", "x", x.len(), "dy", dy.len());
+        check_len("silu_backward", "x", x.len(), "dx", dx.len());
+        self.binary(Grad::Silu, x, Some(dy), dx);
+    }
+
+    /// [`crate::silu_backward_inplace`] on this backend.
+    ///
+    /// # Panics
+    /// If `x.len() != dy.len()`, or if the backend is not available.
+    pub fn silu_backward_inplace(self, x: &[f32], dy: &mut [f32]) {
+        check_len("silu_backward_inplace", "x", x.len(), "dy", dy.len());
+        self.binary(Grad::Silu, x, None, dy);
     }
 
     fn unary(self, op: Unary, src: Option<&[f32]>, dst: &mut [f32]) {

@@ -9,12 +9,13 @@ use super::hard;
 use super::lanes::Lanes;
 use super::map::{head_to_align, map1, map2, Cached, InPlace, Input, Out, Slice, Streamed};
 use super::sigma;
+use super::silu;
 use super::stable;
 
 /// The element-wise one-input kernels, chosen once per call (outside the loop).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Unary {
-    /// [`sigma::exact_lanes`]
+    /// [`sigma::ExactStages`]
     Exact,
     /// [`sigma::fast_lanes`]
     Fast,
@@ -34,6 +35,10 @@ pub(crate) enum Unary {
     LogSigmoidFast,
     /// [`cr::cr_lanes`] over the backend's `f64` lanes
     Cr,
+    /// [`silu::SiluStages`]
+    Silu,
+    /// [`silu::silu_fast_lanes`]
+    SiluFast,
 }
 
 /// Runs `op` over `src` into `dst`, or over `dst` in place when `src` is
@@ -69,6 +74,8 @@ fn unary_from<L: Lanes, I: Input, O: Out>(op: Unary, src: I, dst: &mut [f32]) {
         Unary::SoftplusFast => map1::<L, _, _, O>(stable::SoftplusFastK, src, dst),
         Unary::LogSigmoidFast => map1::<L, _, _, O>(stable::LogSigmoidFastK, src, dst),
         Unary::Cr => cr::cr_map::<L::F64, _>(src, dst),
+        Unary::Silu => sigma::staged_blocks::<L, _, _, O>(silu::SiluStages, src, dst),
+        Unary::SiluFast => map1::<L, _, _, O>(silu::SiluFastK, src, dst),
     }
 }
 
@@ -87,6 +94,8 @@ pub(crate) enum Grad {
     HardAffine { alpha: f32, beta: f32 },
     /// [`hard::plan_backward_lanes`]
     Plan,
+    /// [`silu::silu_backward_lanes`]: dy·σ(x)·(1 + x·σ(−x))
+    Silu,
 }
 
 /// Runs `op` on `a` and `dy` into `dx`; `dy == None` means dy lives in `dx`
@@ -122,5 +131,6 @@ fn binary_from<L: Lanes, I: Input, O: Out>(op: Grad, a: &[f32], dy: I, dx: &mut 
             map2::<L, _, _, O>(hard::HardAffineK { alpha, beta }, a, dy, dx)
         }
         Grad::Plan => map2::<L, _, _, O>(hard::PlanBackwardK, a, dy, dx),
+        Grad::Silu => map2::<L, _, _, O>(silu::SiluBackwardK, a, dy, dx),
     }
 }

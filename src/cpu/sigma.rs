@@ -7,7 +7,7 @@
 //! they run in live in `map.rs`, the per-call dispatch in `ops.rs`.
 
 use super::lanes::Lanes;
-use super::map::{kernel, map1, Input, Out};
+use super::map::{kernel, map1, Apply1, Input, Out};
 
 /// log2(e) rounded to f32.
 pub(crate) const LOG2E: f32 = core::f32::consts::LOG2_E;
@@ -39,44 +39,28 @@ pub(crate) const SHIFTER_K_MAX: f32 = SHIFTER - 149.0;
 /// 2^−64: turns 2^(64−k) into 2^−k exactly, subnormal included.
 pub(crate) const TWO_M64: f32 = f32::from_bits(0x1f80_0000);
 
-/// Exact tier, one vector: σ(x) with ≤ 1 ULP error for every f32 `x`.
-///
-/// With a = |x|, t = σ(−a) = 1/(1 + e^a); the result is t for x < 0 and
-/// 1 − t for x ≥ 0, so no cancellation happens outside the final rounding.
-/// 1. a = min(|x|, 104); k = min(round(a·log2 e), 149) by the shifter trick,
-///    which also gives m = 2^−k exactly (subnormal for k > 126);
-///    r = a − k·ln2 (Cody–Waite: r₁ exact, the low part kept separately),
-///    so e^a = 2^k·e^r.
-/// 2. N = e^r = 1 + r + r²P(r) as a normalized pair n_hi + n_lo
-///    (n_hi = 1 + (r₁ + tail) rounded, n_lo the remainder).
-/// 3. t = 1/(1 + 2^k·N) = m/D with D = N + m, also as a pair (Fast2Sum:
-///    N ≥ m always); y = 1/D from one division and one correction step
-///    (the residual 1 − y₀·d_hi is exact in a fused multiply-subtract).
-/// 4. x < 0: y·m, exact unless subnormal (then one more rounding); x ≥ 0:
-///    1 − y·m. With k capped at 149, y·m rounds to 2^−149 exactly when
-///    N < 2, i.e. a < 150·ln2, which is where σ(−a) > 2^−150.
-///    A NaN input is carried through every step (see [`Lanes::max`]).
-#[inline(always)]
-pub(crate) fn exact_lanes<L: Lanes>(x: L) -> L {
-    let (r1, r_lo, m) = exact_reduce(x);
-    let (n_hi, n_lo) = exact_exp(r1, r_lo);
-    let y = exact_quotient(n_hi, n_lo, m);
-    exact_finish(x, y, m)
-}
-
 /// Step 1: returns (r₁, r_lo, m) with |x| (clamped) = k·ln2 + r₁ + r_lo and
 /// m = 2^−k.
 #[inline(always)]
 pub(crate) fn exact_reduce<L: Lanes>(x: L) -> (L, L, L) {
-    let a = x.abs().min(L::splat(EXACT_CLAMP));
+    let (kf, kn, r1, r_lo) = exact_reduce_to(x, EXACT_CLAMP, SHIFTER_K_MAX);
+    let m = L::pow2i_or(kn, || kf.shl_exponent() * L::splat(TWO_M64)); // 2^−k, exact
+    (r1, r_lo, m)
+}
+
+/// Step 1 with another clamp of |x| and cap of k (given as the shifter
+/// value of −k, at most 190): (kf, −k, r₁, r_lo), where kf is the shifter
+/// value whose [`Lanes::shl_exponent`] is 2^(64−k).
+#[inline(always)]
+pub(crate) fn exact_reduce_to<L: Lanes>(x: L, clamp: f32, shifter_k_max: f32) -> (L, L, L, L) {
+    let a = x.abs().min(L::splat(clamp));
     let kf = a
         .mul_add(L::splat(-LOG2E), L::splat(SHIFTER))
-        .max(L::splat(SHIFTER_K_MAX));
+        .max(L::splat(shifter_k_max));
     let kn = kf - L::splat(SHIFTER); // −k, exact
-    let m = L::pow2i_or(kn, || kf.shl_exponent() * L::splat(TWO_M64)); // 2^−k, exact
     let r1 = kn.mul_add(L::splat(LN2_HI), a); // a − k·LN2_HI, exact
     let r_lo = kn * L::splat(LN2_LO);
-    (r1, r_lo, m)
+    (kf, kn, r1, r_lo)
 }
 
 /// Step 2: e^(r₁+r_lo) as a normalized pair (n_hi, n_lo).
@@ -102,11 +86,19 @@ pub(crate) fn exact_exp<L: Lanes>(r1: L, r_lo: L) -> (L, L) {
 /// only the last rounding).
 #[inline(always)]
 pub(crate) fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, m: L) -> L {
+    let (y0, rho) = exact_quotient_parts(n_hi, n_lo, m);
+    y0.mul_add(rho, y0)
+}
+
+/// [`exact_quotient`] before its last step: (y₀, ρ) with 1/(N + m) =
+/// y₀·(1 + ρ) to within about 2^−28 relative, for callers that multiply
+/// y by something and round once (y₀·b + (y₀·b)·ρ).
+#[inline(always)]
+pub(crate) fn exact_quotient_parts<L: Lanes>(n_hi: L, n_lo: L, m: L) -> (L, L) {
     let (d_hi, d_lo) = denominator(n_hi, n_lo, m);
     let y0 = d_hi.recip_estimate(); // to within 2^−14
     let rho = y0.mul_sub_exact(d_hi, L::splat(1.0)); // 1 − y₀·d_hi
-    let rho = y0.mul_neg_add(d_lo, rho);
-    y0.mul_add(rho, y0)
+    (y0, y0.mul_neg_add(d_lo, rho))
 }
 
 /// N + m as a normalized pair (Fast2Sum: N ≥ m always).
@@ -136,14 +128,73 @@ pub(crate) fn exact_finish<L: Lanes>(x: L, y: L, m: L) -> L {
     x.sign_select_sub(L::splat(1.0), t)
 }
 
-/// The exact tier over slices, in blocks of `VECS` vectors and three passes
-/// over each block (step 1; step 2; steps 3–4): each pass is a short
-/// dependency chain, so the out-of-order core overlaps many vectors instead
-/// of stalling on one long chain per vector (the variants measured against
-/// this one are in `docs/benchmarks.md`). Remainders go through [`map1`];
-/// every element gets the same bits either way.
+/// A kernel in the exact tier's three stages, for [`staged_blocks`]:
+/// `reduce` (step 1: (r₁, r_lo, c) with c a value the finish needs), then
+/// [`exact_exp`] (step 2), then `finish` from x, e^r as a pair and c.
+pub(crate) trait Staged: Copy {
+    fn reduce<L: Lanes>(self, x: L) -> (L, L, L);
+    fn finish<L: Lanes>(self, x: L, n_hi: L, n_lo: L, c: L) -> L;
+}
+
+/// A [`Staged`] kernel as a one-vector kernel (the remainder of
+/// [`staged_blocks`]): the three stages in a row, the same bits.
+#[derive(Clone, Copy)]
+pub(crate) struct Whole<S>(pub(crate) S);
+
+impl<S: Staged> Apply1 for Whole<S> {
+    #[inline(always)]
+    fn apply<L: Lanes>(self, x: L) -> L {
+        let (r1, r_lo, c) = self.0.reduce(x);
+        let (n_hi, n_lo) = exact_exp(r1, r_lo);
+        self.0.finish(x, n_hi, n_lo, c)
+    }
+}
+
+/// σ's exact tier as [`Staged`] (c = 2^−k), one vector: σ(x) with ≤ 1 ULP error for every f32 `x`.
+///
+/// With a = |x|, t = σ(−a) = 1/(1 + e^a); the result is t for x < 0 and
+/// 1 − t for x ≥ 0, so no cancellation happens outside the final rounding.
+/// 1. a = min(|x|, 104); k = min(round(a·log2 e), 149) by the shifter trick,
+///    which also gives m = 2^−k exactly (subnormal for k > 126);
+///    r = a − k·ln2 (Cody–Waite: r₁ exact, the low part kept separately),
+///    so e^a = 2^k·e^r.
+/// 2. N = e^r = 1 + r + r²P(r) as a normalized pair n_hi + n_lo
+///    (n_hi = 1 + (r₁ + tail) rounded, n_lo the remainder).
+/// 3. t = 1/(1 + 2^k·N) = m/D with D = N + m, also as a pair (Fast2Sum:
+///    N ≥ m always); y = 1/D from one division and one correction step
+///    (the residual 1 − y₀·d_hi is exact in a fused multiply-subtract).
+/// 4. x < 0: y·m, exact unless subnormal (then one more rounding); x ≥ 0:
+///    1 − y·m. With k capped at 149, y·m rounds to 2^−149 exactly when
+///    N < 2, i.e. a < 150·ln2, which is where σ(−a) > 2^−150.
+///    A NaN input is carried through every step (see [`Lanes::max`]).
+#[derive(Clone, Copy)]
+pub(crate) struct ExactStages;
+
+impl Staged for ExactStages {
+    #[inline(always)]
+    fn reduce<L: Lanes>(self, x: L) -> (L, L, L) {
+        exact_reduce(x)
+    }
+    #[inline(always)]
+    fn finish<L: Lanes>(self, x: L, n_hi: L, n_lo: L, m: L) -> L {
+        exact_finish(x, exact_quotient(n_hi, n_lo, m), m)
+    }
+}
+
+/// The exact tier over slices: [`staged_blocks`] with [`ExactStages`].
 #[inline(always)]
 pub(crate) fn exact_blocks<L: Lanes, I: Input, O: Out>(src: I, dst: &mut [f32]) {
+    staged_blocks::<L, _, I, O>(ExactStages, src, dst)
+}
+
+/// A [`Staged`] kernel over slices, in blocks of `VECS` vectors and three
+/// passes over each block (step 1; step 2; the finish): each pass is a
+/// short dependency chain, so the out-of-order core overlaps many vectors
+/// instead of stalling on one long chain per vector (the variants measured
+/// against this one are in `docs/benchmarks.md`). Remainders go through
+/// [`map1`]; every element gets the same bits either way.
+#[inline(always)]
+pub(crate) fn staged_blocks<L: Lanes, S: Staged, I: Input, O: Out>(k: S, src: I, dst: &mut [f32]) {
     const VECS: usize = 32;
     let w = L::WIDTH;
     let blk = VECS * w;
@@ -156,7 +207,7 @@ pub(crate) fn exact_blocks<L: Lanes, I: Input, O: Out>(src: I, dst: &mut [f32]) 
         let out = &mut dst[start..start + blk];
         for v in (0..VECS).step_by(2) {
             for v in [v, v + 1] {
-                (a[v], b[v], sc[v]) = exact_reduce(L::load(s.get(out, v * w, w)));
+                (a[v], b[v], sc[v]) = k.reduce(L::load(s.get(out, v * w, w)));
             }
         }
         for v in (0..VECS).step_by(2) {
@@ -167,12 +218,11 @@ pub(crate) fn exact_blocks<L: Lanes, I: Input, O: Out>(src: I, dst: &mut [f32]) 
         for v in (0..VECS).step_by(2) {
             for v in [v, v + 1] {
                 let x = L::load(s.get(out, v * w, w));
-                let y = exact_quotient(a[v], b[v], sc[v]);
-                O::put(exact_finish(x, y, sc[v]), &mut out[v * w..v * w + w]);
+                O::put(k.finish(x, a[v], b[v], sc[v]), &mut out[v * w..v * w + w]);
             }
         }
     }
-    map1::<L, _, _, O>(ExactK, src.skip(body), &mut dst[body..]);
+    map1::<L, _, _, O>(Whole(k), src.skip(body), &mut dst[body..]);
 }
 
 /// The clamp range of the fast tier's exponent.
@@ -214,6 +264,5 @@ pub(crate) fn backward_lanes<L: Lanes>(y: L, dy: L) -> L {
     dy * y.mul_sub_exact(y, y)
 }
 
-kernel!(ExactK: Apply1, exact_lanes);
 kernel!(FastK: Apply1, fast_lanes);
 kernel!(BackwardK: Apply2, backward_lanes);

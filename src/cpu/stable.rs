@@ -136,6 +136,17 @@ pub(crate) const ROUNDER: f32 = 12_582_912.0;
 /// `POW2_SHIFTER − j` end in 127 − j, the biased exponent of 2^−j.
 pub(crate) const POW2_SHIFTER: f32 = 12_582_912.0 + 127.0;
 
+/// (k, r₁, r_lo) with a = k·ln2 + r₁ + r_lo, k = round(a·log2 e), for
+/// 0 ≤ a ≤ 2^15: the exact tier's reduction without its cap on k (r₁ is
+/// exact, as there).
+#[inline(always)]
+pub(crate) fn reduce_rounded<L: Lanes>(a: L) -> (L, L, L) {
+    let k = a.mul_add(L::splat(LOG2E), L::splat(ROUNDER)) - L::splat(ROUNDER);
+    let kn = -k;
+    let r1 = kn.mul_add(L::splat(LN2_HI), a);
+    (k, r1, kn * L::splat(LN2_LO))
+}
+
 /// 2^−j, exactly, for lanes holding an integer j in [0, 126].
 #[inline(always)]
 pub(crate) fn pow2_neg<L: Lanes>(j: L) -> L {
@@ -165,10 +176,7 @@ pub(crate) fn pow2_neg<L: Lanes>(j: L) -> L {
 pub(crate) fn backward_from_input_lanes<L: Lanes>(x: L, dy: L) -> L {
     let ax = x.abs();
     let a = ax.min(L::splat(GRAD_CLAMP));
-    let k = a.mul_add(L::splat(LOG2E), L::splat(ROUNDER)) - L::splat(ROUNDER);
-    let kn = -k;
-    let r1 = kn.mul_add(L::splat(LN2_HI), a); // exact, as in the exact tier
-    let r_lo = kn * L::splat(LN2_LO);
+    let (k, r1, r_lo) = reduce_rounded(a);
     let (n_hi, n_lo) = exact_exp(r1, r_lo);
     let (y0, rho) = quotient_pair(n_hi, n_lo, pow2_neg(k.min(L::splat(60.0))));
     let s = y0 * y0;

@@ -1,0 +1,150 @@
+//! SiLU (Swish) x·σ(x) and its gradient, written once over [`Lanes`]: the
+//! exact tier, the fast tier (x times σ's fast tier) and the backward pass
+//! from the forward input. They reuse the exact σ tier's pieces
+//! (`sigma.rs`: e^r as a pair, the quotient 1/(N + m)) with a reduction
+//! of their own that is not capped at 2^−149 (`stable.rs`), because x·σ(x)
+//! stays above the subnormal range longer than σ(x) does.
+//!
+//! Every function is `#[inline(always)]`, as in `sigma.rs`; the loops are in
+//! `map.rs`, the per-call dispatch in `ops.rs`.
+
+use super::lanes::Lanes;
+use super::map::kernel;
+use super::sigma::{
+    exact_exp, exact_quotient_parts, exact_reduce_to, fast_lanes, Staged, SHIFTER, TWO_M64,
+};
+use super::stable::{pow2_neg, reduce_rounded};
+
+/// |x| is clamped here in the forward pass: |x|·σ(−|x|) < 2^−150 from
+/// |x| ≈ 108.7 on, so the result rounds to ±0 there, and
+/// k = round(a·log2 e) ≤ [`FWD_K_MAX`].
+const FWD_CLAMP: f32 = 110.0;
+/// round(110·log2 e).
+const FWD_K_MAX: f32 = 159.0;
+/// |x| is clamped here in the gradient: |dy·silu′(x)| < 2^−150 from
+/// |x| ≈ 198 on even with |dy| = FLT_MAX (x·e^x·2^128 < 2^−151), and
+/// k ≤ 289.
+const GRAD_CLAMP: f32 = 200.0;
+/// 2^−k enters the quotient 1/(N + 2^−k) capped at 2^−60, below any effect
+/// on it (N ≥ 0.7).
+const Q_CAP: f32 = 60.0;
+
+/// The common part: with a = min(|x|, clamp) = k·ln2 + r, returns
+/// (a, k, y₀, ρ) with y₀·(1 + ρ) = 1/(e^r + 2^−min(k, 60)) to within about
+/// 2^−28, so that σ(−a) = 2^−k·y and σ(a) = e^r·y for y = y₀·(1 + ρ).
+#[inline(always)]
+fn quotient<L: Lanes>(x: L, clamp: f32) -> (L, L, L, L) {
+    let a = x.abs().min(L::splat(clamp));
+    let (k, r1, r_lo) = reduce_rounded(a);
+    let (n_hi, n_lo) = exact_exp(r1, r_lo);
+    let (y0, rho) = exact_quotient_parts(n_hi, n_lo, pow2_neg(k.min(L::splat(Q_CAP))));
+    (a, k, y0, rho)
+}
+
+/// silu(x) = x·σ(x) as [`Staged`] (the exact σ tier's reduction with |x|
+/// clamped at 110 instead of 104 and k up to 159; c = 2^(64−k)), within
+/// 2 ULP for every `f32`.
+///
+/// With t = σ(−a) = 2^−k·y, y = 1/(e^r + 2^−k) to within half an ULP:
+/// x ≥ 0: x − x·t, rounded once (a fused multiply-subtract on every
+/// backend): about 1 ULP; x ≥ 110 is returned as it is (x·t is far below
+/// half an ULP there). x < 0: x·y rounded, then 2^(64−k) (exact: the
+/// product is normal) and 2^−64 (rounds only where the result is
+/// subnormal), so the result is nonzero down to x ≈ −108.7, where σ(x)
+/// itself is far below 2^−149: about 1 ULP. NaN → NaN; +∞ → +∞;
+/// −∞ → −0 (x is clamped at −110, where x·σ(x) rounds to −0, the sign of
+/// the limit); ±0 → ±0.
+#[derive(Clone, Copy)]
+pub(crate) struct SiluStages;
+
+impl Staged for SiluStages {
+    #[inline(always)]
+    fn reduce<L: Lanes>(self, x: L) -> (L, L, L) {
+        let (kf, _, r1, r_lo) = exact_reduce_to(x, FWD_CLAMP, SHIFTER - FWD_K_MAX);
+        (r1, r_lo, kf.shl_exponent())
+    }
+    #[inline(always)]
+    fn finish<L: Lanes>(self, x: L, n_hi: L, n_lo: L, mp: L) -> L {
+        let m = mp * L::splat(TWO_M64); // 2^−k: subnormal or 0 for large k
+        let (y0, rho) = exact_quotient_parts(n_hi, n_lo, m);
+        let y = y0.mul_add(rho, y0);
+        let clamp = L::splat(FWD_CLAMP);
+        let a = x.min(clamp);
+        let pos = x.lt_select(clamp, a.mul_sub_exact(y * m, a), x);
+        let neg = x.max(-clamp) * y * mp * L::splat(TWO_M64);
+        x.select_sign(neg, pos)
+    }
+}
+
+/// Fast tier, one vector: x times σ's fast tier ([`fast_lanes`]), one more
+/// rounding: relative error ≤ 1e−4 + 2^−24 wherever σ(x) ≥ 2^−126.
+/// +∞ → +∞; −∞ → −0 like the exact tier (not −∞·0 = NaN).
+#[inline(always)]
+pub(crate) fn silu_fast_lanes<L: Lanes>(x: L) -> L {
+    let p = x * fast_lanes(x);
+    x.lt_select(L::splat(-f32::MAX), L::splat(-0.0), p)
+}
+
+/// dx = dy·silu′(x) = dy·σ(x)·(1 + x·σ(−x)), one vector, from the forward
+/// input.
+///
+/// With a = min(|x|, 200), t = σ(−a) = 2^−k·y₀·(1 + ρ) as the pair
+/// t_hi + t_lo (t_hi = 2^−k·y₀ exact; 2^−k capped at 2^−60, below any
+/// effect) and s = σ(a) = 1 − t as the pair s_hi + s_lo (Fast2Sum):
+/// - x ≥ 0: silu′ = s·(1 + a·t) = s + c with c = s·a·t ≤ 0.23 formed in a
+///   few roundings of its own (a small part of an ULP of the result), then
+///   dx = dy·c + dy·s_hi rounded once (a fused multiply-add, exact on
+///   every backend: dy is scaled by 2^−64 first where |dy| > 2^64, for the
+///   emulated form; an infinite dy is passed on). The two terms add, and their sum can sit one binade
+///   above the larger one: there the result's half ULP is one ULP of the
+///   larger term, half the bound.
+/// - x < 0: silu′ = t·w with w = 1 − a·s = (1 − a) + a·t, the one place
+///   where the two terms cancel (at the root x ≈ −1.2785; the bound is
+///   absolute there). 1 − a = h + l exactly (Fast2Sum), and
+///   y·w = y₀·h + y₀·(l + a·t) + y₀·ρ·w rounds once (an exact fused
+///   multiply-add for the large part). Then dy·(y·w·2^−min(k, 100)) rounds
+///   once more (the factor never overflows: it is ≤ 2^−92 once k > 100),
+///   and the rest of 2^−k follows in two exact steps of at most 2^−90,
+///   which round only where the result is subnormal. Two roundings of at
+///   most 2^−24 relative each: up to 2 ULP of the result in theory, where
+///   its significand is all ones; measured maxima in the crate docs.
+///
+/// NaN in either input gives NaN; x = +∞ gives dy (silu′ → 1); x = −∞
+/// gives dy·(−0) (silu′ → 0 from below: ∓0, NaN for dy = ±∞); every finite
+/// x has a nonzero silu′, so dy = ±∞ gives ±∞ there.
+#[inline(always)]
+pub(crate) fn silu_backward_lanes<L: Lanes>(x: L, dy: L) -> L {
+    let one = L::splat(1.0);
+    let (a, k, y0, rho) = quotient(x, GRAD_CLAMP);
+    let m = pow2_neg(k.min(L::splat(Q_CAP)));
+    let (t_hi, t_lo) = (y0 * m, (y0 * rho) * m);
+    let at = a.mul_add(t_hi, a * t_lo); // a·t
+                                        // x ≥ 0
+    let s_hi = one - t_hi;
+    let s_lo = ((one - s_hi) - t_hi) - t_lo;
+    let c = s_hi.mul_add(at, s_lo.mul_add(at, s_lo)); // s·(1 + a·t) − s_hi
+    let big = dy.abs().lt_select(L::splat(BIG_DY), one, L::splat(TWO_M64));
+    let dys = dy * big;
+    let pos = (-s_hi).mul_sub_exact(dys, dys * c) / big;
+    let pos = dy.abs().lt_select(L::splat(f32::INFINITY), pos, dy); // dy = ±∞
+                                                                    // x < 0
+    let h = one - a;
+    let l_at = ((one - h) - a) + at;
+    let w = h + l_at;
+    let c = y0.mul_add(l_at, (y0 * rho) * w);
+    let yw = (-y0).mul_sub_exact(h, c);
+    let j1 = k.min(L::splat(100.0));
+    let k2 = k - j1;
+    let j2 = k2.min(L::splat(90.0));
+    let neg = dy * (yw * pow2_neg(j1)) * pow2_neg(j2) * pow2_neg(k2 - j2);
+    let d = x.select_sign(neg, pos);
+    x.lt_select(L::splat(-f32::MAX), dy * L::splat(-0.0), d)
+}
+
+/// From here on |dy| is scaled by 2^−64 before the exact fused
+/// multiply-add of the gradient (the emulated form needs operands below
+/// 2^100).
+const BIG_DY: f32 = 18_446_744_073_709_551_616.0; // 2^64
+
+kernel!(SiluFastK: Apply1, silu_fast_lanes);
+kernel!(SiluBackwardK: Apply2, silu_backward_lanes);
