@@ -566,7 +566,7 @@ mod tests {
             .collect();
         assert_eq!(
             ks.len(),
-            7,
+            10,
             "backward, from input, softplus, log_sigmoid, their fast tiers, sigmoid_cr, silu, silu_fast, silu_backward"
         );
         let wrong = |func, run| Kernel {
