@@ -3,13 +3,12 @@
 // which src/gpu/half16.rs puts in front of shaders/exact_arith.wgsl.
 //
 // Inputs are widened to f32 (exact), the result is computed in f32 and
-// narrowed once by `round_to_f16`, on the bit pattern with round to
-// nearest-even, to an f32 that is exactly a binary16 value, so the final
-// f16(...) conversion (which WGSL lets round either way) has nothing to
-// round. Forward: the exact tier's σ (shaders/sigmoid_forward.wgsl's
-// `sigmoid`, step for step), ≤ 1 f32 ULP, then the narrowing: a double
-// rounding that can miss the correctly rounded binary16 value where σ lies
-// within an f32 ULP of a midpoint (measured in src/gpu/half16.rs).
+// narrowed once, round to nearest-even, to an f32 that is exactly a
+// binary16 value, so the final f16(...) conversion (which WGSL lets
+// round either way) has nothing to
+// round. Forward: the exact tier's σ as a pair hi + lo (< 2^−43 relative
+// error), rounded once to binary16 by deciding the side of the nearest
+// midpoint from the pair (no double rounding): correctly rounded.
 // Backward: dy·y is exact in f32 (11-bit significands), 1 − y is exact for
 // y in [0, 1], so dx = (dy·y)·(1 − y) is rounded once in f32 and once more
 // to binary16.
@@ -54,15 +53,38 @@ fn round_to_f16(v: f32) -> f32 {
     return bitcast<f32>(sign | bitcast<u32>(r));
 }
 
-// The exact tier's σ in f32: shaders/sigmoid_forward.wgsl's `sigmoid`.
-fn sigmoid32(v: f32, zero: u32) -> f32 {
+// σ(x) as an unevaluated pair hi + lo (relative error < 2^−43): the exact
+// tier's steps (shaders/sigmoid_forward.wgsl's `sigmoid`) with the quotient
+// y₀·(1 + ρ) kept as two terms; for x ≥ 0, 1 − t by Fast2Sum (inputs
+// pinned against reassociation).
+fn sigmoid_pair(v: f32, zero: u32) -> vec2<f32> {
     let bits = bitcast<u32>(v);
     let red = exact_reduce(bits);
     let n = exact_exp(red.x, red.y, zero);
     let yr = quotient_pair(n.x, n.y, red.z, zero);
-    let q = yr.x + yr.x * yr.y;
-    let t = q * red.z;
-    return select(1.0f - t, t, (bits >> 31u) != 0u);
+    let t_hi = pin(yr.x * red.z, zero);
+    let t_lo = yr.x * yr.y * red.z;
+    let s = pin(1.0f - t_hi, zero);
+    let e = pin(1.0f - s, zero) - t_hi;
+    let pos = vec2<f32>(s, e - t_lo);
+    return select(pos, vec2<f32>(t_hi, t_lo), (bits >> 31u) != 0u);
+}
+
+// hi + lo (0 ≤ hi ≤ 1, |lo| ≤ 2 f32 ULPs of hi) correctly rounded to
+// binary16, as the f32 of that value: hi lies in [a, a + u) on the
+// binary16 grid (spacing u), and the sign of (hi − (a + u/2)) + lo, whose
+// first difference is exact wherever it is small (Sterbenz), says which
+// side of the midpoint the pair lies on; an exact tie goes to the even one.
+fn round_pair_to_f16(hi: f32, lo: f32, zero: u32) -> f32 {
+    let e = bitcast<u32>(hi) >> 23u;
+    // u = 2^(e − 137) in the normal binary16 range, else 2^−24.
+    let u = select(0x1p-24f, bitcast<f32>((e - 10u) << 23u), e >= 113u);
+    let inv_u = select(0x1p24f, bitcast<f32>((264u - e) << 23u), e >= 113u);
+    let k = floor(hi * inv_u);
+    let a = k * u;
+    let d = pin(hi - (a + 0.5f * u), zero) + lo;
+    let odd = (u32(k) & 1u) == 1u;
+    return select(a, a + u, d > 0.0f || (d == 0.0f && odd));
 }
 
 @compute @workgroup_size(256)
@@ -77,7 +99,8 @@ fn sigmoid_f16_forward(
     let h = x[i];
     let v = f32(h);
     // The dispatch is one workgroup deep (see `encode.rs`): groups.z − 1 = 0.
-    let s = f16(round_to_f16(sigmoid32(v, groups.z - 1u)));
+    let p = sigmoid_pair(v, groups.z - 1u);
+    let s = f16(round_pair_to_f16(p.x, p.y, groups.z - 1u));
     y[i] = select(s, h, is_nan_f32(v));
 }
 

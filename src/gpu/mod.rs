@@ -16,6 +16,9 @@
 //! steps (`shaders/exact_arith.wgsl`), with their own bounds
 //! ([`stable::SOFTPLUS_ULP`], [`stable::LOG_SIGMOID_ULP`],
 //! [`stable::BACKWARD_FROM_INPUT_ULP`]).
+//! σ and its gradient on binary16 ([`GpuContext::sigmoid_f16`],
+//! [`GpuContext::sigmoid_backward_f16`]), where the device has
+//! `SHADER_F16`, are in [`mod@half16`].
 //!
 //! # Formula
 //! Forward: the CPU exact tier's algorithm ([`crate::sigmoid`]), step for
@@ -242,7 +245,8 @@ impl GpuContext {
     }
 
     /// Uses a device the caller already has (sharing it with the caller's
-    /// own work) and compiles the pipelines on it. The caller's device-lost
+    /// own work) and compiles the pipelines on it (the binary16 ones only
+    /// if the device was created with `SHADER_F16`). The caller's device-lost
     /// callback is left in place, so a lost device shows up here as
     /// [`GpuError::MapFailed`] or [`GpuError::Wgpu`] rather than
     /// [`GpuError::DeviceLost`].
