@@ -2,7 +2,8 @@
 //! one of the 65,536 inputs against the `f64` oracle rounded to binary16
 //! and against the CPU's correctly rounded [`sigmoid_kernels::sigmoid_f16`].
 //! Without an adapter every test prints why it skips and passes, unless
-//! `SIGMOID_REQUIRE_GPU=1`; without `SHADER_F16` they check the error.
+//! `SIGMOID_REQUIRE_GPU=1`; without `SHADER_F16` they check the error and
+//! skip, unless `SIGMOID_REQUIRE_GPU_F16=1` (CI sets it: lavapipe has it).
 #![cfg(feature = "gpu")]
 
 mod support;
@@ -28,6 +29,12 @@ fn ctx() -> Option<&'static GpuContext> {
                 ctx.sigmoid_backward_f16(&[f16::ONE], &[f16::ONE]),
                 Err(missing)
             );
+            if std::env::var("SIGMOID_REQUIRE_GPU_F16").as_deref() == Ok("1") {
+                panic!(
+                    "SIGMOID_REQUIRE_GPU_F16=1 but {} has no SHADER_F16",
+                    ctx.adapter_info().name
+                );
+            }
             eprintln!(
                 "skipping f16 GPU test: {} has no SHADER_F16",
                 ctx.adapter_info().name
