@@ -7,14 +7,19 @@
 use std::path::Path;
 
 fn validate(name: &str, source: &str) -> naga::Module {
+    // The binary16 kernels (`enable f16;`) need the f16 capability
+    // (wgpu's SHADER_F16); the others must validate without it.
+    let f16 = source.starts_with("enable f16;");
+    let caps = if f16 {
+        naga::valid::Capabilities::SHADER_FLOAT16
+    } else {
+        naga::valid::Capabilities::empty()
+    };
     let module = naga::front::wgsl::parse_str(source)
         .unwrap_or_else(|e| panic!("{name}: WGSL parse error:\n{}", e.emit_to_string(source)));
-    naga::valid::Validator::new(
-        naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::empty(),
-    )
-    .validate(&module)
-    .unwrap_or_else(|e| panic!("{name}: naga validation error: {e:?}"));
+    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), caps)
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{name}: naga validation error: {e:?}"));
     module
 }
 
@@ -30,6 +35,9 @@ fn every_shader_file_validates() {
             let source = std::fs::read_to_string(&path).expect("readable shader");
             let source = if path == prelude {
                 source
+            } else if path.ends_with("sigmoid_f16.wgsl") {
+                // As `gpu::half16::F16_WGSL` joins it.
+                format!("enable f16;\n{helpers}{source}")
             } else {
                 format!("{helpers}{source}")
             };
@@ -65,6 +73,20 @@ fn embedded_shaders_have_their_entry_points() {
             .collect();
         assert_eq!(points, [entry], "{name}: entry points");
         assert_eq!(module.entry_points[0].workgroup_size, [256, 1, 1], "{name}");
+    }
+}
+
+#[test]
+fn f16_shader_has_its_entry_points() {
+    let module = validate("f16", sigmoid_kernels::gpu::half16::F16_WGSL);
+    let points: Vec<_> = module
+        .entry_points
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(points, ["sigmoid_f16_forward", "sigmoid_f16_backward"]);
+    for e in &module.entry_points {
+        assert_eq!(e.workgroup_size, [256, 1, 1], "{}", e.name);
     }
 }
 

@@ -61,6 +61,9 @@ pub enum GpuError {
     MapFailed(String),
     /// wgpu reported a validation or internal error not covered above.
     Wgpu(String),
+    /// The device lacks the named wgpu feature (`"SHADER_F16"` for the
+    /// binary16 kernels); convert on the host instead.
+    MissingFeature(&'static str),
 }
 
 impl fmt::Display for GpuError {
@@ -99,6 +102,11 @@ impl fmt::Display for GpuError {
             Self::DeviceLost(why) => write!(f, "GPU device lost: {why}"),
             Self::MapFailed(why) => write!(f, "reading results back from the GPU failed: {why}"),
             Self::Wgpu(why) => write!(f, "wgpu error: {why}"),
+            Self::MissingFeature(feature) => write!(
+                f,
+                "the GPU device lacks wgpu::Features::{feature}; convert on the host \
+                 (the CPU's sigmoid_f16, or widen to f32)"
+            ),
         }
     }
 }

@@ -16,6 +16,9 @@
 //! steps (`shaders/exact_arith.wgsl`), with their own bounds
 //! ([`stable::SOFTPLUS_ULP`], [`stable::LOG_SIGMOID_ULP`],
 //! [`stable::BACKWARD_FROM_INPUT_ULP`]).
+//! σ and its gradient on binary16 ([`GpuContext::sigmoid_f16`],
+//! [`GpuContext::sigmoid_backward_f16`]), where the device has
+//! `SHADER_F16`, are in [`mod@half16`].
 //!
 //! # Formula
 //! Forward: the CPU exact tier's algorithm ([`crate::sigmoid`]), step for
@@ -131,6 +134,7 @@
 pub mod bench;
 mod encode;
 mod error;
+pub mod half16;
 pub mod stable;
 
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
@@ -166,6 +170,8 @@ pub struct GpuContext {
     backward: Kernel,
     /// Softplus, log-sigmoid and the gradient from the input (`stable.rs`).
     stable: stable::StableKernels,
+    /// The binary16 kernels (`half16.rs`), where the device has `SHADER_F16`.
+    half: Option<half16::HalfKernels>,
     /// Elements per binding: the binding and buffer size limits, rounded
     /// down to the offset alignment.
     chunk: u64,
@@ -223,6 +229,8 @@ impl GpuContext {
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("sigmoid-kernels"),
                 required_limits: adapter.limits(),
+                // Only where offered: no other device is refused for it.
+                required_features: adapter.features() & wgpu::Features::SHADER_F16,
                 ..Default::default()
             })
             .await
@@ -237,7 +245,8 @@ impl GpuContext {
     }
 
     /// Uses a device the caller already has (sharing it with the caller's
-    /// own work) and compiles the pipelines on it. The caller's device-lost
+    /// own work) and compiles the pipelines on it (the binary16 ones only
+    /// if the device was created with `SHADER_F16`). The caller's device-lost
     /// callback is left in place, so a lost device shows up here as
     /// [`GpuError::MapFailed`] or [`GpuError::Wgpu`] rather than
     /// [`GpuError::DeviceLost`].
@@ -265,11 +274,12 @@ impl GpuContext {
             .min(limits.max_buffer_size)
             .min(max_dim * max_dim * WORKGROUP * 4);
         let chunk = (bytes / align * align / 4).max(1);
-        let (forward, backward, stable) = scoped_async(&device, "pipelines", || {
+        let (forward, backward, stable, half) = scoped_async(&device, "pipelines", || {
             (
                 Kernel::new(&device, FORWARD_WGSL, "sigmoid_forward"),
                 Kernel::new(&device, BACKWARD_WGSL, "sigmoid_backward"),
                 stable::StableKernels::new(&device),
+                half16::HalfKernels::new(&device),
             )
         })
         .await?;
@@ -281,6 +291,7 @@ impl GpuContext {
             forward,
             backward,
             stable,
+            half,
             chunk,
             scratch: Mutex::new(Scratch::default()),
             lost,
