@@ -8,7 +8,7 @@
 use core::fmt;
 
 /// An error from [`GpuContext`](super::GpuContext).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum GpuError {
     /// No adapter (GPU, or software device such as lavapipe) was found.
@@ -61,6 +61,9 @@ pub enum GpuError {
     MapFailed(String),
     /// wgpu reported a validation or internal error not covered above.
     Wgpu(String),
+    /// A bad option of the loss kernels ([`crate::gpu::loss`]): the CPU's
+    /// error for the same options.
+    Loss(crate::loss::LossError),
 }
 
 impl fmt::Display for GpuError {
@@ -99,6 +102,7 @@ impl fmt::Display for GpuError {
             Self::DeviceLost(why) => write!(f, "GPU device lost: {why}"),
             Self::MapFailed(why) => write!(f, "reading results back from the GPU failed: {why}"),
             Self::Wgpu(why) => write!(f, "wgpu error: {why}"),
+            Self::Loss(e) => write!(f, "{e}"),
         }
     }
 }

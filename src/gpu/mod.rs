@@ -131,6 +131,7 @@
 pub mod bench;
 mod encode;
 mod error;
+pub mod loss;
 pub mod stable;
 
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
@@ -166,6 +167,8 @@ pub struct GpuContext {
     backward: Kernel,
     /// Softplus, log-sigmoid and the gradient from the input (`stable.rs`).
     stable: stable::StableKernels,
+    /// The fused BCE with logits (`loss.rs`).
+    bce: loss::BceKernel,
     /// Elements per binding: the binding and buffer size limits, rounded
     /// down to the offset alignment.
     chunk: u64,
@@ -265,11 +268,12 @@ impl GpuContext {
             .min(limits.max_buffer_size)
             .min(max_dim * max_dim * WORKGROUP * 4);
         let chunk = (bytes / align * align / 4).max(1);
-        let (forward, backward, stable) = scoped_async(&device, "pipelines", || {
+        let (forward, backward, stable, bce) = scoped_async(&device, "pipelines", || {
             (
                 Kernel::new(&device, FORWARD_WGSL, "sigmoid_forward"),
                 Kernel::new(&device, BACKWARD_WGSL, "sigmoid_backward"),
                 stable::StableKernels::new(&device),
+                loss::BceKernel::new(&device),
             )
         })
         .await?;
@@ -281,6 +285,7 @@ impl GpuContext {
             forward,
             backward,
             stable,
+            bce,
             chunk,
             scratch: Mutex::new(Scratch::default()),
             lost,
