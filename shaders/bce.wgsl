@@ -147,10 +147,23 @@ fn element(xv: f32, tv: f32, wv: f32, pwv: f32, zero: u32) -> vec2<f32> {
     let is_inf = (bits & 0x7fffffffu) == 0x7f800000u;
     let l = select(far + near, bitcast<f32>(0x7f800000u), is_inf && !masked);
 
-    // Gradient: ±[w·c_far − 2^−k·(w·c·u)], times the scale.
+    // Gradient: ±w·(c_far − c·u), times the scale. For k ≤ 60, c·u as
+    // c·u_hi exactly (Dekker) plus the small parts (c's rounding error from
+    // TwoSum, u's low part), subtracted from c_far before one rounding, and
+    // the weight applied last. For k > 60 the weights multiply u before
+    // 2^−k is applied, so a tiny u times a large weight keeps its value.
+    let cv = pin(c, zero);
+    let cbv = pin(cv - ca, zero);
+    let c_err = (ca - pin(cv - cbv, zero)) + (cb - cbv);
+    let p60 = pow2_neg(min(k, 60.0f));
+    let uh = u_hi * p60;
+    let pe = two_prod(cv, uh, zero);
+    let g0 = pin(c_far - pe.x, zero);
+    let g_small_k = wv * (g0 - (pe.y + (c_err * uh + cv * (u_lo * p60))));
     let wc = wv * c;
-    let g = pin(wv * c_far - times_pow2_neg(wc * u_hi, k, zero), zero)
+    let g_large_k = pin(wv * c_far - times_pow2_neg(wc * u_hi, k, zero), zero)
         - times_pow2_neg(wc * u_lo, k, zero);
+    let g = select(g_large_k, g_small_k, k <= 60.0f);
     // g·(scale_hi + scale_lo) rounded once, through Dekker's product where
     // g is in its range (scale 1 is exact either way).
     let ga = abs(g);

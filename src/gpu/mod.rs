@@ -15,7 +15,9 @@
 //! and their `encode_*` forms) are in [`mod@stable`], on the same exact-tier
 //! steps (`shaders/exact_arith.wgsl`), with their own bounds
 //! ([`stable::SOFTPLUS_ULP`], [`stable::LOG_SIGMOID_ULP`],
-//! [`stable::BACKWARD_FROM_INPUT_ULP`]).
+//! [`stable::BACKWARD_FROM_INPUT_ULP`]). The fused BCE-with-logits loss and
+//! gradient with its fixed-order reductions ([`GpuContext::bce_with_logits_grad`],
+//! [`GpuContext::encode_bce_with_logits`]) is in [`mod@loss`].
 //!
 //! # Formula
 //! Forward: the CPU exact tier's algorithm ([`crate::sigmoid`]), step for
