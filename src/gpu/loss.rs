@@ -557,3 +557,34 @@ fn split_f64(v: f64) -> (f32, f32) {
     let hi = v as f32;
     (hi, (v - f64::from(hi)) as f32)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::BCE_WGSL;
+    use crate::cpu::stable;
+
+    /// The shader's series and rounding constants are the CPU's
+    /// (`cpu/stable.rs`), bit for bit, as naga parses them.
+    #[test]
+    fn bce_shader_constants_are_the_cpus() {
+        let module = naga::front::wgsl::parse_str(BCE_WGSL).expect("the shader parses");
+        let find = |name: &str| {
+            module
+                .constants
+                .iter()
+                .find(|(_, c)| c.name.as_deref() == Some(name))
+                .map(|(_, c)| match module.global_expressions[c.init] {
+                    naga::Expression::Literal(naga::Literal::F32(v)) => v.to_bits(),
+                    _ => panic!("{name} is not an f32 literal"),
+                })
+                .unwrap_or_else(|| panic!("the shader has no constant {name}"))
+        };
+        let names: Vec<String> = (0..stable::Q.len()).map(|i| format!("Q{i}")).collect();
+        let mut cpu: Vec<(&str, f32)> = names.iter().map(String::as_str).zip(stable::Q).collect();
+        cpu.push(("ROUNDER", stable::ROUNDER));
+        cpu.push(("POW2_SHIFTER", stable::POW2_SHIFTER));
+        for (name, want) in cpu {
+            assert_eq!(find(name), want.to_bits(), "{name}");
+        }
+    }
+}
