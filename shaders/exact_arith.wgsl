@@ -1,6 +1,6 @@
 // Error-free arithmetic helpers and the exact tier's constants and steps,
 // shared by every shader (the Rust side joins this file in front of each:
-// `FORWARD_WGSL`, `BACKWARD_WGSL`, `STABLE_WGSL`, `FROM_INPUT_WGSL`).
+// `FORWARD_WGSL`, `BACKWARD_WGSL`, `STABLE_WGSL`, `FROM_INPUT_WGSL`, `BCE_WGSL`).
 
 // 2^12 + 1, Veltkamp's constant for splitting a 24-bit significand in two.
 const SPLIT: f32 = 4097.0f;

@@ -19,7 +19,7 @@
 //!
 //! The same loss on probabilities, PyTorch's `BCELoss`, is [`bce`] and its
 //! companions (in `loss/prob.rs`; see there for how it differs from Keras).
-//! Not here: SiLU, gradient statistics, the GPU.
+//! Not here: SiLU, gradient statistics, the GPU (`gpu::loss`).
 //!
 //! # Reductions
 //!
@@ -282,7 +282,7 @@ impl std::error::Error for LossError {}
 
 impl BceOptions<'_> {
     /// Checks the options against an input of `len` elements.
-    fn validate(&self, len: usize) -> Result<(), LossError> {
+    pub(crate) fn validate(&self, len: usize) -> Result<(), LossError> {
         let e = self.label_smoothing;
         if !(0.0..1.0).contains(&e) {
             return Err(LossError::LabelSmoothing(e));
@@ -489,7 +489,7 @@ pub fn bce_with_logits_elementwise_grad_on(
 }
 
 /// The element count as an `f64` divisor, or the error for `None`.
-fn divisor(reduction: Reduction, len: usize) -> Result<f64, LossError> {
+pub(crate) fn divisor(reduction: Reduction, len: usize) -> Result<f64, LossError> {
     match reduction {
         Reduction::None => Err(LossError::Unreduced),
         Reduction::MeanLastAxis(classes) => {
@@ -509,14 +509,14 @@ fn check_classes(classes: usize, len: usize) -> Result<(), LossError> {
 }
 
 /// The factor of the gradient: 1/n for the means, else 1.
-fn grad_scale(reduction: Reduction, n: f64) -> f64 {
+pub(crate) fn grad_scale(reduction: Reduction, n: f64) -> f64 {
     match reduction {
         Reduction::Mean | Reduction::MeanLastAxis(_) => 1.0 / n,
         Reduction::Sum | Reduction::None => 1.0,
     }
 }
 
-fn finish(sum: f64, reduction: Reduction, n: f64) -> f32 {
+pub(crate) fn finish(sum: f64, reduction: Reduction, n: f64) -> f32 {
     match reduction {
         Reduction::Mean | Reduction::MeanLastAxis(_) => (sum / n) as f32,
         Reduction::Sum | Reduction::None => sum as f32,

@@ -116,3 +116,15 @@ fn stable_shaders_have_their_entry_points() {
         }
     }
 }
+
+#[test]
+fn bce_shader_has_its_entry_point() {
+    let module = validate("bce", sigmoid_kernels::gpu::loss::BCE_WGSL);
+    let points: Vec<_> = module
+        .entry_points
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(points, ["bce_with_logits"], "bce: entry points");
+    assert_eq!(module.entry_points[0].workgroup_size, [256, 1, 1], "bce");
+}

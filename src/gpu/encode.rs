@@ -157,7 +157,12 @@ impl GpuContext {
         )
     }
 
-    fn check(&self, what: &'static str, b: F32Buffer<'_>, len: u64) -> Result<(), GpuError> {
+    pub(crate) fn check(
+        &self,
+        what: &'static str,
+        b: F32Buffer<'_>,
+        len: u64,
+    ) -> Result<(), GpuError> {
         if !b.buffer.usage().contains(wgpu::BufferUsages::STORAGE) {
             return Err(GpuError::NotStorage { what });
         }

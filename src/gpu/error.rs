@@ -8,7 +8,7 @@
 use core::fmt;
 
 /// An error from [`GpuContext`](super::GpuContext).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum GpuError {
     /// No adapter (GPU, or software device such as lavapipe) was found.
@@ -64,6 +64,9 @@ pub enum GpuError {
     /// The device lacks the named wgpu feature (`"SHADER_F16"` for the
     /// binary16 kernels); convert on the host instead.
     MissingFeature(&'static str),
+    /// A bad option of the loss kernels ([`crate::gpu::loss`]): the CPU's
+    /// error for the same options.
+    Loss(crate::loss::LossError),
 }
 
 impl fmt::Display for GpuError {
@@ -107,6 +110,7 @@ impl fmt::Display for GpuError {
                 "the GPU device lacks wgpu::Features::{feature}; convert on the host \
                  (the CPU's sigmoid_f16, or widen to f32)"
             ),
+            Self::Loss(e) => write!(f, "{e}"),
         }
     }
 }

@@ -19,6 +19,9 @@
 //! σ and its gradient on binary16 ([`GpuContext::sigmoid_f16`],
 //! [`GpuContext::sigmoid_backward_f16`]), where the device has
 //! `SHADER_F16`, are in [`mod@half16`].
+//! The fused BCE-with-logits loss and
+//! gradient with its fixed-order reductions ([`GpuContext::bce_with_logits_grad`],
+//! [`GpuContext::encode_bce_with_logits`]) is in [`mod@loss`].
 //!
 //! # Formula
 //! Forward: the CPU exact tier's algorithm ([`crate::sigmoid`]), step for
@@ -135,6 +138,7 @@ pub mod bench;
 mod encode;
 mod error;
 pub mod half16;
+pub mod loss;
 pub mod stable;
 
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
@@ -172,6 +176,8 @@ pub struct GpuContext {
     stable: stable::StableKernels,
     /// The binary16 kernels (`half16.rs`), where the device has `SHADER_F16`.
     half: Option<half16::HalfKernels>,
+    /// The fused BCE with logits (`loss.rs`).
+    bce: loss::BceKernel,
     /// Elements per binding: the binding and buffer size limits, rounded
     /// down to the offset alignment.
     chunk: u64,
@@ -274,12 +280,13 @@ impl GpuContext {
             .min(limits.max_buffer_size)
             .min(max_dim * max_dim * WORKGROUP * 4);
         let chunk = (bytes / align * align / 4).max(1);
-        let (forward, backward, stable, half) = scoped_async(&device, "pipelines", || {
+        let (forward, backward, stable, half, bce) = scoped_async(&device, "pipelines", || {
             (
                 Kernel::new(&device, FORWARD_WGSL, "sigmoid_forward"),
                 Kernel::new(&device, BACKWARD_WGSL, "sigmoid_backward"),
                 stable::StableKernels::new(&device),
                 half16::HalfKernels::new(&device),
+                loss::BceKernel::new(&device),
             )
         })
         .await?;
@@ -292,6 +299,7 @@ impl GpuContext {
             backward,
             stable,
             half,
+            bce,
             chunk,
             scratch: Mutex::new(Scratch::default()),
             lost,
