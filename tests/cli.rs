@@ -917,6 +917,8 @@ fn compare_prints_sigma_relu_tanh() {
         "| sigmoid exact (",
         "| sigmoid fast (",
         "| hard sigmoid (",
+        "| softplus exact (",
+        "| SiLU exact (",
         "| ReLU (f32::max loop) | [0e0, 3.4028235e38] | 0.5000 |",
         "| tanh (std f32::tanh, libm tanhf) | [-1e0, 1e0] |",
     ] {

@@ -1,10 +1,12 @@
-//! `compare`: σ next to ReLU and tanh, measured on this machine: output
-//! range, the fraction of [−6, 6] where the derivative is below 0.01 (the
-//! vanishing-gradient zone), whether the output is zero-centred,
-//! single-thread throughput and the max error against `f64`.
+//! `compare`: σ next to ReLU and tanh (and σ's relatives softplus and
+//! SiLU), measured on this machine: output range, the fraction of [−6, 6]
+//! where the derivative's magnitude is below 0.01 (the vanishing-gradient
+//! zone), whether the output is zero-centred, single-thread throughput and
+//! the max error against `f64`.
 //!
 //! The ranges come from a strided sweep of all finite `f32` with ±FLT_MAX
-//! added (every function here is monotone, so the ends decide); the
+//! added (SiLU, the one function here that is not monotone, gets its
+//! minimum from the grid below as well); the
 //! derivative and the mean from an even grid over [−6, 6]; the errors from
 //! the same sweep against the `f64` function (σ's for hard sigmoid, which
 //! approximates it). tanh is Rust's `f32::tanh` (the platform libm's
@@ -70,6 +72,23 @@ fn acts() -> Vec<Act> {
             f64: reference::sigmoid_f64,
             deriv: |x| if x.abs() < 3.0 { 1.0 / 6.0 } else { 0.0 },
             unit: "abs vs σ",
+        },
+        Act {
+            name: format!("softplus exact ({})", b.name()),
+            run: Box::new(move |x, y| b.softplus(x, y)),
+            f64: reference::softplus_f64,
+            deriv: reference::sigmoid_f64,
+            unit: "ULP",
+        },
+        Act {
+            name: format!("SiLU exact ({})", b.name()),
+            run: Box::new(move |x, y| b.silu(x, y)),
+            f64: reference::silu_f64,
+            deriv: |x| {
+                let s = reference::sigmoid_f64(x);
+                s * (1.0 + x * (1.0 - s))
+            },
+            unit: "ULP",
         },
         Act {
             name: "ReLU (f32::max loop)".into(),
@@ -143,8 +162,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
         for a in acts() {
             let mut y = vec![0.0f32; sweep.len()];
             (a.run)(&sweep, &mut y);
-            let lo = y.iter().copied().fold(f32::INFINITY, f32::min);
-            let hi = y.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+
             let mut err = 0.0f64;
             for (&x, &g) in sweep.iter().zip(&y) {
                 let w = (a.f64)(f64::from(x));
@@ -156,10 +174,13 @@ pub fn run(args: &Args) -> Result<(), CliError> {
                 };
                 err = err.max(e);
             }
-            let flat = grid.iter().filter(|&&x| (a.deriv)(x) < 0.01).count();
+            let flat = grid.iter().filter(|&&x| (a.deriv)(x).abs() < 0.01).count();
             let gx: Vec<f32> = grid.iter().map(|&x| x as f32).collect();
             let mut gy = vec![0.0f32; gx.len()];
             (a.run)(&gx, &mut gy);
+            let ends = y.iter().chain(&gy).copied();
+            let lo = ends.clone().fold(f32::INFINITY, f32::min);
+            let hi = ends.fold(f32::NEG_INFINITY, f32::max);
             let mean = gy.iter().map(|&v| f64::from(v)).sum::<f64>() / gy.len() as f64;
             let speed = median_melems(&*a.run, args.size, args.reps);
             println!(
