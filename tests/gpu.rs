@@ -8,35 +8,11 @@
 
 mod support;
 
-use std::sync::OnceLock;
+use support::gpu::gpu_or_skip;
 
 use sigmoid_kernels::gpu::{F32Buffer, GpuContext, GpuError, BACKWARD_ULP, FORWARD_ULP};
 use sigmoid_kernels::reference;
 use support::{check, Bound, Rng, Worst};
-
-/// The shared context, or `None` (after printing why) when no adapter exists.
-fn ctx() -> Option<&'static GpuContext> {
-    static CTX: OnceLock<Result<GpuContext, GpuError>> = OnceLock::new();
-    match CTX.get_or_init(GpuContext::new) {
-        Ok(ctx) => Some(ctx),
-        Err(e) if std::env::var("SIGMOID_REQUIRE_GPU").as_deref() == Ok("1") => {
-            panic!("SIGMOID_REQUIRE_GPU=1 but no GPU context: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping GPU test: {e} (set SIGMOID_REQUIRE_GPU=1 to fail instead)");
-            None
-        }
-    }
-}
-
-macro_rules! gpu_or_skip {
-    () => {
-        match ctx() {
-            Some(ctx) => ctx,
-            None => return,
-        }
-    };
-}
 
 /// The documented GPU bounds (results below 2^−126 may also be flushed to 0).
 const FORWARD: Bound = Bound::UlpNormal(FORWARD_ULP);

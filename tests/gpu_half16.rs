@@ -8,47 +8,36 @@
 
 mod support;
 
-use std::sync::OnceLock;
-
 use sigmoid_kernels::gpu::half16::{F16_BACKWARD_ULP, F16_FORWARD_ULP};
 use sigmoid_kernels::gpu::{GpuContext, GpuError};
 use sigmoid_kernels::half::f16;
 use sigmoid_kernels::reference;
 use support::Rng;
 
-/// The context if it has `SHADER_F16`; else `None` after checking that the
-/// calls say which feature is missing.
+/// The shared context if it has `SHADER_F16`; else `None` after checking
+/// that the calls say which feature is missing.
 fn ctx() -> Option<&'static GpuContext> {
-    static CTX: OnceLock<Result<GpuContext, GpuError>> = OnceLock::new();
-    match CTX.get_or_init(GpuContext::new) {
-        Ok(ctx) if ctx.has_f16() => Some(ctx),
-        Ok(ctx) => {
-            let missing = GpuError::MissingFeature("SHADER_F16");
-            assert_eq!(ctx.sigmoid_f16(&[f16::ONE]), Err(missing.clone()));
-            assert_eq!(
-                ctx.sigmoid_backward_f16(&[f16::ONE], &[f16::ONE]),
-                Err(missing)
-            );
-            if std::env::var("SIGMOID_REQUIRE_GPU_F16").as_deref() == Ok("1") {
-                panic!(
-                    "SIGMOID_REQUIRE_GPU_F16=1 but {} has no SHADER_F16",
-                    ctx.adapter_info().name
-                );
-            }
-            eprintln!(
-                "skipping f16 GPU test: {} has no SHADER_F16",
-                ctx.adapter_info().name
-            );
-            None
-        }
-        Err(e) if std::env::var("SIGMOID_REQUIRE_GPU").as_deref() == Ok("1") => {
-            panic!("SIGMOID_REQUIRE_GPU=1 but no GPU context: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping GPU test: {e} (set SIGMOID_REQUIRE_GPU=1 to fail instead)");
-            None
-        }
+    let ctx = support::gpu::ctx()?;
+    if ctx.has_f16() {
+        return Some(ctx);
     }
+    let missing = GpuError::MissingFeature("SHADER_F16");
+    assert_eq!(ctx.sigmoid_f16(&[f16::ONE]), Err(missing.clone()));
+    assert_eq!(
+        ctx.sigmoid_backward_f16(&[f16::ONE], &[f16::ONE]),
+        Err(missing)
+    );
+    if std::env::var("SIGMOID_REQUIRE_GPU_F16").as_deref() == Ok("1") {
+        panic!(
+            "SIGMOID_REQUIRE_GPU_F16=1 but {} has no SHADER_F16",
+            ctx.adapter_info().name
+        );
+    }
+    eprintln!(
+        "skipping f16 GPU test: {} has no SHADER_F16",
+        ctx.adapter_info().name
+    );
+    None
 }
 
 macro_rules! gpu_or_skip {

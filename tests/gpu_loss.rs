@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::sync::OnceLock;
+use support::gpu::gpu_or_skip;
 
 use sigmoid_kernels::gpu::loss::{
     bce_partials_sum, BceBuffers, BCE_BINARY_ULP, BCE_GRAD_ULP, BCE_GRAD_WEIGHTED_ULP, BCE_ULP,
@@ -17,29 +17,6 @@ use sigmoid_kernels::reference::{
     ulp_f32,
 };
 use support::{special_inputs, strided, Rng};
-
-fn ctx() -> Option<&'static GpuContext> {
-    static CTX: OnceLock<Result<GpuContext, GpuError>> = OnceLock::new();
-    match CTX.get_or_init(GpuContext::new) {
-        Ok(ctx) => Some(ctx),
-        Err(e) if std::env::var("SIGMOID_REQUIRE_GPU").as_deref() == Ok("1") => {
-            panic!("SIGMOID_REQUIRE_GPU=1 but no GPU context: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping GPU test: {e} (set SIGMOID_REQUIRE_GPU=1 to fail instead)");
-            None
-        }
-    }
-}
-
-macro_rules! gpu_or_skip {
-    () => {
-        match ctx() {
-            Some(ctx) => ctx,
-            None => return,
-        }
-    };
-}
 
 const TINY: f64 = 1.1754943508222875e-38; // 2^−126
 
@@ -82,7 +59,7 @@ impl Worst {
 /// the gradient in ULP (t ∈ {0, 1} without weights or ε) or in ULP of the
 /// larger term.
 fn sweep(x: &[f32], t: &[f32], w: Option<&[f32]>, pw: Option<&[f32]>, eps: f32) -> (Worst, Worst) {
-    let ctx = ctx().expect("checked by the caller");
+    let ctx = support::gpu::ctx().expect("checked by the caller");
     let opts = BceOptions {
         weight: w,
         pos_weight: pw,

@@ -6,35 +6,12 @@
 
 mod support;
 
-use std::sync::OnceLock;
+use support::gpu::gpu_or_skip;
 
 use sigmoid_kernels::check::{Func, Stats};
 use sigmoid_kernels::gpu::stable::{BACKWARD_FROM_INPUT_ULP, LOG_SIGMOID_ULP, SOFTPLUS_ULP};
 use sigmoid_kernels::gpu::{F32Buffer, GpuContext, GpuError};
 use support::{check, Bound, Rng};
-
-fn ctx() -> Option<&'static GpuContext> {
-    static CTX: OnceLock<Result<GpuContext, GpuError>> = OnceLock::new();
-    match CTX.get_or_init(GpuContext::new) {
-        Ok(ctx) => Some(ctx),
-        Err(e) if std::env::var("SIGMOID_REQUIRE_GPU").as_deref() == Ok("1") => {
-            panic!("SIGMOID_REQUIRE_GPU=1 but no GPU context: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping GPU test: {e} (set SIGMOID_REQUIRE_GPU=1 to fail instead)");
-            None
-        }
-    }
-}
-
-macro_rules! gpu_or_skip {
-    () => {
-        match ctx() {
-            Some(ctx) => ctx,
-            None => return,
-        }
-    };
-}
 
 /// The three kernels: what they compute, their documented GPU bound, and
 /// the host call (`dy` is ignored by the forward ones).

@@ -5,6 +5,9 @@
 
 pub use sigmoid_kernels::check::{self, Bound, Rng, Worst};
 
+#[cfg(feature = "gpu")]
+pub mod gpu;
+
 /// Checks `ys = f(xs)` element-wise against σ (a monotone kernel): the bound,
 /// NaN → NaN, output range [0, 1], and monotonicity between neighbouring
 /// inputs. Returns the worst case; panics with what, index, input, got,
