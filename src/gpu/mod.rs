@@ -54,12 +54,12 @@
 //!   subnormal results included (none flushed); max 0.808 ULP where
 //!   σ(x) ≥ 2^−126 (at x ≈ 0.3485; the same figure as the CPU exact
 //!   tier's maximum, which the CPU reaches at x = −87.7457);
-//!   0 monotonicity violations; every NaN returned with its payload; and
-//!   438,643 outputs (0.01%) differ by one ULP from the CPU exact tier
-//!   with FMA (whose polynomial and last quotient step are fused, where
-//!   lavapipe rounds twice). The
+//!   0 monotonicity violations; every NaN returned with its payload. The
 //!   default test run sweeps every 1021st bit pattern (4.2 M inputs: max
-//!   0.773 ULP, monotone);
+//!   0.773 ULP, monotone); there 15,153 outputs (0.36%) differ by one ULP
+//!   from the CPU exact tier on avx512, 12,764 on avx2+fma and 12,288 on
+//!   the portable backend (the CPU fuses or orders the polynomial and the
+//!   last quotient step differently; lavapipe rounds every step);
 //! - backward: ≤ 1.452 ULP against
 //!   [`reference::sigmoid_backward_f64`](crate::reference::sigmoid_backward_f64)
 //!   wherever the result is ≥ 2^−126, over every 251st bit pattern of y in
