@@ -1,7 +1,9 @@
 //! Criterion benches for the GPU kernels: host round trip (upload, kernel,
-//! readback), the device-resident kernel alone, a device buffer-to-buffer
-//! copy of the same size (the bandwidth the kernel should approach: ≥ 80 %
-//! on a real GPU) and the CPU exact tier, all in one group per size.
+//! readback), the device-resident kernel alone (and the correctly rounded
+//! one, `resident_cr`, where the device has `SHADER_F64`), a device
+//! buffer-to-buffer copy of the same size (the bandwidth the kernel should
+//! approach: ≥ 80 % on a real GPU) and the CPU exact tier, all in one group
+//! per size.
 //!
 //! `cargo bench --bench gpu`. Prints the adapter first; without one it
 //! prints why and measures nothing. On a software device (lavapipe) the GPU
@@ -41,6 +43,13 @@ fn gpu(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("resident", n), &n, |b, _| {
             b.iter_custom(|iters| bench::resident(&ctx, n as u64, iters as u32).expect("resident"))
         });
+        if ctx.has_f64() {
+            g.bench_with_input(BenchmarkId::new("resident_cr", n), &n, |b, _| {
+                b.iter_custom(|iters| {
+                    bench::resident_cr(&ctx, n as u64, iters as u32).expect("resident_cr")
+                })
+            });
+        }
         g.bench_with_input(BenchmarkId::new("copy", n), &n, |b, _| {
             b.iter_custom(|iters| bench::copy(&ctx, n as u64, iters as u32).expect("copy"))
         });

@@ -49,6 +49,18 @@ pub fn resident(ctx: &GpuContext, len: u64, iters: u32) -> Result<Duration, GpuE
     })
 }
 
+/// Device-resident correctly rounded kernel
+/// ([`GpuContext::encode_sigmoid_cr`]) over `len` elements, as [`resident`].
+///
+/// # Errors
+/// [`GpuError::MissingFeature`] without `SHADER_F64`, else as [`resident`].
+pub fn resident_cr(ctx: &GpuContext, len: u64, iters: u32) -> Result<Duration, GpuError> {
+    let (x, y) = pair(ctx, len)?;
+    timed(ctx, iters, |encoder| {
+        ctx.encode_sigmoid_cr(encoder, F32Buffer::new(&x), F32Buffer::new(&y), len)
+    })
+}
+
 /// Baseline: a buffer-to-buffer copy of `len` `f32`s on the device (the same
 /// bytes read and written as [`resident`]).
 ///

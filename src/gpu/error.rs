@@ -62,7 +62,8 @@ pub enum GpuError {
     /// wgpu reported a validation or internal error not covered above.
     Wgpu(String),
     /// The device lacks the named wgpu feature (`"SHADER_F16"` for the
-    /// binary16 kernels); convert on the host instead.
+    /// binary16 kernels, `"SHADER_F64"` for the correctly rounded σ); the
+    /// message names the host alternative.
     MissingFeature(&'static str),
     /// A bad option of the loss kernels ([`crate::gpu::loss`]): the CPU's
     /// error for the same options.
@@ -107,8 +108,13 @@ impl fmt::Display for GpuError {
             Self::Wgpu(why) => write!(f, "wgpu error: {why}"),
             Self::MissingFeature(feature) => write!(
                 f,
-                "the GPU device lacks wgpu::Features::{feature}; convert on the host \
-                 (the CPU's sigmoid_f16, or widen to f32)"
+                "the GPU device lacks wgpu::Features::{feature}; {}",
+                if *feature == "SHADER_F64" {
+                    "use the CPU's sigmoid_cr (the GPU's sigmoid is within 1 ULP, \
+                     not correctly rounded)"
+                } else {
+                    "convert on the host (the CPU's sigmoid_f16, or widen to f32)"
+                }
             ),
             Self::Loss(e) => write!(f, "{e}"),
         }

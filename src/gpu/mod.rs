@@ -19,6 +19,9 @@
 //! σ and its gradient on binary16 ([`GpuContext::sigmoid_f16`],
 //! [`GpuContext::sigmoid_backward_f16`]), where the device has
 //! `SHADER_F16`, are in [`mod@half16`].
+//! σ correctly rounded ([`GpuContext::sigmoid_cr`], the CPU's
+//! [`crate::sigmoid_cr`] bit for bit), where the device has `SHADER_F64`,
+//! is in [`mod@cr`]; elsewhere the GPU's σ is this module's ≤ 1 ULP tier.
 //! The fused BCE-with-logits loss and
 //! gradient with its fixed-order reductions ([`GpuContext::bce_with_logits_grad`],
 //! [`GpuContext::encode_bce_with_logits`]) is in [`mod@loss`].
@@ -135,6 +138,7 @@
 //! ```
 
 pub mod bench;
+pub mod cr;
 mod encode;
 mod error;
 pub mod half16;
@@ -176,6 +180,8 @@ pub struct GpuContext {
     stable: stable::StableKernels,
     /// The binary16 kernels (`half16.rs`), where the device has `SHADER_F16`.
     half: Option<half16::HalfKernels>,
+    /// The correctly rounded σ (`cr.rs`), where the device has `SHADER_F64`.
+    cr: Option<cr::CrKernel>,
     /// The fused BCE with logits (`loss.rs`).
     bce: loss::BceKernel,
     /// Elements per binding: the binding and buffer size limits, rounded
@@ -236,7 +242,8 @@ impl GpuContext {
                 label: Some("sigmoid-kernels"),
                 required_limits: adapter.limits(),
                 // Only where offered: no other device is refused for it.
-                required_features: adapter.features() & wgpu::Features::SHADER_F16,
+                required_features: adapter.features()
+                    & (wgpu::Features::SHADER_F16 | wgpu::Features::SHADER_F64),
                 ..Default::default()
             })
             .await
@@ -252,7 +259,8 @@ impl GpuContext {
 
     /// Uses a device the caller already has (sharing it with the caller's
     /// own work) and compiles the pipelines on it (the binary16 ones only
-    /// if the device was created with `SHADER_F16`). The caller's device-lost
+    /// if the device was created with `SHADER_F16`, the correctly rounded
+    /// one only with `SHADER_F64`). The caller's device-lost
     /// callback is left in place, so a lost device shows up here as
     /// [`GpuError::MapFailed`] or [`GpuError::Wgpu`] rather than
     /// [`GpuError::DeviceLost`].
@@ -290,6 +298,10 @@ impl GpuContext {
             )
         })
         .await?;
+        let cr = scoped_async(&device, "sigmoid_cr pipeline", || {
+            cr::CrKernel::new(&device)
+        })
+        .await?;
         Ok(Self {
             device,
             queue,
@@ -299,6 +311,7 @@ impl GpuContext {
             backward,
             stable,
             half,
+            cr,
             bce,
             chunk,
             scratch: Mutex::new(Scratch::default()),
