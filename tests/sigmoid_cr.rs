@@ -140,7 +140,7 @@ fn crate_functions_match_the_oracle() {
 /// are exactly the `f32`s whose σ lies within 2^−21 ULP of a rounding
 /// midpoint, judged by the `f64` oracle (error ~2^−29 ULP, so no input
 /// near the threshold is misjudged by enough to matter: the slow path is
-/// taken within 2^−23 ULP). All 2^32 inputs; regenerate the table with
+/// taken within 2^−19 ULP at least). All 2^32 inputs; regenerate the table with
 /// `cargo test --release --test sigmoid_cr hard_input_table_is_complete -- --ignored
 /// --nocapture | grep -E '^[0-9a-f]{8}$' | python tests/data/sigmoid_cr_hard.py
 /// > tests/data/sigmoid_cr_hard.txt`.

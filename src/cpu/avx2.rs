@@ -211,10 +211,9 @@ impl Lanes64 for Avx2F64 {
         Avx2F64(unsafe { _mm256_max_pd(o.0, self.0) })
     }
     #[inline(always)]
-    fn shr4_shl_exponent(self) -> Self {
+    fn shl48(self) -> Self {
         Avx2F64(unsafe {
-            let b = _mm256_srli_epi64::<4>(_mm256_castpd_si256(self.0));
-            _mm256_castsi256_pd(_mm256_slli_epi64::<52>(b))
+            _mm256_castsi256_pd(_mm256_slli_epi64::<48>(_mm256_castpd_si256(self.0)))
         })
     }
     #[inline(always)]

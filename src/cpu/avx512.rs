@@ -287,13 +287,6 @@ impl Lanes64 for Avx512F64 {
         })
     }
     #[inline(always)]
-    fn div_pow2(self, d: Self) -> Self {
-        // One vdivpd (correctly rounded, 2^−53): measured faster on
-        // Emerald Rapids than vrcp14pd with two Newton steps and the
-        // product (see docs/benchmarks.md).
-        self / d
-    }
-    #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {
         Avx512F64(unsafe { _mm512_fmadd_pd(self.0, b.0, c.0) })
     }
@@ -308,10 +301,9 @@ impl Lanes64 for Avx512F64 {
         Avx512F64(unsafe { _mm512_max_pd(o.0, self.0) })
     }
     #[inline(always)]
-    fn shr4_shl_exponent(self) -> Self {
+    fn shl48(self) -> Self {
         Avx512F64(unsafe {
-            let b = _mm512_srli_epi64::<4>(_mm512_castpd_si512(self.0));
-            _mm512_castsi512_pd(_mm512_slli_epi64::<52>(b))
+            _mm512_castsi512_pd(_mm512_slli_epi64::<48>(_mm512_castpd_si512(self.0)))
         })
     }
     #[inline(always)]

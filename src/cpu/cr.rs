@@ -15,91 +15,103 @@ use crate::reference;
 /// x is clamped to [−104, 104]: σ(−104) < 2^−150 rounds to 0 and
 /// σ(104) to 1, so the clamp changes no result, and |k| ≤ 2401 below.
 const CLAMP: f64 = 104.0;
-/// 16·log2 e: k = round(x·16·log2 e), e^−x = 2^(−k/16)·e^r.
+/// 16·log2 e: k = round(x·16·log2 e), e^−x = 2^(−k/16)·e^−ρ.
 const LOG2E_16: f64 = 16.0 * core::f64::consts::LOG2_E;
 /// 1.5·2^52 + 16·1023: adding it to x·16·log2 e ∈ [−2401, 2401] rounds
-/// to the integer k and leaves 16·1023 + k in the low mantissa bits: with
-/// k = 16·K + j (0 ≤ j < 16), bits 0–3 hold j (the table index) and bits
-/// 4–15 hold 1023 + K, the exponent field of 2^K
-/// ([`Lanes64::shr4_shl_exponent`]).
+/// to the integer k and leaves 16·1023 + k ∈ [13967, 18769] in the low
+/// 16 bits: with k = 16·K + j (0 ≤ j < 16), bits 0–3 hold j (the table
+/// index) and bits 4–14 hold 1023 + K, so those 16 bits shifted to the
+/// top are the `f64` m = 2^K·(1 + j/16) ([`Lanes64::shl48`]).
 const SHIFTER: f64 = 6_755_399_441_055_744.0 + 16.0 * 1023.0;
-/// ln 2/16 to 41 significant bits: k·LN2_16_HI is exact for |k| < 2^12,
-/// and x − k·LN2_16_HI is then exact too (both are multiples of 2^−45
-/// where k ≠ 0, and the difference is below 2^−5).
-const LN2_16_HI: f64 = f64::from_bits(0x3FA6_2E42_FEFA_3000);
-/// ln 2/16 − LN2_16_HI rounded to `f64` (the rest is below 2^−106).
-const LN2_16_LO: f64 = f64::from_bits(0x3D13_DE6A_F278_ECE6);
-/// 2^(−j/16) for j = 0..16, rounded to `f64` (relative error ≤ 2^−53).
+/// ln 2/16 rounded to `f64`: |LN2_16 − ln 2/16| < 2^−59.26, so
+/// |k·LN2_16 − k·ln 2/16| < 2^−48.03 for |k| ≤ 2401.
+const LN2_16: f64 = f64::from_bits(0x3FA6_2E42_FEFA_39EF);
+/// 2^(−j/16)·(1 + j/16) for j = 0..16, rounded to `f64` (relative error
+/// ≤ 2^−53): the factor (1 + j/16) is the one [`Lanes64::shl48`] leaves
+/// in m, so m/(m + T_j·e^−ρ) = 1/(1 + 2^(−k/16)·e^−ρ).
 const EXP2_NEG_J16: [f64; 16] = [
     f64::from_bits(0x3FF0_0000_0000_0000),
-    f64::from_bits(0x3FEE_A4AF_A2A4_90DA),
-    f64::from_bits(0x3FED_5818_DCFB_A487),
-    f64::from_bits(0x3FEC_199B_DD85_529C),
-    f64::from_bits(0x3FEA_E89F_995A_D3AD),
-    f64::from_bits(0x3FE9_C491_82A3_F090),
-    f64::from_bits(0x3FE8_ACE5_422A_A0DB),
-    f64::from_bits(0x3FE7_A114_73EB_0187),
-    f64::from_bits(0x3FE6_A09E_667F_3BCD),
-    f64::from_bits(0x3FE5_AB07_DD48_5429),
-    f64::from_bits(0x3FE4_BFDA_D536_2A27),
-    f64::from_bits(0x3FE3_DEA6_4C12_3422),
-    f64::from_bits(0x3FE3_06FE_0A31_B715),
-    f64::from_bits(0x3FE2_387A_6E75_6238),
-    f64::from_bits(0x3FE1_72B8_3C7D_517B),
-    f64::from_bits(0x3FE0_B558_6CF9_890F),
+    f64::from_bits(0x3FF0_477D_4E67_6CF4),
+    f64::from_bits(0x3FF0_818D_FC4D_8C8C),
+    f64::from_bits(0x3FF0_AF34_8B87_290D),
+    f64::from_bits(0x3FF0_D163_BFD8_C44C),
+    f64::from_bits(0x3FF0_E8FF_7DBB_95DF),
+    f64::from_bits(0x3FF0_F6DD_9D7D_4E97),
+    f64::from_bits(0x3FF0_FBC6_B350_E919),
+    f64::from_bits(0x3FF0_F876_CCDF_6CD9),
+    f64::from_bits(0x3FF0_ED9E_24E0_81C0),
+    f64::from_bits(0x3FF0_DBE1_CD3C_0240),
+    f64::from_bits(0x3FF0_C3DC_502F_5BFD),
+    f64::from_bits(0x3FF0_A61E_48EB_8033),
+    f64::from_bits(0x3FF0_832E_F41A_6103),
+    f64::from_bits(0x3FF0_5B8C_B8B5_7C63),
+    f64::from_bits(0x3FF0_2FAD_A991_BCC7),
 ];
-/// Q(ρ) ≈ (e^−ρ − 1 + ρ)/ρ² on |ρ| ≤ ln2/32 (Chebyshev fit at 200 bits
-/// with mpmath, coefficients rounded to `f64`): 1 + ρ·(ρ·Q(ρ) − 1) is
-/// e^−ρ to within 2^−54.9 relative.
-const Q: [f64; 5] = [
-    f64::from_bits(0x3FE0_0000_0000_0000),
-    f64::from_bits(0xBFC5_5555_554D_D44D),
-    f64::from_bits(0x3FA5_5555_5551_94D2),
-    f64::from_bits(0xBF81_1120_AF70_1E68),
-    f64::from_bits(0x3F56_C17B_B51F_23EA),
+/// Q(ρ) ≈ (e^−ρ − 1 + ρ)/ρ² on |ρ| ≤ 0.02167 (> ln 2/32 by the margin
+/// below; `mpmath.chebyfit` at 300 bits, coefficients rounded to `f64`):
+/// |ρ·(ρ·Q(ρ) − 1) − (e^−ρ − 1)| < 2^−45.65 (mpmath at 200 bits on 40001
+/// points, the largest at the ends).
+const Q: [f64; 4] = [
+    f64::from_bits(0x3FDF_FFFF_FFF5_7A02),
+    f64::from_bits(0xBFC5_5555_5552_539F),
+    f64::from_bits(0x3FA5_556B_37C9_CA20),
+    f64::from_bits(0xBF81_111D_9276_D924),
 ];
 
 /// Bound of the relative error of [`cr_lanes`]'s `f64` value, used by its
-/// rounding test: 2^−47. The error analysis (see [`cr_lanes`]) gives
-/// below 2^−50.4; the test keeps a factor of 10 on top.
-pub(crate) const CR_F64_MAX_REL: f64 = f64::from_bits((1023 - 47) << 52);
+/// rounding test: 2^−42. The error analysis (see [`cr_lanes`]) gives
+/// below 2^−44.92 with or without FMA; the test keeps a factor of 7 on
+/// top. A midpoint then lies within [v·(1 − 2^−42), v·(1 + 2^−42)] for
+/// at most 2^−41 / 2^−24 = 2^−17 of the inputs (8 per million; those
+/// within 2^−19 to 2^−18 ULP of it), which go to the slow path.
+pub(crate) const CR_F64_MAX_REL: f64 = f64::from_bits((1023 - 42) << 52);
 
 /// The fast path, one vector: `(lo, hi)` around σ(x) computed in `f64`,
 /// with the true σ(x) in [lo, hi]; where `lo` and `hi` round to the same
 /// `f32`, that is the correctly rounded result.
 ///
 /// With x clamped to [−104, 104] and k = round(x·16·log2 e) = 16·K + j
-/// (the shifter trick gives j and m = 2^K exactly, both from the bits),
-/// e^−x = 2^−K·T_j·e^−ρ with T_j = 2^(−j/16) from a table and
-/// ρ = x − k·ln2/16 (|ρ| ≤ ln2/32; the first part exact, one rounding:
-/// |error| ≤ 2^−59). So σ(x) = 1/(1 + e^−x) = m/(m + T_j·e^−ρ), with
-/// e^−ρ = 1 + s, s = ρ·(ρ·Q(ρ) − 1) (approximation 2^−54.9, rounding
-/// below 2^−57.4) and the denominator T_j·s + (T_j + m) (T_j, the sum and
-/// the fused product 2^−53 each: below 2^−51.3 in all); m ∈ [2^−151,
-/// 2^150] and the result are normal `f64`s, so no step overflows or
-/// cancels for either sign of x. With the quotient m/d's 2^−52
-/// ([`Lanes64::div_pow2`]: a reciprocal within 2^−52 times m, exact, or
-/// one correctly rounded division, 2^−53), the relative error of v is
-/// below 2^−50.4. lo and
-/// hi are v ∓ v·2^−47 (the product exact, one rounding each, inwards by
-/// at most 2^−53 relative). A NaN input stays NaN through the clamp (see
-/// [`Lanes64::max`]), so its lanes fail the test.
+/// (the shifter trick gives j and m = 2^K·(1 + j/16) exactly, both from
+/// the bits), e^−x = 2^−K·2^(−j/16)·e^−ρ with ρ = x − k·ln 2/16, and
+/// σ(x) = 1/(1 + e^−x) = m/(m + T_j·e^−ρ) with T_j from the table. The
+/// rounding of x·16·log2 e (unfused: 2^−42) only moves k, so
+/// |ρ| ≤ (ln 2/16)·(1/2 + 2^−41) < 0.02167. Relative errors, each step:
+/// - ρ = x − k·LN2_16: LN2_16's error times |k| < 2^−48.03, plus the
+///   rounding of ρ (|ρ| < 2^−5: 2^−59) and, without FMA, of k·LN2_16
+///   (|k·LN2_16| < 104.1: 2^−47): below 2^−48.02 fused, 2^−46.41 not.
+///   An error δ in ρ is a relative error δ(1 + δ) in e^−ρ.
+/// - e^−ρ = 1 + s, s = ρ·(ρ·Q(ρ) − 1): the approximation 2^−45.65
+///   (absolute in s; relative to e^−ρ ≥ 0.978, 2^−45.61); Horner's
+///   roundings (q ≈ 1/2, times ρ² < 2^−11: 2^−63), ρ·q − 1 (≈ −1:
+///   2^−53, times |ρ|: 2^−58.5) and the last product (|s| < 2^−5.4:
+///   2^−58.4): 2^−57.4 in all.
+/// - d = T_j·s + (T_j + m): T_j 2^−53, the sum and the fused product
+///   2^−53 each relative to d (T_j + m ≤ 1.022·d; unfused, the product's
+///   rounding adds 2^−53·|T_j·s| ≤ 0.023·2^−53·d), so with the e^−ρ
+///   terms above (T_j·e^−ρ ≤ d) below 2^−45.61 + 2^−46.41 + 2^−57.4 +
+///   3.05·2^−53 unfused.
+/// - v = m/d, one correctly rounded division: 2^−53.
+///
+/// In all below 2^−44.92 unfused (2^−45.32 fused); m ∈ [2^−151, 2^151),
+/// d and the result are normal `f64`s, so no step overflows or cancels
+/// for either sign of x. lo and hi are v ∓ v·2^−42 (the product exact,
+/// one rounding each, inwards by at most 2^−53 relative). A NaN input
+/// stays NaN through the clamp (see [`Lanes64::max`]), so its lanes fail
+/// the test.
 #[inline(always)]
 pub(crate) fn cr_lanes<L: Lanes64>(x: L) -> (L, L) {
     let x = x.max(L::splat(-CLAMP)).min(L::splat(CLAMP));
     let kf = x.mul_add(L::splat(LOG2E_16), L::splat(SHIFTER));
     let k = kf - L::splat(SHIFTER); // exact
-    let m = kf.shr4_shl_exponent(); // 2^K, exact
+    let m = kf.shl48(); // 2^K·(1 + j/16), exact
     let t = kf.lookup16(&EXP2_NEG_J16);
-    let rho = k.mul_add(L::splat(-LN2_16_HI), x); // exact
-    let rho = k.mul_add(L::splat(-LN2_16_LO), rho);
-    let q = rho.mul_add(L::splat(Q[4]), L::splat(Q[3]));
-    let q = q.mul_add(rho, L::splat(Q[2]));
+    let rho = k.mul_add(L::splat(-LN2_16), x);
+    let q = rho.mul_add(L::splat(Q[3]), L::splat(Q[2]));
     let q = q.mul_add(rho, L::splat(Q[1]));
     let q = q.mul_add(rho, L::splat(Q[0]));
     let s = rho * rho.mul_add(q, L::splat(-1.0)); // e^−ρ − 1
     let d = t.mul_add(s, t + m);
-    let v = m.div_pow2(d);
+    let v = m / d;
     let e = CR_F64_MAX_REL;
     (v.mul_add(L::splat(-e), v), v.mul_add(L::splat(e), v))
 }

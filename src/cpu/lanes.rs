@@ -299,25 +299,11 @@ pub(crate) trait Lanes64:
     fn min(self, o: Self) -> Self;
     /// Lane-wise maximum; a NaN in `self` propagates, as for [`Lanes64::min`].
     fn max(self, o: Self) -> Self;
-    /// Reinterprets each lane's bits shifted right by 4 and then left by
-    /// 52 as an `f64`: bits 4 to 15 become the sign and exponent fields.
-    fn shr4_shl_exponent(self) -> Self;
+    /// Reinterprets each lane's bits shifted left by 48 as an `f64`: bits
+    /// 0 to 15 become the sign, exponent and top 4 mantissa bits.
+    fn shl48(self) -> Self;
     /// `table[i]` for each lane, with i the lane's low 4 bits.
     fn lookup16(self, table: &[f64; 16]) -> Self;
-    /// 1/self for self in [1/2, 2^152], to within 2^−52 relative: the
-    /// correctly rounded division by default; a backend whose division is
-    /// slow may override it with an estimate and Newton steps.
-    #[inline(always)]
-    fn recip(self) -> Self {
-        Self::splat(1.0) / self
-    }
-    /// self/d for self a power of two and d in [1/2, 2^152], to within
-    /// 2^−52 relative: [`Lanes64::recip`] times self (exact) by default; a
-    /// backend may override it with the correctly rounded division.
-    #[inline(always)]
-    fn div_pow2(self, d: Self) -> Self {
-        d.recip() * self
-    }
 }
 
 /// One `f64`: the scalar backend's [`Lanes64`].
@@ -367,8 +353,8 @@ impl Lanes64 for Scalar64 {
         Scalar64(if o.0 > self.0 { o.0 } else { self.0 })
     }
     #[inline(always)]
-    fn shr4_shl_exponent(self) -> Self {
-        Scalar64(f64::from_bits((self.0.to_bits() >> 4) << 52))
+    fn shl48(self) -> Self {
+        Scalar64(f64::from_bits(self.0.to_bits() << 48))
     }
     #[inline(always)]
     fn lookup16(self, table: &[f64; 16]) -> Self {

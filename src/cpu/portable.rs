@@ -159,8 +159,8 @@ impl Lanes64 for f64x4 {
         }
     }
     #[inline(always)]
-    fn shr4_shl_exponent(self) -> Self {
-        bytemuck::cast((bytemuck::cast::<f64x4, u64x4>(self) >> 4u32) << 52u32)
+    fn shl48(self) -> Self {
+        bytemuck::cast(bytemuck::cast::<f64x4, u64x4>(self) << 48u32)
     }
     #[inline(always)]
     fn lookup16(self, table: &[f64; 16]) -> Self {
