@@ -32,6 +32,13 @@
 //! (the `f64` oracle rounded once), and that the oracle is decisive: no
 //! input's `f64` σ lies near a midpoint.
 //!
+//! **Speed.** From [`crate::cpu::TABLE_MIN_16`] (65,536) elements, σ looks
+//! each result up in a table of all 65,536 results of its format, which
+//! the backend's kernel fills on the first such call (128 KiB per format
+//! and backend, kept for the life of the process): the same bits, about
+//! 1.4–2× the `f32` exact tier's elements per second instead of 0.8–0.9×
+//! (`docs/benchmarks.md`). Shorter calls run the kernel.
+//!
 //! Special values as for `f32`: NaN → NaN (quiet), +∞ → 1, −∞ → +0,
 //! ±0 → 0.5; subnormal inputs are exact, subnormal results are not flushed
 //! (σ(x) rounds to +0 in binary16 below x ≈ −17.33, in bfloat16 below

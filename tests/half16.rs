@@ -6,6 +6,7 @@
 
 mod support;
 
+use sigmoid_kernels::cpu::TABLE_MIN_16;
 use sigmoid_kernels::half::{bf16, f16};
 use sigmoid_kernels::{reference, Backend, SIGMOID_16_MAX_ULP, SIGMOID_BACKWARD_16_MAX_ULP};
 use support::*;
@@ -137,7 +138,8 @@ fn assert_same(f: Fmt, what: &str, b: Backend, x: &[u16], got: &[u16], want: &[u
 }
 
 /// The heart of the contract: every input of each format, correctly
-/// rounded, on every backend, out of place and in place.
+/// rounded, on every backend, out of place and in place, through the
+/// table ([`TABLE_MIN_16`] elements and more) and the kernel (fewer).
 #[test]
 fn sigmoid_is_correctly_rounded_for_every_input() {
     assert_eq!(SIGMOID_16_MAX_ULP, 0.5);
@@ -147,10 +149,21 @@ fn sigmoid_is_correctly_rounded_for_every_input() {
         for b in Backend::available() {
             let mut y = vec![0u16; x.len()];
             f.sigmoid_on(b, &x, &mut y);
-            assert_same(f, "sigmoid", b, &x, &y, &want);
+            assert_same(f, "sigmoid (table)", b, &x, &y, &want);
             let mut z = x.clone();
             f.sigmoid_inplace_on(b, &mut z);
-            assert_same(f, "sigmoid_inplace", b, &x, &z, &want);
+            assert_same(f, "sigmoid_inplace (table)", b, &x, &z, &want);
+            // The kernel itself: calls shorter than TABLE_MIN_16.
+            let piece = TABLE_MIN_16 / 2 - 5;
+            for (xc, yc) in x.chunks(piece).zip(y.chunks_mut(piece)) {
+                f.sigmoid_on(b, xc, yc);
+            }
+            assert_same(f, "sigmoid (kernel)", b, &x, &y, &want);
+            let mut z = x.clone();
+            for zc in z.chunks_mut(piece) {
+                f.sigmoid_inplace_on(b, zc);
+            }
+            assert_same(f, "sigmoid_inplace (kernel)", b, &x, &z, &want);
         }
     }
 }

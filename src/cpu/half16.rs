@@ -32,6 +32,7 @@ use super::sigma;
 use super::{check_len, lanes, Backend, PAR_CHUNK, STREAM_MIN};
 use half::{bf16, f16};
 use rayon::prelude::*;
+use std::sync::OnceLock;
 
 /// Elements per chunk of the 16-bit loops: two `f32` stack buffers of
 /// 2 KiB (L1-resident), a multiple of every vector width.
@@ -41,6 +42,16 @@ pub(crate) const CHUNK: usize = 512;
 /// around the cache: 2·[`STREAM_MIN`], the same 32 MiB of output as the
 /// `f32` threshold.
 pub const STREAM_MIN_16: usize = 2 * STREAM_MIN;
+
+/// From this many elements, σ on a 16-bit tensor ([`crate::sigmoid_f16`],
+/// [`crate::sigmoid_bf16`] and their in-place forms) looks its results up
+/// in a table of all 65,536, one per backend and format, filled on the
+/// first such call by the same backend's kernel (so it costs one call of
+/// this size once, and 128 KiB for the life of the process;
+/// [`Backend::Parallel`] shares the best SIMD backend's): two loads and a
+/// store per element instead of the kernel and its conversions. The bits
+/// are the kernel's either way.
+pub const TABLE_MIN_16: usize = 1 << 16;
 
 /// A 16-bit storage format: its scalar conversions, written as bit
 /// manipulation and bit-identical to the `half` crate's (tested over all
@@ -612,7 +623,40 @@ impl Backend {
     fn unary16<F: Format>(self, op: Unary, src: Option<&[u16]>, dst: &mut [u16]) {
         self.assert_available();
         let stream = src.is_some() && dst.len() >= STREAM_MIN_16;
-        self.unary16_chunk::<F>(op, src, dst, stream);
+        if op == Unary::Exact && dst.len() >= TABLE_MIN_16 {
+            let t = self.table16::<F>();
+            match (self, src) {
+                (Backend::Parallel, Some(src)) => src
+                    .par_chunks(PAR_CHUNK)
+                    .zip(dst.par_chunks_mut(PAR_CHUNK))
+                    .for_each(|(s, d)| lookup(t, Some(s), d, stream)),
+                (Backend::Parallel, None) => dst
+                    .par_chunks_mut(PAR_CHUNK)
+                    .for_each(|d| lookup(t, None, d, false)),
+                _ => lookup(t, src, dst, stream),
+            }
+        } else {
+            self.unary16_chunk::<F>(op, src, dst, stream);
+        }
+    }
+
+    /// σ on `F` for all 65,536 inputs by this backend's kernel (the best
+    /// SIMD backend's for [`Backend::Parallel`]), computed on first use
+    /// and kept ([`TABLE_MIN_16`]).
+    fn table16<F: Format>(self) -> &'static [u16; 1 << 16] {
+        type Table = OnceLock<Box<[u16; 1 << 16]>>;
+        static TABLES: [[Table; 2]; Backend::ALL.len()] =
+            [const { [const { OnceLock::new() }; 2] }; Backend::ALL.len()];
+        let be = match self {
+            Backend::Parallel => Backend::best_simd(),
+            b => b,
+        };
+        TABLES[be as usize][usize::from(F::BF16)].get_or_init(|| {
+            let all: Vec<u16> = (0..=u16::MAX).collect();
+            let mut t = vec![0u16; 1 << 16];
+            be.unary16_chunk::<F>(Unary::Exact, Some(&all), &mut t, false);
+            t.into_boxed_slice().try_into().expect("65,536 entries")
+        })
     }
 
     /// One single-threaded piece of [`Backend::unary16`], as
@@ -716,6 +760,50 @@ impl Backend {
             }
         }
     }
+}
+
+/// `dst[i] = t[src[i]]`, or `t[dst[i]]` in place; with `stream` (x86-64)
+/// around the cache, two elements per 32-bit `movnti`, fenced.
+#[inline]
+fn lookup(t: &[u16; 1 << 16], src: Option<&[u16]>, dst: &mut [u16], stream: bool) {
+    let Some(src) = src else {
+        for d in dst {
+            *d = t[usize::from(*d)];
+        }
+        return;
+    };
+    #[cfg(target_arch = "x86_64")]
+    if stream {
+        return lookup_stream(t, src, dst);
+    }
+    let _ = stream;
+    for (d, &x) in dst.iter_mut().zip(src) {
+        *d = t[usize::from(x)];
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)] // non-temporal stores
+fn lookup_stream(t: &[u16; 1 << 16], src: &[u16], dst: &mut [u16]) {
+    use core::arch::x86_64::{_mm_sfence, _mm_stream_si32};
+    // One element to a 4-byte boundary (a `u16` address is even).
+    let head = ((dst.as_ptr() as usize / 2) % 2).min(dst.len());
+    let (d0, d1) = dst.split_at_mut(head);
+    lookup(t, Some(&src[..head]), d0, false);
+    let s1 = &src[head..];
+    let mut pairs = d1.chunks_exact_mut(2);
+    for (d, s) in (&mut pairs).zip(s1.chunks_exact(2)) {
+        let v = u32::from(t[usize::from(s[0])]) | u32::from(t[usize::from(s[1])]) << 16;
+        // SAFETY: `d` is two `u16`s (4 writable bytes) at a 4-byte aligned
+        // address (the head above), as `movnti` needs; it is SSE2, part of
+        // x86-64; the fence below orders it.
+        unsafe { _mm_stream_si32(d.as_mut_ptr().cast(), v as i32) };
+    }
+    let rest = pairs.into_remainder();
+    let n = rest.len();
+    lookup(t, Some(&s1[s1.len() - n..]), rest, false);
+    // SAFETY: SSE, part of x86-64.
+    unsafe { _mm_sfence() };
 }
 
 /// The [`Backend`] methods of one 16-bit format: `$t` the element type,
