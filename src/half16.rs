@@ -36,8 +36,9 @@
 //! each result up in a table of all 65,536 results of its format, which
 //! the backend's kernel fills on the first such call (128 KiB per format
 //! and backend, kept for the life of the process): the same bits, about
-//! 1.4–2× the `f32` exact tier's elements per second instead of 0.8–0.9×
-//! (`docs/benchmarks.md`). Shorter calls run the kernel.
+//! 1.2–1.7× the `f32` exact tier's elements per second with AVX-512 and 2×
+//! or more with AVX2, where the kernel runs 0.6–0.9× (`docs/benchmarks.md`).
+//! Shorter calls run the kernel.
 //!
 //! Special values as for `f32`: NaN → NaN (quiet), +∞ → 1, −∞ → +0,
 //! ±0 → 0.5; subnormal inputs are exact, subnormal results are not flushed
