@@ -16,19 +16,29 @@
 //! stores from [`crate::cpu::STREAM_MIN_16`] elements) and rounded once to
 //! the 16-bit format, round-to-nearest-even. The conversions are exact on
 //! the way in and use the CPU's instructions where it has them: F16C with
-//! AVX2, the AVX-512F conversions of 16 lanes, and integer vector code for
-//! bfloat16 (AVX-512's `vcvtneps2bf16` flushes subnormal inputs to zero,
-//! which σ's subnormal results below x ≈ −87.3 would hit).
+//! AVX2, the AVX-512F conversions of 16 lanes, integer vector code for
+//! bfloat16, and in σ's bfloat16 store AVX512_BF16's `vcvtneps2bf16`
+//! where the CPU has it (it flushes subnormal results, x from −103.97 to
+//! −87.34, to zero: those lanes go to the fix-up below).
 //!
 //! **Correct rounding of σ.** Rounding the exact tier's `f32` result (≤ 1
 //! `f32` ULP) again to 16 bits can miss the correctly rounded value when
 //! σ(x) lies within an `f32` ULP of a midpoint between two 16-bit numbers
 //! (double rounding). The kernel flags those lanes (their two `f32`
-//! neighbours round differently) and recomputes them from σ in `f64`;
+//! neighbours round differently; the test is an add and a mask on the
+//! `f32` bits, which flags a few more) and recomputes them from σ in `f64`;
 //! `cargo test` checks all 65,536 inputs of both formats on every backend
 //! against [`crate::reference::sigmoid_f16`] / [`crate::reference::sigmoid_bf16`]
 //! (the `f64` oracle rounded once), and that the oracle is decisive: no
 //! input's `f64` σ lies near a midpoint.
+//!
+//! **Speed.** From [`crate::cpu::TABLE_MIN_16`] (65,536) elements, σ looks
+//! each result up in a table of all 65,536 results of its format, which
+//! the backend's kernel fills on the first such call (128 KiB per format
+//! and backend, kept for the life of the process): the same bits, about
+//! 1.2–1.7× the `f32` exact tier's elements per second with AVX-512 and 2×
+//! or more with AVX2, where the kernel runs 0.6–0.9× (`docs/benchmarks.md`).
+//! Shorter calls run the kernel.
 //!
 //! Special values as for `f32`: NaN → NaN (quiet), +∞ → 1, −∞ → +0,
 //! ±0 → 0.5; subnormal inputs are exact, subnormal results are not flushed

@@ -18,7 +18,7 @@
 //! "avx2,fma")]` and whose `# Safety` contract is that the CPU has AVX2 and
 //! FMA. The dispatch in `cpu/mod.rs` calls them only after checking that.
 
-use super::half16::{tie_mask, tie_mid, Format, Lanes16, TWO_M14};
+use super::half16::{tie_add, tie_mask, Format, Lanes16};
 use super::lanes::{Lanes, Lanes64};
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
@@ -387,18 +387,13 @@ impl Lanes16 for Avx2 {
     }
     #[inline(always)]
     fn store16_sigma<F: Format, const STREAM: bool>(self, dst: &mut [u16]) -> u32 {
-        // `half16::tie_bits`: one add, an and and a compare, no conversion.
+        // `half16::tie_bits`: an add, an and and a compare, no conversion.
+        // SAFETY: as above.
         let tie = unsafe {
-            let v = if F::BF16 {
-                self.0
-            } else {
-                let tiny = _mm256_set1_ps(TWO_M14);
-                let small = _mm256_and_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(self.0, tiny), tiny);
-                _mm256_add_ps(self.0, small)
-            };
-            let b = _mm256_add_epi32(_mm256_castps_si256(v), _mm256_set1_epi32(2));
+            let b = _mm256_castps_si256(self.0);
+            let b = _mm256_add_epi32(b, _mm256_set1_epi32(tie_add::<F>() as i32));
             let low = _mm256_and_si256(b, _mm256_set1_epi32(tie_mask::<F>() as i32));
-            let hit = _mm256_cmpeq_epi32(low, _mm256_set1_epi32(tie_mid::<F>() as i32));
+            let hit = _mm256_cmpeq_epi32(low, _mm256_setzero_si256());
             _mm256_movemask_ps(_mm256_castsi256_ps(hit)) as u32
         };
         if STREAM {

@@ -18,7 +18,7 @@
 //! the features [`detected`] checks. The dispatch in `cpu/mod.rs` calls
 //! them only for [`super::Backend::Avx512`] after checking that.
 
-use super::half16::{tie_mask, tie_mid, Format, Lanes16, TWO_M14};
+use super::half16::{tie_add, tie_mask, Format, Lanes16};
 use super::lanes::{Lanes, Lanes64};
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
@@ -34,6 +34,12 @@ pub(crate) fn detected() -> bool {
         && is_x86_feature_detected!("avx512vl")
         && is_x86_feature_detected!("avx2")
         && is_x86_feature_detected!("fma")
+}
+
+/// Whether the 16-bit entry points of [`bf16ne`] run: the backend plus
+/// AVX512_BF16.
+pub(crate) fn bf16_detected() -> bool {
+    detected() && is_x86_feature_detected!("avx512bf16")
 }
 
 /// Whether the byte lookup can use `vpermi2b` (AVX512_VBMI); without it
@@ -372,12 +378,14 @@ pub(crate) unsafe fn lookup(table: &[u8; 256], src: Option<&[u8]>, dst: &mut [u8
 
 // The 16-bit formats (`half16`): binary16 with the AVX-512F conversions
 // (`vcvtph2ps`, `vcvtps2ph` on 16 lanes), bfloat16 with integer code (a
-// shift to widen; a rounding add, a shift and `vpmovdw` to narrow).
+// shift to widen; a rounding add, a shift and `vpmovdw` to narrow), and
+// in σ's store with `vcvtneps2bf16` where the CPU has AVX512_BF16.
 //
 // SAFETY (every block in this impl): the methods of `Lanes16` run only in
 // `half16`'s loops, which are instantiated with `Avx512` only in the
 // 16-bit entry points below; those enable the features [`detected`]
-// checks, and the dispatch calls them only after checking it. Memory
+// checks (`bf16ne`'s also AVX512_BF16, [`bf16_detected`]), and the
+// dispatch calls them only after checking it. Memory
 // accesses carry their own note.
 impl Lanes16 for Avx512 {
     #[inline(always)]
@@ -395,43 +403,51 @@ impl Lanes16 for Avx512 {
     }
     #[inline(always)]
     fn store16<F: Format>(self, dst: &mut [u16]) {
-        let dst = &mut dst[..16];
-        // SAFETY: `dst` has 16 writable u16s (32 bytes, checked above).
-        unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast(), narrow::<F>(self.0)) }
+        put::<false>(narrow::<F>(self.0), dst);
     }
     #[inline(always)]
     fn store16_stream<F: Format>(self, dst: &mut [u16]) {
-        let dst = &mut dst[..16];
-        if (dst.as_ptr() as usize).is_multiple_of(32) {
-            // SAFETY: `dst` has 32 writable bytes (checked above) at a
-            // 32-byte aligned address (checked here), as vmovntdq needs;
-            // the entry points fence after streaming.
-            unsafe { _mm256_stream_si256(dst.as_mut_ptr().cast(), narrow::<F>(self.0)) }
-        } else {
-            self.store16::<F>(dst)
-        }
+        put::<true>(narrow::<F>(self.0), dst);
     }
     #[inline(always)]
     fn store16_sigma<F: Format, const STREAM: bool>(self, dst: &mut [u16]) -> u32 {
-        // `half16::tie_bits`: a masked add, an add, an and and a compare.
-        let tie = unsafe {
-            let v = if F::BF16 {
-                self.0
+        // `half16::tie_bits`: an add and a test into a mask.
+        let (h, flags) = unsafe {
+            let b = _mm512_castps_si512(self.0);
+            let b = _mm512_add_epi32(b, _mm512_set1_epi32(tie_add::<F>() as i32));
+            let tie = _mm512_testn_epi32_mask(b, _mm512_set1_epi32(tie_mask::<F>() as i32));
+            if F::CVTNE {
+                // `vcvtneps2bf16` (only the `bf16ne` entry points, with
+                // AVX512_BF16, instantiate `CVTNE`) rounds to nearest-even
+                // and quiets NaN as `half` does, but flushes subnormal
+                // results to zero: those lanes (x from −103.97 to −87.34)
+                // go to the fix-up too. `__m256bh` and `__m256i` are both
+                // 32 plain bytes.
+                let sub = _mm512_fpclass_ps_mask::<0x20>(self.0); // denormal
+                let h = core::mem::transmute::<__m256bh, __m256i>(_mm512_cvtneps_pbh(self.0));
+                (h, tie | sub)
             } else {
-                let tiny = _mm512_set1_ps(TWO_M14);
-                let small = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(self.0, tiny);
-                _mm512_mask_add_ps(self.0, small, self.0, tiny)
-            };
-            let b = _mm512_add_epi32(_mm512_castps_si512(v), _mm512_set1_epi32(2));
-            let low = _mm512_and_si512(b, _mm512_set1_epi32(tie_mask::<F>() as i32));
-            _mm512_cmpeq_epi32_mask(low, _mm512_set1_epi32(tie_mid::<F>() as i32))
+                (narrow::<F>(self.0), tie)
+            }
         };
-        if STREAM {
-            self.store16_stream::<F>(dst);
-        } else {
-            self.store16::<F>(dst);
-        }
-        u32::from(tie)
+        put::<STREAM>(h, dst);
+        u32::from(flags)
+    }
+}
+
+/// Stores 16 16-bit values to the front of `dst`, around the cache with
+/// `STREAM` where `dst` is 32-byte aligned (else cached).
+#[inline(always)]
+fn put<const STREAM: bool>(h: __m256i, dst: &mut [u16]) {
+    let dst = &mut dst[..16];
+    if STREAM && (dst.as_ptr() as usize).is_multiple_of(32) {
+        // SAFETY: `dst` has 32 writable bytes (checked above) at a 32-byte
+        // aligned address (checked here), as vmovntdq needs; the entry
+        // points fence after streaming.
+        unsafe { _mm256_stream_si256(dst.as_mut_ptr().cast(), h) }
+    } else {
+        // SAFETY: `dst` has 16 writable u16s (32 bytes, checked above).
+        unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast(), h) }
     }
 }
 
@@ -459,3 +475,15 @@ x86_entry_points16!(
     "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma",
     "AVX-512 F, DQ, BW and VL, AVX2 and FMA (see [`detected`])"
 );
+
+/// The 16-bit entry points again with AVX512_BF16 enabled, for
+/// [`Bf16Ne`](super::half16::Bf16Ne): σ's bfloat16 store narrows with
+/// `vcvtneps2bf16`. Dispatched after [`bf16_detected`].
+pub(crate) mod bf16ne {
+    use super::Avx512;
+    x86_entry_points16!(
+        Avx512,
+        "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,avx512bf16",
+        "AVX-512 F, DQ, BW, VL and BF16, AVX2 and FMA (see [`super::bf16_detected`])"
+    );
+}

@@ -32,6 +32,7 @@ use super::sigma;
 use super::{check_len, lanes, Backend, PAR_CHUNK, STREAM_MIN};
 use half::{bf16, f16};
 use rayon::prelude::*;
+use std::sync::OnceLock;
 
 /// Elements per chunk of the 16-bit loops: two `f32` stack buffers of
 /// 2 KiB (L1-resident), a multiple of every vector width.
@@ -42,6 +43,16 @@ pub(crate) const CHUNK: usize = 512;
 /// `f32` threshold.
 pub const STREAM_MIN_16: usize = 2 * STREAM_MIN;
 
+/// From this many elements, σ on a 16-bit tensor ([`crate::sigmoid_f16`],
+/// [`crate::sigmoid_bf16`] and their in-place forms) looks its results up
+/// in a table of all 65,536, one per backend and format, filled on the
+/// first such call by the same backend's kernel (so it costs one call of
+/// this size once, and 128 KiB for the life of the process;
+/// [`Backend::Parallel`] shares the best SIMD backend's): two loads and a
+/// store per element instead of the kernel and its conversions. The bits
+/// are the kernel's either way.
+pub const TABLE_MIN_16: usize = 1 << 16;
+
 /// A 16-bit storage format: its scalar conversions, written as bit
 /// manipulation and bit-identical to the `half` crate's (tested over all
 /// inputs).
@@ -49,6 +60,9 @@ pub(crate) trait Format: Copy + Send + Sync + 'static {
     /// `true` for bfloat16, `false` for binary16: the backends pick their
     /// instructions on it (a constant, so the choice compiles away).
     const BF16: bool;
+    /// `true` only for [`Bf16Ne`]: σ's stores narrow with AVX512_BF16's
+    /// `vcvtneps2bf16` (the AVX-512 entry points that enable it).
+    const CVTNE: bool = false;
     /// The `f32` with bits `b` rounded to nearest-even; NaN stays NaN with
     /// its quiet bit set and the top of its payload kept; overflow gives ±∞.
     fn narrow(b: u32) -> u16;
@@ -137,11 +151,34 @@ impl Format for Bf16 {
     }
 }
 
-/// 2^−14, the smallest normal binary16.
-pub(crate) const TWO_M14: f32 = f32::from_bits(0x3880_0000);
+/// bfloat16 for the AVX-512 entry points compiled with AVX512_BF16: σ's
+/// store narrows with `vcvtneps2bf16` ([`Format::CVTNE`]; it flushes
+/// subnormal results to zero, so it flags them for the fix-up), all else
+/// as [`Bf16`].
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bf16Ne;
 
-/// The bits [`tie_bits`] tests after adding 2: the rounding position of
-/// `F` and the bits below it but the last two.
+#[cfg(target_arch = "x86_64")]
+impl Format for Bf16Ne {
+    const BF16: bool = true;
+    const CVTNE: bool = true;
+    #[inline(always)]
+    fn narrow(b: u32) -> u16 {
+        Bf16::narrow(b)
+    }
+    #[inline(always)]
+    fn widen(h: u16) -> f32 {
+        Bf16::widen(h)
+    }
+    #[inline(always)]
+    fn near_tie(b: u32) -> bool {
+        Bf16::near_tie(b)
+    }
+}
+
+/// The bits [`tie_bits`] tests: the rounding position of `F` and the bits
+/// below it but the last two.
 #[inline(always)]
 pub(crate) const fn tie_mask<F: Format>() -> u32 {
     if F::BF16 {
@@ -151,32 +188,34 @@ pub(crate) const fn tie_mask<F: Format>() -> u32 {
     }
 }
 
-/// What those bits are near a midpoint of `F`.
+/// What [`tie_bits`] adds to the bits of the lane before the mask: 2 less
+/// the midpoint pattern of `F` (`0x8000` below bit 16, `0x1000` below bit
+/// 13), so that the masked bits are zero exactly from two below to one
+/// above it.
 #[inline(always)]
-pub(crate) const fn tie_mid<F: Format>() -> u32 {
+pub(crate) const fn tie_add<F: Format>() -> u32 {
     if F::BF16 {
-        0x8000
+        2u32.wrapping_sub(0x8000)
     } else {
-        0x1000
+        2u32.wrapping_sub(0x1000)
     }
 }
 
-/// The near-tie test of the SIMD backends, a superset of
-/// [`Format::near_tie`] with no conversion: the bits below `F`'s rounding
-/// position, plus 2, masked by [`tie_mask`], equal [`tie_mid`], i.e. they
-/// lie from two below to one above the midpoint pattern. For binary16 the
-/// lane first gets 2^−14 added if it is below 2^−14: that puts the
-/// subnormal spacing 2^−24 at bit 13, as for normal results, and moves the
-/// lane by at most 2^−38, one `f32` ULP there, so no near tie is missed.
-/// NaN lanes may be flagged (the fix-up returns NaN for them too).
+/// The near-tie test of σ's 16-bit stores, a superset of
+/// [`Format::near_tie`] for σ's outputs from 2^−14 up (bfloat16: from
+/// +0) with no conversion: the lane's bits plus [`tie_add`], masked
+/// by [`tie_mask`], are zero, i.e. the bits below `F`'s rounding position
+/// lie from two below to one above the midpoint pattern. Two vector
+/// instructions (an add, and a test-for-zero into a mask on AVX-512).
+/// Lanes below 2^−14 in binary16, NaN lanes and others may be flagged at
+/// random (the fix-up gives the same result for them). Below 2^−14, the
+/// smallest normal binary16, the test is not one for binary16 (its
+/// spacing there is 2^−24, not bit 13 of the `f32`), and none is needed:
+/// no binary16 input has σ within 32 `f32` ULPs of a midpoint below
+/// 2^−14 (`no_near_tie_below_the_binary16_normals` in `tests/half16.rs`).
 #[inline(always)]
 pub(crate) fn tie_bits<F: Format>(v: f32) -> bool {
-    let v = if !F::BF16 && v < TWO_M14 {
-        v + TWO_M14
-    } else {
-        v
-    };
-    (v.to_bits().wrapping_add(2) & tie_mask::<F>()) == tie_mid::<F>()
+    v.to_bits().wrapping_add(tie_add::<F>()) & tie_mask::<F>() == 0
 }
 
 /// [`Lanes`] with 16-bit loads and stores. The defaults convert one lane
@@ -210,10 +249,11 @@ pub(crate) trait Lanes16: Lanes {
     /// Stores the lanes rounded to `F` as [`Lanes16::store16`] (streamed
     /// with `STREAM`) and returns the lanes that the caller must replace
     /// by the correctly rounded σ (bit i for lane i): every lane that is
-    /// [`Format::near_tie`], and possibly others, for a cheaper test or
-    /// conversion: lanes within two `f32` ULPs of a midpoint, NaN lanes,
-    /// and subnormal lanes where the backend's conversion flushes them.
-    /// For σ's outputs (lanes ≥ +0 or NaN).
+    /// [`Format::near_tie`] (binary16: from 2^−14 up), and possibly
+    /// others, for a cheaper test or conversion ([`tie_bits`]): lanes
+    /// within two `f32` ULPs of a midpoint, NaN lanes, binary16 lanes
+    /// below 2^−14, and subnormal lanes where the backend's conversion
+    /// flushes them. For σ's outputs (lanes ≥ +0 or NaN).
     #[inline(always)]
     fn store16_sigma<F: Format, const STREAM: bool>(self, dst: &mut [u16]) -> u32 {
         let mut buf = [0.0f32; MAX_WIDTH];
@@ -234,7 +274,7 @@ pub(crate) trait Lanes16: Lanes {
 impl Lanes16 for lanes::Scalar {}
 impl Lanes16 for wide::f32x8 {}
 
-/// σ(x) correctly rounded to `F`, for the lanes [`Lanes16::near_tie`]
+/// σ(x) correctly rounded to `F`, for the lanes [`Lanes16::store16_sigma`]
 /// flags: σ in `f64` ([`crate::reference::sigmoid_f64`], within a few
 /// `f64` ULPs), rounded to odd in `f32` and then to nearest-even in `F`,
 /// which is the same as rounding the `f64` value once (24 ≥ 2·11 + 2
@@ -509,57 +549,57 @@ pub(crate) fn convert<L: Lanes16, F: Format>(
 #[cfg(target_arch = "x86_64")]
 macro_rules! x86_entry_points16 {
     ($lanes:ty, $features:literal, $cpu:literal) => {
-        /// [`half16::unary`](super::half16::unary) compiled for this
+        /// [`half16::unary`](crate::cpu::half16::unary) compiled for this
         /// backend, streamed stores fenced.
         ///
         /// # Safety
         #[doc = concat!("The CPU must support ", $cpu, ".")]
         #[target_feature(enable = $features)]
-        pub(crate) unsafe fn unary16<F: super::half16::Format>(
-            op: super::ops::Unary,
+        pub(crate) unsafe fn unary16<F: crate::cpu::half16::Format>(
+            op: crate::cpu::ops::Unary,
             src: Option<&[u16]>,
             dst: &mut [u16],
             stream: bool,
         ) {
-            super::half16::unary::<$lanes, F>(op, src, dst, stream);
+            crate::cpu::half16::unary::<$lanes, F>(op, src, dst, stream);
             if stream {
                 core::arch::x86_64::_mm_sfence();
             }
         }
 
-        /// [`half16::binary`](super::half16::binary) compiled for this
+        /// [`half16::binary`](crate::cpu::half16::binary) compiled for this
         /// backend, fenced as [`unary16`].
         ///
         /// # Safety
         #[doc = concat!("The CPU must support ", $cpu, ".")]
         #[target_feature(enable = $features)]
-        pub(crate) unsafe fn binary16<F: super::half16::Format>(
-            op: super::ops::Grad,
+        pub(crate) unsafe fn binary16<F: crate::cpu::half16::Format>(
+            op: crate::cpu::ops::Grad,
             a: &[u16],
             dy: Option<&[u16]>,
             dx: &mut [u16],
             stream: bool,
         ) {
-            super::half16::binary::<$lanes, F>(op, a, dy, dx, stream);
+            crate::cpu::half16::binary::<$lanes, F>(op, a, dy, dx, stream);
             if stream {
                 core::arch::x86_64::_mm_sfence();
             }
         }
 
-        /// [`half16::convert`](super::half16::convert) compiled for this
+        /// [`half16::convert`](crate::cpu::half16::convert) compiled for this
         /// backend (the conversion tests), streamed stores fenced.
         ///
         /// # Safety
         #[doc = concat!("The CPU must support ", $cpu, ".")]
         #[target_feature(enable = $features)]
-        pub(crate) unsafe fn convert16<F: super::half16::Format>(
+        pub(crate) unsafe fn convert16<F: crate::cpu::half16::Format>(
             h: &[u16],
             wide: &mut [f32],
             src: &[f32],
             narrow: &mut [u16],
             sigma: (&mut [u16], &mut [bool]),
         ) {
-            super::half16::convert::<$lanes, F>(h, wide, src, narrow, sigma);
+            crate::cpu::half16::convert::<$lanes, F>(h, wide, src, narrow, sigma);
             core::arch::x86_64::_mm_sfence();
         }
     };
@@ -583,7 +623,40 @@ impl Backend {
     fn unary16<F: Format>(self, op: Unary, src: Option<&[u16]>, dst: &mut [u16]) {
         self.assert_available();
         let stream = src.is_some() && dst.len() >= STREAM_MIN_16;
-        self.unary16_chunk::<F>(op, src, dst, stream);
+        if op == Unary::Exact && dst.len() >= TABLE_MIN_16 {
+            let t = self.table16::<F>();
+            match (self, src) {
+                (Backend::Parallel, Some(src)) => src
+                    .par_chunks(PAR_CHUNK)
+                    .zip(dst.par_chunks_mut(PAR_CHUNK))
+                    .for_each(|(s, d)| lookup(t, Some(s), d, stream)),
+                (Backend::Parallel, None) => dst
+                    .par_chunks_mut(PAR_CHUNK)
+                    .for_each(|d| lookup(t, None, d, false)),
+                _ => lookup(t, src, dst, stream),
+            }
+        } else {
+            self.unary16_chunk::<F>(op, src, dst, stream);
+        }
+    }
+
+    /// σ on `F` for all 65,536 inputs by this backend's kernel (the best
+    /// SIMD backend's for [`Backend::Parallel`]), computed on first use
+    /// and kept ([`TABLE_MIN_16`]).
+    fn table16<F: Format>(self) -> &'static [u16; 1 << 16] {
+        type Table = OnceLock<Box<[u16; 1 << 16]>>;
+        static TABLES: [[Table; 2]; Backend::ALL.len()] =
+            [const { [const { OnceLock::new() }; 2] }; Backend::ALL.len()];
+        let be = match self {
+            Backend::Parallel => Backend::best_simd(),
+            b => b,
+        };
+        TABLES[be as usize][usize::from(F::BF16)].get_or_init(|| {
+            let all: Vec<u16> = (0..=u16::MAX).collect();
+            let mut t = vec![0u16; 1 << 16];
+            be.unary16_chunk::<F>(Unary::Exact, Some(&all), &mut t, false);
+            t.into_boxed_slice().try_into().expect("65,536 entries")
+        })
     }
 
     /// One single-threaded piece of [`Backend::unary16`], as
@@ -606,6 +679,12 @@ impl Backend {
                 super::avx2::unary16::<F>(op, src, dst, stream)
             },
             Backend::Avx2Fma => Backend::Portable.unary16_chunk::<F>(op, src, dst, stream),
+            // SAFETY: `assert_available` checked `avx512::detected()`, the
+            // guard AVX512_BF16.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 if F::BF16 && super::avx512::bf16_detected() => unsafe {
+                super::avx512::bf16ne::unary16::<Bf16Ne>(op, src, dst, stream)
+            },
             // SAFETY: `assert_available` checked `avx512::detected()`.
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => unsafe { super::avx512::unary16::<F>(op, src, dst, stream) },
@@ -652,6 +731,12 @@ impl Backend {
                 super::avx2::binary16::<F>(op, a, dy, dx, stream)
             },
             Backend::Avx2Fma => Backend::Portable.binary16_chunk::<F>(op, a, dy, dx, stream),
+            // SAFETY: `assert_available` checked `avx512::detected()`, the
+            // guard AVX512_BF16.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 if F::BF16 && super::avx512::bf16_detected() => unsafe {
+                super::avx512::bf16ne::binary16::<Bf16Ne>(op, a, dy, dx, stream)
+            },
             // SAFETY: `assert_available` checked `avx512::detected()`.
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => unsafe { super::avx512::binary16::<F>(op, a, dy, dx, stream) },
@@ -675,6 +760,50 @@ impl Backend {
             }
         }
     }
+}
+
+/// `dst[i] = t[src[i]]`, or `t[dst[i]]` in place; with `stream` (x86-64)
+/// around the cache, two elements per 32-bit `movnti`, fenced.
+#[inline]
+fn lookup(t: &[u16; 1 << 16], src: Option<&[u16]>, dst: &mut [u16], stream: bool) {
+    let Some(src) = src else {
+        for d in dst {
+            *d = t[usize::from(*d)];
+        }
+        return;
+    };
+    #[cfg(target_arch = "x86_64")]
+    if stream {
+        return lookup_stream(t, src, dst);
+    }
+    let _ = stream;
+    for (d, &x) in dst.iter_mut().zip(src) {
+        *d = t[usize::from(x)];
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)] // non-temporal stores
+fn lookup_stream(t: &[u16; 1 << 16], src: &[u16], dst: &mut [u16]) {
+    use core::arch::x86_64::{_mm_sfence, _mm_stream_si32};
+    // One element to a 4-byte boundary (a `u16` address is even).
+    let head = ((dst.as_ptr() as usize / 2) % 2).min(dst.len());
+    let (d0, d1) = dst.split_at_mut(head);
+    lookup(t, Some(&src[..head]), d0, false);
+    let s1 = &src[head..];
+    let mut pairs = d1.chunks_exact_mut(2);
+    for (d, s) in (&mut pairs).zip(s1.chunks_exact(2)) {
+        let v = u32::from(t[usize::from(s[0])]) | u32::from(t[usize::from(s[1])]) << 16;
+        // SAFETY: `d` is two `u16`s (4 writable bytes) at a 4-byte aligned
+        // address (the head above), as `movnti` needs; it is SSE2, part of
+        // x86-64; the fence below orders it.
+        unsafe { _mm_stream_si32(d.as_mut_ptr().cast(), v as i32) };
+    }
+    let rest = pairs.into_remainder();
+    let n = rest.len();
+    lookup(t, Some(&s1[s1.len() - n..]), rest, false);
+    // SAFETY: SSE, part of x86-64.
+    unsafe { _mm_sfence() };
 }
 
 /// The [`Backend`] methods of one 16-bit format: `$t` the element type,
@@ -830,6 +959,12 @@ impl Backend {
                 super::avx2::convert16::<F>(h, wide, src, narrow16, sigma)
             },
             Backend::Avx2Fma => convert::<wide::f32x8, F>(h, wide, src, narrow16, sigma),
+            // SAFETY: the caller checked `avx512::detected()`, the guard
+            // AVX512_BF16.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 if F::BF16 && super::avx512::bf16_detected() => unsafe {
+                super::avx512::bf16ne::convert16::<Bf16Ne>(h, wide, src, narrow16, sigma)
+            },
             // SAFETY: the caller checked `avx512::detected()`.
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => unsafe {

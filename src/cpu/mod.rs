@@ -96,7 +96,7 @@ mod avx2;
 #[allow(unsafe_code)]
 mod avx512;
 
-pub use half16::{Conversions16, STREAM_MIN_16};
+pub use half16::{Conversions16, STREAM_MIN_16, TABLE_MIN_16};
 
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use ops::{Grad, Unary};
