@@ -12,13 +12,14 @@
 //! Both run on all rayon threads from
 //! [`parallel_threshold`](crate::parallel_threshold) elements up, over
 //! fixed chunks of [`CHUNK`] elements whose partial results are combined in
-//! chunk order, so the result is the same bits for any thread count. The
-//! inner loop works on blocks of 8 elements with 8 `f64` accumulators
-//! (vectorized by the compiler); the histogram counts biased exponents,
-//! from which the buckets, the zero and subnormal counts follow. NaN and
-//! ±∞ are rare: a chunk that holds one is summed again without them.
+//! chunk order, so the result is the same bits for any thread count, and
+//! on every backend ([`GradStats::with_threshold_on`]). The chunk kernel
+//! (`cpu/grad_stats.rs`, compiled for each instruction set) adds into 16
+//! `f64` lanes and counts biased exponents, from which the buckets, the
+//! zero and subnormal counts follow. NaN and ±∞ are rare: a chunk that
+//! holds one is summed again without them.
 
-use crate::cpu::PAR_CHUNK;
+use crate::cpu::{Backend, PAR_CHUNK};
 use rayon::prelude::*;
 
 /// Elements per chunk: the unit of work and of the fixed combination
@@ -119,8 +120,27 @@ impl GradStats {
     /// bits for any thread count.
     #[must_use]
     pub fn with_threshold(g: &[f32], threshold: f32) -> GradStats {
-        let part = |c: &[f32]| Partial::of(c, threshold);
-        let parts: Vec<Partial> = if g.len() >= crate::parallel_threshold() {
+        GradStats::with_threshold_on(Backend::for_len(g.len()), g, threshold)
+    }
+
+    /// [`GradStats::with_threshold`] on `backend` (one thread for a SIMD
+    /// backend, rayon's threads for [`Backend::Parallel`]): the same bits
+    /// on every backend and for any thread count.
+    ///
+    /// ```
+    /// use sigmoid_kernels::{stats::GradStats, Backend};
+    /// let g = [0.5f32, -2.0, 1e-30];
+    /// let s = GradStats::with_threshold_on(Backend::Scalar, &g, 1e-3);
+    /// assert_eq!(s, GradStats::with_threshold(&g, 1e-3));
+    /// ```
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    #[must_use]
+    pub fn with_threshold_on(backend: Backend, g: &[f32], threshold: f32) -> GradStats {
+        backend.assert_available();
+        let part = |c: &[f32]| Partial::of(backend, c, threshold);
+        let parts: Vec<Partial> = if backend == Backend::Parallel {
             g.par_chunks(CHUNK).map(part).collect()
         } else {
             g.chunks(CHUNK).map(part).collect()
@@ -176,80 +196,20 @@ impl Default for Partial {
     }
 }
 
-/// Elements per block of the inner loop (one accumulator lane each).
-const LANES: usize = 8;
-
-/// The accumulators of one chunk, one lane per element of a block.
-struct Acc {
-    sq: [f64; LANES],
-    ab: [f64; LANES],
-    mx: [f32; LANES],
-    below: [u32; LANES],
-    zero: [u32; LANES],
-    /// One histogram of biased exponents per lane: runs of equal exponents
-    /// (the common case) then do not wait on each other's stores.
-    exp: [[u32; 256]; LANES],
-}
-
-impl Acc {
-    /// One block: simple lane-wise loops, which the compiler turns into
-    /// vectors.
-    #[inline(always)]
-    fn block(&mut self, b: &[f32; LANES], threshold: f32) {
-        let a = b.map(f32::abs);
-        let d = a.map(f64::from);
-        for i in 0..LANES {
-            self.sq[i] += d[i] * d[i];
-            self.ab[i] += d[i];
-            self.mx[i] = if a[i] > self.mx[i] { a[i] } else { self.mx[i] };
-            self.below[i] += u32::from(a[i] < threshold);
-            self.zero[i] += u32::from(a[i] == 0.0);
-        }
-        for (h, x) in self.exp.iter_mut().zip(b) {
-            h[(x.to_bits() >> 23 & 0xff) as usize] += 1;
-        }
-    }
-}
-
 impl Partial {
-    fn of(c: &[f32], threshold: f32) -> Partial {
-        let mut acc = Acc {
-            sq: [0.0; LANES],
-            ab: [0.0; LANES],
-            mx: [0.0; LANES],
-            below: [0; LANES],
-            zero: [0; LANES],
-            exp: [[0; 256]; LANES],
+    /// The chunk kernel (`cpu/grad_stats.rs`) on `backend`, and the rare
+    /// path where the chunk holds NaN or ±∞.
+    fn of(backend: Backend, c: &[f32], threshold: f32) -> Partial {
+        let s = backend.grad_stats_chunk(c, threshold);
+        let mut p = Partial {
+            sq: s.sq,
+            abs: s.abs,
+            max: s.max,
+            below: s.below,
+            zero: s.zero,
+            exp: s.exp,
+            ..Partial::default()
         };
-        let blocks = c.chunks_exact(LANES);
-        let tail = blocks.remainder();
-        for b in blocks {
-            acc.block(b.try_into().expect("a block of LANES"), threshold);
-        }
-        // The tail, padded with zeros, which add nothing to the sums and
-        // are taken off the counts again.
-        let pad = ((LANES - tail.len()) % LANES) as u64;
-        if !tail.is_empty() {
-            let mut b = [0.0f32; LANES];
-            b[..tail.len()].copy_from_slice(tail);
-            acc.block(&b, threshold);
-        }
-        let mut p = Partial::default();
-        for i in 0..LANES {
-            p.sq += acc.sq[i];
-            p.abs += acc.ab[i];
-            p.max = p.max.max(acc.mx[i]);
-            p.below += u64::from(acc.below[i]);
-            p.zero += u64::from(acc.zero[i]);
-        }
-        for (j, e) in p.exp.iter_mut().enumerate() {
-            *e = acc.exp.iter().map(|h| u64::from(h[j])).sum();
-        }
-        p.exp[0] -= pad;
-        p.zero -= pad;
-        if 0.0 < threshold {
-            p.below -= pad;
-        }
         if p.exp[255] > 0 {
             p.redo_without_nonfinite(c, threshold);
         }

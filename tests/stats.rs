@@ -1,12 +1,13 @@
 //! Gradient health statistics: exact expected values on small arrays, a
 //! naive element-by-element oracle on large ones (counts and histogram
 //! exactly, sums to f64 rounding), NaN/±∞ anywhere, every tail length, and
-//! the same bits for any thread count.
+//! the same bits for any thread count and on every backend.
 
 use sigmoid_kernels::check::Rng;
 use sigmoid_kernels::stats::{
     saturation, GradStats, CHUNK, DEFAULT_THRESHOLD, HIST_MAX_EXP, HIST_MIN_EXP,
 };
+use sigmoid_kernels::Backend;
 
 /// The bucket of one finite element, the obvious way: its label as in
 /// `Histogram::buckets`.
@@ -185,6 +186,35 @@ fn same_bits_for_any_thread_count() {
         assert_eq!(other.0.l2_norm.to_bits(), one.0.l2_norm.to_bits());
         assert_eq!(other.0.mean_abs.to_bits(), one.0.mean_abs.to_bits());
         assert_eq!(other.1.to_bits(), one.1.to_bits());
+    }
+}
+
+#[test]
+fn every_backend_gives_the_same_bits() {
+    let mut g = big(2 * CHUNK + 4321);
+    g[CHUNK + 100] = f32::NAN; // the second chunk takes the non-finite path
+    let bits = |s: &GradStats| (s.l2_norm.to_bits(), s.mean_abs.to_bits());
+    // Block (256) and lane (16) boundaries ±1, unaligned starts, whole chunks.
+    for (start, n) in [
+        (0, 1),
+        (1, 15),
+        (3, 16),
+        (5, 17),
+        (0, 255),
+        (7, 256),
+        (2, 257),
+        (1, 1000),
+    ]
+    .into_iter()
+    .chain([(0, CHUNK), (9, g.len() - 9)])
+    {
+        let g = &g[start..start + n];
+        let want = GradStats::with_threshold_on(Backend::Scalar, g, 1e-4);
+        for b in Backend::available() {
+            let s = GradStats::with_threshold_on(b, g, 1e-4);
+            assert_eq!(s, want, "{} on {n} elements from {start}", b.name());
+            assert_eq!(bits(&s), bits(&want), "{} on {n} elements", b.name());
+        }
     }
 }
 

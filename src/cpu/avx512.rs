@@ -240,6 +240,30 @@ impl Lanes for Avx512 {
             _mm512_mask_blend_ps(m, b.0, a.0)
         })
     }
+    #[inline(always)]
+    fn lt_mul_sub(self, o: Self, b: Self) -> Self {
+        // One masked vfnmadd: self − self·b where self < o (LT_OQ: false
+        // on NaN), self elsewhere.
+        Avx512(unsafe {
+            let m = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(self.0, o.0);
+            _mm512_mask3_fnmadd_ps(self.0, b.0, self.0, m)
+        })
+    }
+    #[inline(always)]
+    fn sign_select_scale_or(
+        self,
+        v: Self,
+        n: Self,
+        pos: Self,
+        _otherwise: impl FnOnce() -> Self,
+    ) -> Self {
+        // One masked vscalefps: v·2^⌊n⌋, rounded once, where the sign bit
+        // is set; pos elsewhere.
+        Avx512(unsafe {
+            let neg = _mm512_movepi32_mask(_mm512_castps_si512(self.0));
+            _mm512_mask_scalef_ps(pos.0, neg, v.0, n.0)
+        })
+    }
 }
 
 /// Eight `f64` lanes in a `__m512d`: the correctly rounded tier's fast

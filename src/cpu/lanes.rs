@@ -125,8 +125,9 @@ pub(crate) trait Lanes:
         s.mul_add(p, c)
     }
     /// 2^n, exactly (subnormal included), for lanes holding an integer n in
-    /// [−149, 0]: the backend's instruction for it where it has one, else
-    /// `otherwise()`, which the caller computes the same value with.
+    /// [−149, 0] (below −149: +0, 2^n rounded): the backend's instruction
+    /// for it where it has one, else `otherwise()`, which the caller
+    /// computes the same value with.
     #[inline(always)]
     fn pow2i_or(n: Self, otherwise: impl FnOnce() -> Self) -> Self {
         let _ = n;
@@ -150,6 +151,30 @@ pub(crate) trait Lanes:
     /// Lane-wise `if self < o { a } else { b }` (ordered: a NaN on either
     /// side selects `b`).
     fn lt_select(self, o: Self, a: Self, b: Self) -> Self;
+    /// Lane-wise `if self < o { self − self·b } else { self }`, rounded
+    /// once (ordered, as [`Lanes::lt_select`]): by default that select over
+    /// [`Lanes::mul_sub_exact`]; one masked fused multiply-subtract where
+    /// the backend has masks.
+    #[inline(always)]
+    fn lt_mul_sub(self, o: Self, b: Self) -> Self {
+        self.lt_select(o, self.mul_sub_exact(b, self), self)
+    }
+    /// Lane-wise `if sign_bit(self) { v·2^n } else { pos }` for lanes of
+    /// `n` holding an integer with v·2^n rounded once (subnormal included):
+    /// the backend's scaling instruction, masked, where it has one, else
+    /// [`Lanes::select_sign`] of `otherwise()`, which the caller computes
+    /// the same value with.
+    #[inline(always)]
+    fn sign_select_scale_or(
+        self,
+        v: Self,
+        n: Self,
+        pos: Self,
+        otherwise: impl FnOnce() -> Self,
+    ) -> Self {
+        let _ = (v, n);
+        self.select_sign(otherwise(), pos)
+    }
 }
 
 /// `c − a·b` without an FMA: Dekker's exact product a·b = p + err

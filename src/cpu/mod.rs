@@ -21,6 +21,7 @@
 
 pub(crate) mod bce;
 mod cr;
+pub(crate) mod grad_stats;
 mod hard;
 #[macro_use]
 mod half16;
@@ -85,6 +86,20 @@ macro_rules! x86_entry_points {
         #[target_feature(enable = $features)]
         pub(crate) unsafe fn bce(job: super::bce::Job<'_>) -> f64 {
             super::bce::run::<$lanes>(job)
+        }
+
+        /// [`grad_stats::chunk`](super::grad_stats::chunk) compiled for
+        /// this backend, with a software prefetch.
+        ///
+        /// # Safety
+        #[doc = concat!("The CPU must support ", $cpu, ".")]
+        #[target_feature(enable = $features)]
+        pub(crate) unsafe fn grad_stats(c: &[f32], threshold: f32) -> super::grad_stats::ChunkSums {
+            // A prefetch is a hint (safe with SSE, which the closure
+            // inherits): it never faults, whatever the address.
+            super::grad_stats::chunk(c, threshold, |p| {
+                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast())
+            })
         }
     };
 }
@@ -656,6 +671,29 @@ impl Backend {
             #[cfg(not(target_arch = "x86_64"))]
             Backend::Avx2Fma | Backend::Avx512 => unreachable!("checked by assert_available"),
             Backend::Parallel => Backend::best_simd().bce(job),
+        }
+    }
+
+    /// One chunk of [`crate::stats::GradStats`] (`grad_stats.rs`) on this
+    /// backend ([`Backend::Parallel`]: the best SIMD backend; the caller
+    /// splits the work).
+    ///
+    /// # Panics
+    /// If the backend is not available on this CPU.
+    #[allow(unsafe_code)] // calls a backend entry point after checking the CPU
+    pub(crate) fn grad_stats_chunk(self, c: &[f32], threshold: f32) -> grad_stats::ChunkSums {
+        self.assert_available();
+        match self {
+            Backend::Scalar | Backend::Portable => grad_stats::chunk(c, threshold, |_| {}),
+            // SAFETY: `assert_available` checked that the CPU has AVX2 and FMA.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2Fma => unsafe { avx2::grad_stats(c, threshold) },
+            // SAFETY: `assert_available` checked `avx512::detected()`.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => unsafe { avx512::grad_stats(c, threshold) },
+            #[cfg(not(target_arch = "x86_64"))]
+            Backend::Avx2Fma | Backend::Avx512 => unreachable!("checked by assert_available"),
+            Backend::Parallel => Backend::best_simd().grad_stats_chunk(c, threshold),
         }
     }
 

@@ -42,16 +42,20 @@ fn quotient<L: Lanes>(x: L, clamp: f32) -> (L, L, L, L) {
 }
 
 /// silu(x) = x·σ(x) as [`Staged`] (the exact σ tier's reduction with |x|
-/// clamped at 110 instead of 104 and k up to 159; c = 2^(64−k)), within
-/// 2 ULP for every `f32`.
+/// clamped at 110 instead of 104 and k up to 159; c is the shifter value
+/// of −k), within 2 ULP for every `f32`.
 ///
 /// With t = σ(−a) = 2^−k·y, y = 1/(e^r + 2^−k) to within half an ULP:
 /// x ≥ 0: x − x·t, rounded once (a fused multiply-subtract on every
 /// backend): about 1 ULP; x ≥ 110 is returned as it is (x·t is far below
 /// half an ULP there). x < 0: x·y rounded, then 2^(64−k) (exact: the
 /// product is normal) and 2^−64 (rounds only where the result is
-/// subnormal), so the result is nonzero down to x ≈ −108.7, where σ(x)
-/// itself is far below 2^−149: about 1 ULP. NaN → NaN; +∞ → +∞;
+/// subnormal; with AVX-512 both steps are one masked `vscalefps`, the
+/// same rounding), so the result is nonzero down to x ≈ −108.7, where σ(x)
+/// itself is far below 2^−149: about 1 ULP. With AVX-512 the x ≥ 0 select
+/// is folded into the masked multiply-subtract as well, two operations
+/// fewer per vector than a select after each branch (measured in
+/// `docs/benchmarks.md`). NaN → NaN; +∞ → +∞;
 /// −∞ → −0 (x is clamped at −110, where x·σ(x) rounds to −0, the sign of
 /// the limit); ±0 → ±0.
 #[derive(Clone, Copy)]
@@ -61,18 +65,22 @@ impl Staged for SiluStages {
     #[inline(always)]
     fn reduce<L: Lanes>(self, x: L) -> (L, L, L) {
         let (kf, _, r1, r_lo) = exact_reduce_to(x, FWD_CLAMP, SHIFTER - FWD_K_MAX);
-        (r1, r_lo, kf.shl_exponent())
+        (r1, r_lo, kf)
     }
     #[inline(always)]
-    fn finish<L: Lanes>(self, x: L, n_hi: L, n_lo: L, mp: L) -> L {
-        let m = mp * L::splat(TWO_M64); // 2^−k: subnormal or 0 for large k
+    fn finish<L: Lanes>(self, x: L, n_hi: L, n_lo: L, kf: L) -> L {
+        // −k for the backends with a scaling instruction; 2^(64−k) for the
+        // others (each is dead code where unused).
+        let kn = kf - L::splat(SHIFTER);
+        let mp = kf.shl_exponent();
+        let m = L::pow2i_or(kn, || mp * L::splat(TWO_M64)); // 2^−k: subnormal or 0 for large k
         let (y0, rho) = exact_quotient_parts(n_hi, n_lo, m);
         let y = y0.mul_add(rho, y0);
         let clamp = L::splat(FWD_CLAMP);
-        let a = x.min(clamp);
-        let pos = x.lt_select(clamp, a.mul_sub_exact(y * m, a), x);
-        let neg = x.max(-clamp) * y * mp * L::splat(TWO_M64);
-        x.select_sign(neg, pos)
+        let pos = x.lt_mul_sub(clamp, y * m); // x − x·t for x < 110, else x
+        let xy = x.max(-clamp) * y;
+        // (x·y)·2^(64−k) is exact (normal), so both forms round once.
+        x.sign_select_scale_or(xy, kn, pos, || xy * mp * L::splat(TWO_M64))
     }
 }
 
