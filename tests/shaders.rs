@@ -128,3 +128,27 @@ fn bce_shader_has_its_entry_point() {
     assert_eq!(points, ["bce_with_logits"], "bce: entry points");
     assert_eq!(module.entry_points[0].workgroup_size, [256, 1, 1], "bce");
 }
+
+#[test]
+fn silu_shaders_have_their_entry_points() {
+    for (source, entry) in [
+        (sigmoid_kernels::gpu::silu::SILU_WGSL, "silu"),
+        (
+            sigmoid_kernels::gpu::silu::SILU_BACKWARD_WGSL,
+            "silu_backward",
+        ),
+    ] {
+        let module = validate(entry, source);
+        let points: Vec<_> = module
+            .entry_points
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(points, [entry], "{entry}: entry points");
+        assert_eq!(
+            module.entry_points[0].workgroup_size,
+            [256, 1, 1],
+            "{entry}"
+        );
+    }
+}

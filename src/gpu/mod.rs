@@ -22,6 +22,9 @@
 //! The fused BCE-with-logits loss and
 //! gradient with its fixed-order reductions ([`GpuContext::bce_with_logits_grad`],
 //! [`GpuContext::encode_bce_with_logits`]) is in [`mod@loss`].
+//! SiLU and its gradient ([`GpuContext::silu`], [`GpuContext::silu_backward`]
+//! and their `encode_*` forms) are in [`mod@silu`], with their bounds
+//! ([`silu::SILU_ULP`], [`silu::SILU_BACKWARD_ULP`]).
 //!
 //! # Formula
 //! Forward: the CPU exact tier's algorithm ([`crate::sigmoid`]), step for
@@ -139,6 +142,7 @@ mod encode;
 mod error;
 pub mod half16;
 pub mod loss;
+pub mod silu;
 pub mod stable;
 
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
@@ -178,6 +182,8 @@ pub struct GpuContext {
     half: Option<half16::HalfKernels>,
     /// The fused BCE with logits (`loss.rs`).
     bce: loss::BceKernel,
+    /// SiLU and its gradient (`silu.rs`).
+    silu: silu::SiluKernels,
     /// Elements per binding: the binding and buffer size limits, rounded
     /// down to the offset alignment.
     chunk: u64,
@@ -290,6 +296,10 @@ impl GpuContext {
             )
         })
         .await?;
+        let silu = scoped_async(&device, "SiLU pipelines", || {
+            silu::SiluKernels::new(&device)
+        })
+        .await?;
         Ok(Self {
             device,
             queue,
@@ -300,6 +310,7 @@ impl GpuContext {
             stable,
             half,
             bce,
+            silu,
             chunk,
             scratch: Mutex::new(Scratch::default()),
             lost,
