@@ -28,8 +28,11 @@
 //!   rounded a·t and s·a·t where the CPU fuses them measured 1.736; their
 //!   exact products (`two_prod`) brought it to the CPU's level.
 //!
-//! The ignored `silu_exhaustive` sweeps all 2^32 inputs of each kernel
-//! (`SIGMOID_GPU_KERNEL=silu` or `silu_backward` for one).
+//! Over all 2^32 inputs (the ignored `silu_exhaustive`, 27 min on 2
+//! heavily shared cores): SiLU max 1.538 ULP, subnormal results included
+//! (none flushed), at x = −1.9000207: the same maximum at the same input
+//! as the CPU's avx2+fma, scalar and SSE2 backends.
+//! `SIGMOID_GPU_KERNEL=silu` or `silu_backward` runs one kernel.
 //!
 //! What the bounds assume of a device is what the σ shaders assume (see
 //! the [parent module](super)); no other device has been measured.
