@@ -1,6 +1,7 @@
 // Error-free arithmetic helpers and the exact tier's constants and steps,
 // shared by every shader (the Rust side joins this file in front of each:
-// `FORWARD_WGSL`, `BACKWARD_WGSL`, `STABLE_WGSL`, `FROM_INPUT_WGSL`, `BCE_WGSL`).
+// `FORWARD_WGSL`, `BACKWARD_WGSL`, `STABLE_WGSL`, `FROM_INPUT_WGSL`, `BCE_WGSL`,
+// `SILU_WGSL`, `SILU_BACKWARD_WGSL`).
 
 // 2^12 + 1, Veltkamp's constant for splitting a 24-bit significand in two.
 const SPLIT: f32 = 4097.0f;
@@ -64,12 +65,20 @@ const TWO_M64: f32 = 0x1p-64f;
 // 149) by the shifter trick, m = 2^−k exactly (subnormal for k > 126),
 // a − k·ln2 = r₁ + r_lo with r₁ exact. Returns (r₁, r_lo, m).
 fn exact_reduce(bits: u32) -> vec3<f32> {
-    let a = bitcast<f32>(min(bits & 0x7fffffffu, bitcast<u32>(EXACT_CLAMP)));
-    let kf = max(fma(a, -LOG2E, SHIFTER), SHIFTER_K_MAX);
+    let red = exact_reduce_to(bits, EXACT_CLAMP, SHIFTER_K_MAX);
+    return vec3<f32>(red.x, red.y, red.z * TWO_M64); // 2^−k, exact
+}
+
+// Step 1 with the clamp and the cap of k as parameters (`exact_reduce_to`
+// in src/cpu/sigma.rs; SiLU clamps at 110, k ≤ 159): a = min(|x|, clamp)
+// on the bits, k = min(round(a·log2 e), SHIFTER − shifter_k_max). Returns
+// (r₁, r_lo, 2^(64−k)), the last exact and normal for k ≤ 190.
+fn exact_reduce_to(bits: u32, clamp: f32, shifter_k_max: f32) -> vec3<f32> {
+    let a = bitcast<f32>(min(bits & 0x7fffffffu, bitcast<u32>(clamp)));
+    let kf = max(fma(a, -LOG2E, SHIFTER), shifter_k_max);
     let kn = kf - SHIFTER; // −k, exact
-    let m = bitcast<f32>(bitcast<u32>(kf) << 23u) * TWO_M64; // 2^−k, exact
     let r1 = fma(kn, LN2_HI, a); // a − k·LN2_HI, exact (fused or not)
-    return vec3<f32>(r1, kn * LN2_LO, m);
+    return vec3<f32>(r1, kn * LN2_LO, bitcast<f32>(bitcast<u32>(kf) << 23u));
 }
 
 // Step 2 (`exact_exp`): N = e^(r₁ + r_lo) = 1 + r + r²·P(r) as a
@@ -98,4 +107,17 @@ fn quotient_pair(n_hi: f32, n_lo: f32, m: f32, zero: u32) -> vec2<f32> {
     let p = two_prod(y0, d_hi, zero);
     let e = pin(1.0f - p.x, zero) - p.y;
     return vec2<f32>(y0, e - y0 * d_lo);
+}
+
+// c − a·b rounded once, without relying on `fma` (`mul_sub_exact_dekker` in
+// src/cpu/lanes.rs): Dekker's a·b = p + err, Knuth's TwoSum c − p = s + e
+// (inputs pinned against reassociation), then s + (e − err): the fused
+// result up to a relative 2^−44 term. Needs |a|, |b| < 2^100; where a·b
+// nears the subnormal range the error terms are off by subnormal amounts.
+fn mul_sub(a: f32, b: f32, c: f32, zero: u32) -> f32 {
+    let p = two_prod(a, b, zero);
+    let s = pin(c - p.x, zero);
+    let bv = pin(s - c, zero);
+    let e = (c - pin(s - bv, zero)) + (-p.x - bv);
+    return s + (e - p.y);
 }

@@ -8,10 +8,12 @@ use std::path::Path;
 
 fn validate(name: &str, source: &str) -> naga::Module {
     // The binary16 kernels (`enable f16;`) need the f16 capability
-    // (wgpu's SHADER_F16); the others must validate without it.
-    let f16 = source.starts_with("enable f16;");
-    let caps = if f16 {
+    // (wgpu's SHADER_F16), the correctly rounded one f64 (SHADER_F64); the
+    // others must validate without either.
+    let caps = if source.starts_with("enable f16;") {
         naga::valid::Capabilities::SHADER_FLOAT16
+    } else if name.ends_with("sigmoid_cr.wgsl") {
+        naga::valid::Capabilities::FLOAT64
     } else {
         naga::valid::Capabilities::empty()
     };
@@ -33,7 +35,9 @@ fn every_shader_file_validates() {
         let path = entry.expect("readable dir entry").path();
         if path.extension().is_some_and(|e| e == "wgsl") {
             let source = std::fs::read_to_string(&path).expect("readable shader");
-            let source = if path == prelude {
+            // The helpers and the f64 kernel stand alone (as
+            // `gpu::cr::CR_WGSL` compiles it); the others get the helpers.
+            let source = if path == prelude || path.ends_with("sigmoid_cr.wgsl") {
                 source
             } else if path.ends_with("sigmoid_f16.wgsl") {
                 // As `gpu::half16::F16_WGSL` joins it.
@@ -127,4 +131,28 @@ fn bce_shader_has_its_entry_point() {
         .collect();
     assert_eq!(points, ["bce_with_logits"], "bce: entry points");
     assert_eq!(module.entry_points[0].workgroup_size, [256, 1, 1], "bce");
+}
+
+#[test]
+fn silu_shaders_have_their_entry_points() {
+    for (source, entry) in [
+        (sigmoid_kernels::gpu::silu::SILU_WGSL, "silu"),
+        (
+            sigmoid_kernels::gpu::silu::SILU_BACKWARD_WGSL,
+            "silu_backward",
+        ),
+    ] {
+        let module = validate(entry, source);
+        let points: Vec<_> = module
+            .entry_points
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(points, [entry], "{entry}: entry points");
+        assert_eq!(
+            module.entry_points[0].workgroup_size,
+            [256, 1, 1],
+            "{entry}"
+        );
+    }
 }

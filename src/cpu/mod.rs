@@ -30,7 +30,7 @@ mod map;
 mod ops;
 mod portable;
 pub(crate) mod sigma;
-mod silu;
+pub(crate) mod silu;
 pub(crate) mod stable;
 
 /// The two `#[target_feature]` entry points of an x86-64 backend:

@@ -18,16 +18,16 @@ use super::stable::{pow2_neg, reduce_rounded};
 /// |x| is clamped here in the forward pass: |x|·σ(−|x|) < 2^−150 from
 /// |x| ≈ 108.7 on, so the result rounds to ±0 there, and
 /// k = round(a·log2 e) ≤ [`FWD_K_MAX`].
-const FWD_CLAMP: f32 = 110.0;
+pub(crate) const FWD_CLAMP: f32 = 110.0;
 /// round(110·log2 e).
-const FWD_K_MAX: f32 = 159.0;
+pub(crate) const FWD_K_MAX: f32 = 159.0;
 /// |x| is clamped here in the gradient: |dy·silu′(x)| < 2^−150 from
 /// |x| ≈ 198 on even with |dy| = FLT_MAX (x·e^x·2^128 < 2^−151), and
 /// k ≤ 289.
-const GRAD_CLAMP: f32 = 200.0;
+pub(crate) const GRAD_CLAMP: f32 = 200.0;
 /// 2^−k enters the quotient 1/(N + 2^−k) capped at 2^−60, below any effect
 /// on it (N ≥ 0.7).
-const Q_CAP: f32 = 60.0;
+pub(crate) const Q_CAP: f32 = 60.0;
 
 /// The common part: with a = min(|x|, clamp) = k·ln2 + r, returns
 /// (a, k, y₀, ρ) with y₀·(1 + ρ) = 1/(e^r + 2^−min(k, 60)) to within about
@@ -152,7 +152,7 @@ pub(crate) fn silu_backward_lanes<L: Lanes>(x: L, dy: L) -> L {
 /// From here on |dy| is scaled by 2^−64 before the exact fused
 /// multiply-add of the gradient (the emulated form needs operands below
 /// 2^100).
-const BIG_DY: f32 = 18_446_744_073_709_551_616.0; // 2^64
+pub(crate) const BIG_DY: f32 = 18_446_744_073_709_551_616.0; // 2^64
 
 kernel!(SiluFastK: Apply1, silu_fast_lanes);
 kernel!(SiluBackwardK: Apply2, silu_backward_lanes);

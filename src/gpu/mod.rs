@@ -25,6 +25,9 @@
 //! The fused BCE-with-logits loss and
 //! gradient with its fixed-order reductions ([`GpuContext::bce_with_logits_grad`],
 //! [`GpuContext::encode_bce_with_logits`]) is in [`mod@loss`].
+//! SiLU and its gradient ([`GpuContext::silu`], [`GpuContext::silu_backward`]
+//! and their `encode_*` forms) are in [`mod@silu`], with their bounds
+//! ([`silu::SILU_ULP`], [`silu::SILU_BACKWARD_ULP`]).
 //!
 //! # Formula
 //! Forward: the CPU exact tier's algorithm ([`crate::sigmoid`]), step for
@@ -143,6 +146,7 @@ mod encode;
 mod error;
 pub mod half16;
 pub mod loss;
+pub mod silu;
 pub mod stable;
 
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
@@ -184,6 +188,8 @@ pub struct GpuContext {
     cr: Option<cr::CrKernel>,
     /// The fused BCE with logits (`loss.rs`).
     bce: loss::BceKernel,
+    /// SiLU and its gradient (`silu.rs`).
+    silu: silu::SiluKernels,
     /// Elements per binding: the binding and buffer size limits, rounded
     /// down to the offset alignment.
     chunk: u64,
@@ -302,6 +308,10 @@ impl GpuContext {
             cr::CrKernel::new(&device)
         })
         .await?;
+        let silu = scoped_async(&device, "SiLU pipelines", || {
+            silu::SiluKernels::new(&device)
+        })
+        .await?;
         Ok(Self {
             device,
             queue,
@@ -313,6 +323,7 @@ impl GpuContext {
             half,
             cr,
             bce,
+            silu,
             chunk,
             scratch: Mutex::new(Scratch::default()),
             lost,
