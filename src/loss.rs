@@ -74,7 +74,10 @@
 //! bits (no division where the CPU has a reciprocal estimate); then the
 //! terms, the smoothed target, the weights, the power of two 2^−k and the
 //! sign are combined in `f64`, each loss and gradient is rounded once, and
-//! the losses are added into the chunk's `f64` sum. softplus(x) = |x| + L
+//! the losses are added into the chunk's `f64` sum. Without weights,
+//! pos_weight and smoothing (any targets) the combination is done in
+//! `f32` instead, vector by vector, with error-free transformations (pairs
+//! of `f32`s) and the same single rounding of each result. softplus(x) = |x| + L
 //! and σ(x) = 1 − σ(−|x|) for x ≥ 0 (mirrored for x < 0), so nothing
 //! cancels before the `f64` step, and the 2^−k applied there keeps a
 //! tiny term exact however large its weight (|x| is clamped at 300: past
