@@ -246,18 +246,18 @@ fn combine<const GRAD: bool, const WEIGHTED: bool>(
 /// c_far (1 − t for x ≥ 0, t for x < 0) is the pair ch + cl (1 − t by
 /// Fast2Sum, exact). The pairs Y and S are renormalized and multiplied by
 /// 2^−k as 2^−min(k, 60) (exact) then 2^−min(k − 60, 126), which rounds
-/// only into the subnormal range: there the high part rounds once more
-/// (after its rounding to 24 bits: at most a quarter of a subnormal ULP
-/// more than one rounding) and the low part vanishes.
+/// only into the subnormal range.
 ///
 /// - ℓ = ch·|x| + L (both terms ≥ 0 for t ∈ [0, 1]) by TwoProd and
-///   TwoSum, rounded once; |x| = ∞ gives ∞, or 0 where c_far = 0 (the
-///   limit).
+///   TwoSum, rounded once; |x| = ∞ gives ∞. Where c_far = 0 (t ∈ {0, 1},
+///   the example agreeing with its target) ℓ = L is Y rounded to 24 bits
+///   times 2^−k: one rounding where L is normal, and in the subnormal
+///   range a second one (a quarter of a subnormal ULP more at most), as
+///   the low part would round on its own from the bottom of the normal
+///   range down; 0 for |x| = ∞ (the limit).
 /// - dℓ/dx = ∓(u − c_far)·sc: TwoSum, renormalized, times the pair sc,
-///   rounded once. Where c_far = 0 (t ∈ {0, 1}, the example agreeing with
-///   its target) that is −u·sc: correctly rounded down to the subnormals
-///   for sc = 1; with a mean's sc < 1 a subnormal u has been rounded
-///   before the product, one subnormal ULP at most in all.
+///   rounded once; where c_far = 0, −(S·sc) rounded once before the power
+///   of two, as L.
 ///
 /// NaN in x or t gives NaN in both.
 #[inline(always)]
@@ -292,7 +292,11 @@ fn combine_plain<L: Lanes, const GRAD: bool>(x: L, t: L, v: [L; 5], sc: (L, L)) 
     let bb = s - p;
     let e = (p - (s - bb)) + (lh - bb);
     let r = s + cl.mul_add(a_cap, (e - pe) + ll);
-    let loss = a.lt_select(inf, r, ch.abs().lt_select(tiny, lh, ch * a));
+    // c_far = 0: L alone, from its high part (Y rounded to 24 bits, then
+    // the power of two): the low part would round on its own from the
+    // bottom of the normal range down.
+    let c_zero = |then: L, other: L| ch.abs().lt_select(tiny, then, other);
+    let loss = c_zero(lh, a.lt_select(inf, r, ch * a));
     if !GRAD {
         return (loss, zero);
     }
@@ -309,6 +313,8 @@ fn combine_plain<L: Lanes, const GRAD: bool>(x: L, t: L, v: [L; 5], sc: (L, L)) 
     let dh = d + dl;
     let dl2 = (d - dh) + dl;
     let g = dh.mul_add(sc_h, dh.mul_add(sc_l, dl2 * sc_h));
+    // c_far = 0: u·sc rounded once before the power of two.
+    let g = c_zero(scaled(sh.mul_add(sc_h, sl.mul_add(sc_h, sh * sc_l))), g);
     (loss, x.lt_select(zero, g, -g))
 }
 
