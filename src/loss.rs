@@ -74,7 +74,10 @@
 //! bits (no division where the CPU has a reciprocal estimate); then the
 //! terms, the smoothed target, the weights, the power of two 2^−k and the
 //! sign are combined in `f64`, each loss and gradient is rounded once, and
-//! the losses are added into the chunk's `f64` sum. softplus(x) = |x| + L
+//! the losses are added into the chunk's `f64` sum. Without weights,
+//! pos_weight and smoothing (any targets) the combination is done in
+//! `f32` instead, vector by vector, with error-free transformations (pairs
+//! of `f32`s) and the same single rounding of each result. softplus(x) = |x| + L
 //! and σ(x) = 1 − σ(−|x|) for x ≥ 0 (mirrored for x < 0), so nothing
 //! cancels before the `f64` step, and the 2^−k applied there keeps a
 //! tiny term exact however large its weight (|x| is clamped at 300: past
@@ -102,10 +105,13 @@ use rayon::prelude::*;
 /// logit. The loss is then softplus(±x), here from log1p(e^−|x|) as a
 /// pair of `f32`s whose error is that of the shared e^r (under 0.11 ULP,
 /// see `cpu/sigma.rs`) plus the pair's own (about 2^−28 relative), added
-/// to |x| in `f64` and rounded once: about 0.65 ULP. Exhaustive, all 2^32
-/// logits with t = 1 (t = 0 is the same computation mirrored), avx512
-/// backend: max 0.7214 ULP (at x = 48.17;
-/// `cargo test --release --test loss -- --ignored`, 500–580 s on the shared
+/// to |x| by error-free transformations in `f32` and rounded once: about
+/// 0.65 ULP; in the subnormal range (|x| > 87.3) the pair is rounded to 24
+/// bits before the power of two, a quarter of an ULP more at most.
+/// Exhaustive, all 2^32 logits with t = 1 (t = 0 is the same computation
+/// mirrored), avx512 backend: max 0.8075 ULP (at x = 87.75, subnormal; 0.7214
+/// at x = 48.17 with the earlier `f64` combination;
+/// `cargo test --release --test loss -- --ignored`, 260–760 s on the shared
 /// 2-vCPU machine). The bound is that of [`crate::SOFTPLUS_MAX_ULP`].
 pub const BCE_BINARY_MAX_ULP: f64 = 2.0;
 /// Bound of the per-element loss for any t ∈ [0, 1], finite non-negative
@@ -124,10 +130,11 @@ pub const BCE_MAX_ULP: f64 = 4.0;
 /// absolute error is at most this many ULPs (`f32`) of the larger of the
 /// two terms (1 − t')·σ(x) and t'·σ(−x) (they cancel near the minimum, where
 /// no relative bound holds). σ(−|x|) comes as a pair (as the loss's
-/// log1p), the difference is formed in `f64` and rounded once: for
-/// t ∈ {0, 1} max 0.7214 ULP over all 2^32 logits (avx512; the exhaustive
-/// test beside [`BCE_BINARY_MAX_ULP`]'s), 0.63 ULP of the larger term for
-/// fractional t over the test's sweep.
+/// log1p), the difference is formed in `f64` (without weights and
+/// smoothing: in `f32` as a pair) and rounded once: for t ∈ {0, 1} max
+/// 0.8075 ULP over all 2^32 logits (avx512, subnormal as the loss's; the
+/// exhaustive test beside [`BCE_BINARY_MAX_ULP`]'s), 0.66 ULP of the
+/// larger term for any t over the test's sweep.
 pub const BCE_GRAD_MAX_ULP: f64 = 2.0;
 /// Bound of the gradient with weights and pos_weight (finite, ≥ 0): the
 /// absolute error in ULPs (`f32`) of the larger of the two terms
@@ -135,9 +142,10 @@ pub const BCE_GRAD_MAX_ULP: f64 = 2.0;
 /// the error is that of [`BCE_GRAD_MAX_ULP`] (measured 0.64).
 pub const BCE_GRAD_WEIGHTED_MAX_ULP: f64 = 4.0;
 /// Added to the gradient bounds for [`Reduction::Mean`]: the gradient is
-/// multiplied by 1/n in `f64` before its one rounding, so nothing is added
-/// in practice (measured 0.64 ULP for t ∈ {0, 1}); the allowance keeps room
-/// for a backend that rounds σ before the division.
+/// multiplied by 1/n (in `f64`, or in `f32` as a pair) before its one
+/// rounding, so nothing is added in practice (measured 0.75 ULP for
+/// t ∈ {0, 1}, subnormal results included); the allowance keeps room for
+/// a backend that rounds σ before the division.
 pub const BCE_GRAD_MEAN_EXTRA_ULP: f64 = 0.5;
 
 /// Elements per chunk of the reductions and of the rayon split. Fixed, so

@@ -21,6 +21,13 @@
 //!    in `f64`, each result rounded to `f32` once, and the losses added
 //!    into eight `f64` running sums over the index mod 8.
 //!
+//! A plain job (no weights, no pos_weight, no label smoothing: the common
+//! case, t any value) instead runs both stages on each vector in turn,
+//! without block buffers, its stage 2 in `f32` ([`combine_plain`]: the
+//! same pairs, combined by error-free transformations and rounded once,
+//! with twice the lanes of `f64` and no conversions); only the running
+//! sums stay in `f64`.
+//!
 //! With x ≥ 0, softplus(x) = a + L and softplus(−x) = L for L = log1p(e^−a),
 //! σ(x) = 1 − u and σ(−x) = u for u = σ(−a); x < 0 swaps them. So every
 //! term of the loss and the gradient comes from one exponential and two
@@ -37,7 +44,7 @@ use super::stable::{log1p_series, pow2_neg, ROUNDER, S_M_MIN};
 
 /// Elements per block: the per-block buffers (five `f32` arrays) and the
 /// block's x, t, weights and outputs stay in the L1 cache between the two
-/// stages. A multiple of 8 (the running sums) and of every vector width.
+/// stages (a plain job's block only buffers its losses for the sums). A multiple of 8 (the running sums) and of every vector width.
 const BLOCK: usize = 512;
 
 /// |x| is clamped here in the reduction: e^−300 < 2^−432, and a term's
@@ -227,6 +234,125 @@ fn combine<const GRAD: bool, const WEIGHTED: bool>(
     }
 }
 
+/// Stage 2 in `f32` for a plain job (no weights, no pos_weight, no label
+/// smoothing: c = 1), one vector, straight from [`terms`]: the loss and,
+/// for `GRAD`, the gradient times the scale sc = sc_h + sc_l (1/n as a
+/// pair of `f32`s). No conversions and twice the lanes of [`combine`],
+/// with the same single final rounding of each result: every sum and
+/// difference is carried as an unevaluated pair (error-free
+/// transformations: Fast2Sum, TwoSum, the product's error from a fused
+/// multiply-add) until its last step.
+///
+/// c_far (1 − t for x ≥ 0, t for x < 0) is the pair ch + cl (1 − t by
+/// Fast2Sum, exact). The pairs Y and S are renormalized and multiplied by
+/// 2^−k as 2^−min(k, 60) (exact) then 2^−min(k − 60, 126), which rounds
+/// only into the subnormal range.
+///
+/// - ℓ = ch·|x| + L (both terms ≥ 0 for t ∈ [0, 1]) by TwoProd and
+///   TwoSum, rounded once; |x| = ∞ gives ∞. Where c_far = 0 (t ∈ {0, 1},
+///   the example agreeing with its target) ℓ = L is Y rounded to 24 bits
+///   times 2^−k: one rounding where L is normal, and in the subnormal
+///   range a second one (a quarter of a subnormal ULP more at most), as
+///   the low part would round on its own from the bottom of the normal
+///   range down; 0 for |x| = ∞ (the limit).
+/// - dℓ/dx = ∓(u − c_far)·sc: TwoSum, renormalized, times the pair sc,
+///   rounded once; where c_far = 0, −(S·sc) rounded once before the power
+///   of two, as L.
+///
+/// NaN in x or t gives NaN in both.
+#[inline(always)]
+fn combine_plain<L: Lanes, const GRAD: bool>(x: L, t: L, v: [L; 5], sc: (L, L)) -> (L, L) {
+    let [yh, yl, sh, sl, k] = v;
+    let zero = L::splat(0.0);
+    let inf = L::splat(f32::INFINITY);
+    let tiny = L::splat(f32::from_bits(1)); // |c| below it: c = 0
+    let a = x.abs();
+    let a_cap = a.min(L::splat(f32::MAX));
+    // ch + cl = b + tt: 1 − t (Fast2Sum) for x ≥ 0, t (cl = 0) for x < 0.
+    let b = x.lt_select(zero, zero, L::splat(1.0));
+    let tt = x.lt_select(zero, t, -t);
+    let ch = b + tt;
+    let cl = (b - ch) + tt;
+    let m1 = pow2_neg(k.min(L::splat(QUOTIENT_K_CAP)));
+    let m2 = pow2_neg(
+        (k - L::splat(QUOTIENT_K_CAP))
+            .max(zero)
+            .min(L::splat(126.0)),
+    );
+    let scaled = |v: L| (v * m1) * m2;
+    // Loss.
+    let yn = yh + yl;
+    let ynl = (yh - yn) + yl;
+    let (lh, ll) = (scaled(yn), scaled(ynl));
+    let p = ch * a_cap;
+    // p − ch·|x|: exact with a fused multiply-add, else 0 (then p's own
+    // rounding is the error; none for t ∈ {0, 1}).
+    let pe = ch.mul_neg_add(a_cap, p);
+    let s = p + lh;
+    let bb = s - p;
+    let e = (p - (s - bb)) + (lh - bb);
+    let r = s + cl.mul_add(a_cap, (e - pe) + ll);
+    // c_far = 0: L alone, from its high part (Y rounded to 24 bits, then
+    // the power of two): the low part would round on its own from the
+    // bottom of the normal range down.
+    let c_zero = |then: L, other: L| ch.abs().lt_select(tiny, then, other);
+    let loss = c_zero(lh, a.lt_select(inf, r, ch * a));
+    if !GRAD {
+        return (loss, zero);
+    }
+    let (sc_h, sc_l) = sc;
+    // u − c_far = 2^−k·S − (ch + cl) by TwoSum, renormalized, times sc,
+    // then negated for x ≥ 0 (so that an underflowed −u is −0 there, the
+    // sign of its limit, as in `f64`).
+    let sn = sh + sl;
+    let (uh, ul) = (scaled(sn), scaled((sh - sn) + sl));
+    let d = uh - ch;
+    let bd = d - uh;
+    let e2 = (uh - (d - bd)) - (ch + bd);
+    let dl = (e2 + ul) - cl;
+    let dh = d + dl;
+    let dl2 = (d - dh) + dl;
+    let g = dh.mul_add(sc_h, dh.mul_add(sc_l, dl2 * sc_h));
+    // c_far = 0: u·sc rounded once before the power of two.
+    let g = c_zero(scaled(sh.mul_add(sc_h, sl.mul_add(sc_h, sh * sc_l))), g);
+    (loss, x.lt_select(zero, g, -g))
+}
+
+/// Both stages for a plain job's block, one vector at a time (no block
+/// buffers): losses into `lo`, gradients (for `GRAD`) into `go`.
+#[inline(always)]
+fn plain_block<L: Lanes, const GRAD: bool>(
+    x: &[f32],
+    t: &[f32],
+    lo: &mut [f32],
+    go: &mut [f32],
+    sc: (L, L),
+) {
+    let w = L::WIDTH;
+    let n = x.len();
+    let (t, lo) = (&t[..n], &mut lo[..n]);
+    let go = &mut go[..if GRAD { n } else { 0 }];
+    let body = n - n % w;
+    for i in (0..body).step_by(w) {
+        let xv = L::load(&x[i..i + w]);
+        let v = terms::<L, GRAD>(xv);
+        let (l, g) = combine_plain::<L, GRAD>(xv, L::load(&t[i..i + w]), v, sc);
+        l.store(&mut lo[i..i + w]);
+        if GRAD {
+            g.store(&mut go[i..i + w]);
+        }
+    }
+    if body < n {
+        let xv = L::load_partial(&x[body..]);
+        let v = terms::<L, GRAD>(xv);
+        let (l, g) = combine_plain::<L, GRAD>(xv, L::load_partial(&t[body..]), v, sc);
+        l.store_partial(&mut lo[body..]);
+        if GRAD {
+            g.store_partial(&mut go[body..]);
+        }
+    }
+}
+
 /// 1.0 for the weights a job does not have.
 static ONES: [f32; BLOCK] = [1.0; BLOCK];
 
@@ -252,10 +378,29 @@ fn run_as<L: Lanes, const GRAD: bool>(mut job: Job<'_>) -> f64 {
     let (mut lbuf, mut gbuf) = ([0.0f32; BLOCK], [0.0f32; 0]);
     let mut out = job.out.take();
     let mut dx = job.dx.take();
+    let plain = job.w.is_none() && job.pw.is_none() && job.keep == 1.0 && job.half == 0.0;
+    let sc_h = job.grad_scale as f32;
+    let sc = (
+        L::splat(sc_h),
+        L::splat((job.grad_scale - f64::from(sc_h)) as f32),
+    );
     for start in (0..n).step_by(BLOCK) {
         let len = BLOCK.min(n - start);
         let r = start..start + len;
         let x = &job.x[r.clone()];
+        let lo: &mut [f32] = match out.as_deref_mut() {
+            Some(o) => &mut o[r.clone()],
+            None => &mut lbuf[..len],
+        };
+        if plain {
+            let go: &mut [f32] = match dx.as_deref_mut() {
+                Some(d) => &mut d[r.clone()],
+                None => &mut gbuf,
+            };
+            plain_block::<L, GRAD>(x, &job.t[r], lo, go, sc);
+            add_losses(&mut acc, lo);
+            continue;
+        }
         transcendentals::<L, GRAD>(x, &mut buf);
         let block = Block {
             x,
@@ -263,10 +408,6 @@ fn run_as<L: Lanes, const GRAD: bool>(mut job: Job<'_>) -> f64 {
             w: job.w.map_or(&ONES[..len], |w| &w[r.clone()]),
             pw: job.pw.map_or(&ONES[..len], |p| &p[r.clone()]),
             v: &buf,
-        };
-        let lo: &mut [f32] = match out.as_deref_mut() {
-            Some(o) => &mut o[r.clone()],
-            None => &mut lbuf[..len],
         };
         let go: &mut [f32] = match dx.as_deref_mut() {
             Some(d) => &mut d[r],
@@ -277,15 +418,22 @@ fn run_as<L: Lanes, const GRAD: bool>(mut job: Job<'_>) -> f64 {
         } else {
             combine::<GRAD, false>(&job, &block, lo, go);
         }
-        let mut it = lo.chunks_exact(8);
-        for c in &mut it {
-            for (s, &v) in acc.iter_mut().zip(c) {
-                *s += f64::from(v);
-            }
-        }
-        for (s, &v) in acc.iter_mut().zip(it.remainder()) {
+        add_losses(&mut acc, lo);
+    }
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+}
+
+/// Adds a block's losses into the eight running sums (index mod 8; a block
+/// starts at a multiple of 8).
+#[inline(always)]
+fn add_losses(acc: &mut [f64; 8], lo: &[f32]) {
+    let mut it = lo.chunks_exact(8);
+    for c in &mut it {
+        for (s, &v) in acc.iter_mut().zip(c) {
             *s += f64::from(v);
         }
     }
-    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+    for (s, &v) in acc.iter_mut().zip(it.remainder()) {
+        *s += f64::from(v);
+    }
 }
