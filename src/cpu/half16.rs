@@ -629,11 +629,11 @@ impl Backend {
                 (Backend::Parallel, Some(src)) => src
                     .par_chunks(PAR_CHUNK)
                     .zip(dst.par_chunks_mut(PAR_CHUNK))
-                    .for_each(|(s, d)| lookup(t, Some(s), d, stream)),
+                    .for_each(|(s, d)| lookup(t, Some(s), d)),
                 (Backend::Parallel, None) => dst
                     .par_chunks_mut(PAR_CHUNK)
-                    .for_each(|d| lookup(t, None, d, false)),
-                _ => lookup(t, src, dst, stream),
+                    .for_each(|d| lookup(t, None, d)),
+                _ => lookup(t, src, dst),
             }
         } else {
             self.unary16_chunk::<F>(op, src, dst, stream);
@@ -762,48 +762,24 @@ impl Backend {
     }
 }
 
-/// `dst[i] = t[src[i]]`, or `t[dst[i]]` in place; with `stream` (x86-64)
-/// around the cache, two elements per 32-bit `movnti`, fenced.
+/// `dst[i] = t[src[i]]`, or `t[dst[i]]` in place, through the cache: at
+/// 16M elements on two threads (Emerald Rapids) the lookup ran 1.1–1.4×
+/// faster with plain stores than with two elements per 32-bit `movnti`
+/// (the kernel's streamed 512-bit stores are another matter).
 #[inline]
-fn lookup(t: &[u16; 1 << 16], src: Option<&[u16]>, dst: &mut [u16], stream: bool) {
-    let Some(src) = src else {
-        for d in dst {
-            *d = t[usize::from(*d)];
+fn lookup(t: &[u16; 1 << 16], src: Option<&[u16]>, dst: &mut [u16]) {
+    match src {
+        Some(src) => {
+            for (d, &x) in dst.iter_mut().zip(src) {
+                *d = t[usize::from(x)];
+            }
         }
-        return;
-    };
-    #[cfg(target_arch = "x86_64")]
-    if stream {
-        return lookup_stream(t, src, dst);
+        None => {
+            for d in dst {
+                *d = t[usize::from(*d)];
+            }
+        }
     }
-    let _ = stream;
-    for (d, &x) in dst.iter_mut().zip(src) {
-        *d = t[usize::from(x)];
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)] // non-temporal stores
-fn lookup_stream(t: &[u16; 1 << 16], src: &[u16], dst: &mut [u16]) {
-    use core::arch::x86_64::{_mm_sfence, _mm_stream_si32};
-    // One element to a 4-byte boundary (a `u16` address is even).
-    let head = ((dst.as_ptr() as usize / 2) % 2).min(dst.len());
-    let (d0, d1) = dst.split_at_mut(head);
-    lookup(t, Some(&src[..head]), d0, false);
-    let s1 = &src[head..];
-    let mut pairs = d1.chunks_exact_mut(2);
-    for (d, s) in (&mut pairs).zip(s1.chunks_exact(2)) {
-        let v = u32::from(t[usize::from(s[0])]) | u32::from(t[usize::from(s[1])]) << 16;
-        // SAFETY: `d` is two `u16`s (4 writable bytes) at a 4-byte aligned
-        // address (the head above), as `movnti` needs; it is SSE2, part of
-        // x86-64; the fence below orders it.
-        unsafe { _mm_stream_si32(d.as_mut_ptr().cast(), v as i32) };
-    }
-    let rest = pairs.into_remainder();
-    let n = rest.len();
-    lookup(t, Some(&s1[s1.len() - n..]), rest, false);
-    // SAFETY: SSE, part of x86-64.
-    unsafe { _mm_sfence() };
 }
 
 /// The [`Backend`] methods of one 16-bit format: `$t` the element type,
