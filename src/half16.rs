@@ -13,7 +13,8 @@
 //!
 //! Everything is computed in `f32` by the same kernels as the `f32` API
 //! (same backends, threads from [`crate::parallel_threshold`], streamed
-//! stores from [`crate::cpu::STREAM_MIN_16`] elements) and rounded once to
+//! stores from [`crate::cpu::STREAM_MIN_16`] elements, except σ's table
+//! lookup below, which writes through the cache) and rounded once to
 //! the 16-bit format, round-to-nearest-even. The conversions are exact on
 //! the way in and use the CPU's instructions where it has them: F16C with
 //! AVX2, the AVX-512F conversions of 16 lanes, integer vector code for
