@@ -8,11 +8,11 @@
 
 mod support;
 
-use support::gpu::gpu_or_skip;
+use support::gpu::{gpu_or_skip, read, storage};
 
 use sigmoid_kernels::gpu::{F32Buffer, GpuContext, GpuError, BACKWARD_ULP, FORWARD_ULP};
 use sigmoid_kernels::reference;
-use support::{check, Bound, Rng, Worst};
+use support::{check, random, Bound, Worst};
 
 /// The documented GPU bounds (results below 2^−126 may also be flushed to 0).
 const FORWARD: Bound = Bound::UlpNormal(FORWARD_ULP);
@@ -42,11 +42,6 @@ fn check_backward(what: &str, y: &[f32], dy: &[f32], dx: &[f32]) -> Worst {
     let s = check::backward(BACKWARD, &pick(y), &pick(dy), &pick(dx));
     s.assert_holds(what, BACKWARD, false);
     s.ulp_normal
-}
-
-fn random(n: usize, lo: f32, hi: f32, seed: u64) -> Vec<f32> {
-    let mut rng = Rng(seed);
-    (0..n).map(|_| rng.uniform(lo, hi)).collect()
 }
 
 #[test]
@@ -334,39 +329,6 @@ fn four_threads_share_a_context() {
 }
 
 // ---- device-resident API ----
-
-fn storage(ctx: &GpuContext, label: &str, len: u64) -> wgpu::Buffer {
-    use wgpu::BufferUsages as U;
-    ctx.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size: len * 4,
-        usage: U::STORAGE | U::COPY_DST | U::COPY_SRC,
-        mapped_at_creation: false,
-    })
-}
-
-/// Reads `len` f32s at element `offset` of `buffer` back to the host.
-fn read(ctx: &GpuContext, buffer: &wgpu::Buffer, offset: u64, len: u64) -> Vec<f32> {
-    let staging = ctx.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some("test readback"),
-        size: len * 4,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let mut encoder = ctx.device().create_command_encoder(&Default::default());
-    encoder.copy_buffer_to_buffer(buffer, offset * 4, &staging, 0, len * 4);
-    ctx.queue().submit([encoder.finish()]);
-    let (tx, rx) = std::sync::mpsc::channel();
-    staging.map_async(wgpu::MapMode::Read, .., move |r| tx.send(r).unwrap());
-    ctx.device()
-        .poll(wgpu::PollType::wait_indefinitely())
-        .unwrap();
-    rx.recv().unwrap().unwrap();
-    let view = staging.get_mapped_range(..).unwrap();
-    view.chunks_exact(4)
-        .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
 
 /// Forward then backward in one command buffer, at non-zero aligned offsets,
 /// with no host round trip in between.

@@ -14,6 +14,7 @@ use sigmoid_kernels::check::{self, Bound, Func};
 use sigmoid_kernels::gpu::cr::CR_ULP;
 use sigmoid_kernels::gpu::{F32Buffer, GpuContext, GpuError};
 use sigmoid_kernels::reference;
+use support::gpu::{read, storage};
 use support::Rng;
 
 /// The shared context if it has `SHADER_F64`; else `None` after checking
@@ -91,36 +92,6 @@ fn differences(x: &[f32], y: &[f32]) -> Vec<String> {
             })
         })
         .collect()
-}
-
-fn storage(ctx: &GpuContext, label: &str, len: u64) -> wgpu::Buffer {
-    use wgpu::BufferUsages as U;
-    ctx.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size: len * 4,
-        usage: U::STORAGE | U::COPY_SRC | U::COPY_DST,
-        mapped_at_creation: false,
-    })
-}
-
-fn read(ctx: &GpuContext, buffer: &wgpu::Buffer, offset: u64, len: u64) -> Vec<f32> {
-    let staging = ctx.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some("read"),
-        size: len * 4,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let mut enc = ctx.device().create_command_encoder(&Default::default());
-    enc.copy_buffer_to_buffer(buffer, offset * 4, &staging, 0, len * 4);
-    ctx.queue().submit([enc.finish()]);
-    let slice = staging.slice(..);
-    slice.map_async(wgpu::MapMode::Read, |r| r.expect("map"));
-    ctx.device()
-        .poll(wgpu::PollType::wait_indefinitely())
-        .expect("poll");
-    let v = bytemuck::cast_slice(&slice.get_mapped_range().expect("mapped")).to_vec();
-    staging.unmap();
-    v
 }
 
 /// Every hard input (σ(x) within 2^−21 ULP of a midpoint), bit for bit

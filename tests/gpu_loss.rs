@@ -5,12 +5,12 @@
 
 mod support;
 
-use support::gpu::gpu_or_skip;
+use support::gpu::{gpu_or_skip, read, storage};
 
 use sigmoid_kernels::gpu::loss::{
     bce_partials_sum, BceBuffers, BCE_BINARY_ULP, BCE_GRAD_ULP, BCE_GRAD_WEIGHTED_ULP, BCE_ULP,
 };
-use sigmoid_kernels::gpu::{F32Buffer, GpuContext, GpuError};
+use sigmoid_kernels::gpu::{F32Buffer, GpuError};
 use sigmoid_kernels::loss::{self, BceOptions, LossError, Reduction, BCE_GRAD_MEAN_EXTRA_ULP};
 use sigmoid_kernels::reference::{
     bce_with_logits_f64, bce_with_logits_grad_f64, bce_with_logits_grad_terms_f64, ulp_error,
@@ -315,36 +315,6 @@ fn bad_options_are_the_cpus_errors() {
         matches!(e, GpuError::LengthMismatch { what: "t", .. }),
         "{e}"
     );
-}
-
-fn storage(ctx: &GpuContext, label: &str, len: u64) -> wgpu::Buffer {
-    use wgpu::BufferUsages as U;
-    ctx.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size: len * 4,
-        usage: U::STORAGE | U::COPY_SRC | U::COPY_DST,
-        mapped_at_creation: false,
-    })
-}
-
-fn read(ctx: &GpuContext, buffer: &wgpu::Buffer, offset: u64, len: u64) -> Vec<f32> {
-    let staging = ctx.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some("read"),
-        size: len * 4,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let mut enc = ctx.device().create_command_encoder(&Default::default());
-    enc.copy_buffer_to_buffer(buffer, offset * 4, &staging, 0, len * 4);
-    ctx.queue().submit([enc.finish()]);
-    let slice = staging.slice(..);
-    slice.map_async(wgpu::MapMode::Read, |r| r.expect("map"));
-    ctx.device()
-        .poll(wgpu::PollType::wait_indefinitely())
-        .expect("poll");
-    let v = bytemuck::cast_slice(&slice.get_mapped_range().expect("mapped")).to_vec();
-    staging.unmap();
-    v
 }
 
 fn bits(v: &[f32]) -> Vec<u32> {

@@ -7,13 +7,13 @@
 
 mod support;
 
-use support::gpu::gpu_or_skip;
+use support::gpu::{gpu_or_skip, read, storage};
 
 use sigmoid_kernels::check::{Func, Stats};
 use sigmoid_kernels::gpu::silu::{SILU_BACKWARD_ULP, SILU_ULP};
-use sigmoid_kernels::gpu::{F32Buffer, GpuContext, GpuError};
+use sigmoid_kernels::gpu::{F32Buffer, GpuError};
 use sigmoid_kernels::reference;
-use support::{check, Bound, Rng};
+use support::{check, random, Bound, Rng};
 
 const MIN_NORMAL: f64 = f32::MIN_POSITIVE as f64;
 
@@ -84,11 +84,6 @@ fn check_backward(what: &str, x: &[f32], dy: &[f32], dx: &[f32]) -> Grad {
         }
     }
     g
-}
-
-fn random(n: usize, lo: f32, hi: f32, seed: u64) -> Vec<f32> {
-    let mut rng = Rng(seed);
-    (0..n).map(|_| rng.uniform(lo, hi)).collect()
 }
 
 fn bits(v: &[f32]) -> Vec<u32> {
@@ -315,36 +310,6 @@ fn length_mismatch_is_an_error() {
         .silu_backward_into(&[1.0; 4], &[1.0; 4], &mut out)
         .unwrap_err();
     assert_eq!(e, mismatch("dx", 4, 3));
-}
-
-fn storage(ctx: &GpuContext, label: &str, len: u64) -> wgpu::Buffer {
-    use wgpu::BufferUsages as U;
-    ctx.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size: len * 4,
-        usage: U::STORAGE | U::COPY_SRC | U::COPY_DST,
-        mapped_at_creation: false,
-    })
-}
-
-fn read(ctx: &GpuContext, buffer: &wgpu::Buffer, offset: u64, len: u64) -> Vec<f32> {
-    let staging = ctx.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some("read"),
-        size: len * 4,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let mut enc = ctx.device().create_command_encoder(&Default::default());
-    enc.copy_buffer_to_buffer(buffer, offset * 4, &staging, 0, len * 4);
-    ctx.queue().submit([enc.finish()]);
-    let slice = staging.slice(..);
-    slice.map_async(wgpu::MapMode::Read, |r| r.expect("map"));
-    ctx.device()
-        .poll(wgpu::PollType::wait_indefinitely())
-        .expect("poll");
-    let v = bytemuck::cast_slice(&slice.get_mapped_range().expect("mapped")).to_vec();
-    staging.unmap();
-    v
 }
 
 /// The device-resident forms, at an aligned offset and with x and dy in one

@@ -6,12 +6,12 @@
 
 mod support;
 
-use support::gpu::gpu_or_skip;
+use support::gpu::{gpu_or_skip, read, storage};
 
 use sigmoid_kernels::check::{Func, Stats};
 use sigmoid_kernels::gpu::stable::{BACKWARD_FROM_INPUT_ULP, LOG_SIGMOID_ULP, SOFTPLUS_ULP};
 use sigmoid_kernels::gpu::{F32Buffer, GpuContext, GpuError};
-use support::{check, Bound, Rng};
+use support::{check, random, Bound, Rng};
 
 /// The three kernels: what they compute, their documented GPU bound, and
 /// the host call (`dy` is ignored by the forward ones).
@@ -48,11 +48,6 @@ fn check_kernel(what: &str, f: Func, ulp: f64, x: &[f32], dy: &[f32], out: &[f32
     let s = check::of(f, bound, &pick(x), &dy, &pick(out));
     s.assert_holds(what, bound, false);
     s
-}
-
-fn random(n: usize, lo: f32, hi: f32, seed: u64) -> Vec<f32> {
-    let mut rng = Rng(seed);
-    (0..n).map(|_| rng.uniform(lo, hi)).collect()
 }
 
 fn bits(v: &[f32]) -> Vec<u32> {
@@ -215,36 +210,6 @@ fn length_mismatch_is_an_error() {
             got: 3
         }
     );
-}
-
-fn storage(ctx: &GpuContext, label: &str, len: u64) -> wgpu::Buffer {
-    use wgpu::BufferUsages as U;
-    ctx.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size: len * 4,
-        usage: U::STORAGE | U::COPY_SRC | U::COPY_DST,
-        mapped_at_creation: false,
-    })
-}
-
-fn read(ctx: &GpuContext, buffer: &wgpu::Buffer, offset: u64, len: u64) -> Vec<f32> {
-    let staging = ctx.device().create_buffer(&wgpu::BufferDescriptor {
-        label: Some("read"),
-        size: len * 4,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let mut enc = ctx.device().create_command_encoder(&Default::default());
-    enc.copy_buffer_to_buffer(buffer, offset * 4, &staging, 0, len * 4);
-    ctx.queue().submit([enc.finish()]);
-    let slice = staging.slice(..);
-    slice.map_async(wgpu::MapMode::Read, |r| r.expect("map"));
-    ctx.device()
-        .poll(wgpu::PollType::wait_indefinitely())
-        .expect("poll");
-    let v = bytemuck::cast_slice(&slice.get_mapped_range().expect("mapped")).to_vec();
-    staging.unmap();
-    v
 }
 
 /// The device-resident forms, at an aligned offset and with x and dy in one

@@ -33,3 +33,37 @@ macro_rules! gpu_or_skip {
 }
 #[allow(unused_imports)] // each GPU test binary uses a subset
 pub(crate) use gpu_or_skip;
+
+/// A storage buffer of `len` f32s that can be copied to and from.
+pub fn storage(ctx: &GpuContext, label: &str, len: u64) -> wgpu::Buffer {
+    use wgpu::BufferUsages as U;
+    ctx.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: len * 4,
+        usage: U::STORAGE | U::COPY_DST | U::COPY_SRC,
+        mapped_at_creation: false,
+    })
+}
+
+/// Reads `len` f32s at element `offset` of `buffer` back to the host.
+pub fn read(ctx: &GpuContext, buffer: &wgpu::Buffer, offset: u64, len: u64) -> Vec<f32> {
+    let staging = ctx.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some("test readback"),
+        size: len * 4,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = ctx.device().create_command_encoder(&Default::default());
+    encoder.copy_buffer_to_buffer(buffer, offset * 4, &staging, 0, len * 4);
+    ctx.queue().submit([encoder.finish()]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    staging.map_async(wgpu::MapMode::Read, .., move |r| tx.send(r).unwrap());
+    ctx.device()
+        .poll(wgpu::PollType::wait_indefinitely())
+        .unwrap();
+    rx.recv().unwrap().unwrap();
+    let view = staging.get_mapped_range(..).unwrap();
+    view.chunks_exact(4)
+        .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}

@@ -66,6 +66,12 @@ pub fn special_inputs() -> Vec<f32> {
     v
 }
 
+/// `n` inputs uniform in [lo, hi) from the crate's RNG with `seed`.
+pub fn random(n: usize, lo: f32, hi: f32, seed: u64) -> Vec<f32> {
+    let mut rng = Rng(seed);
+    (0..n).map(|_| rng.uniform(lo, hi)).collect()
+}
+
 /// Every `stride`-th bit pattern of the whole f32 space (starting at `start`).
 pub fn strided(stride: u32, start: u32) -> Vec<f32> {
     (0..=(u32::MAX - start) / stride)
