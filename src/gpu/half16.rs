@@ -57,8 +57,6 @@
 //! # Ok::<(), sigmoid_kernels::gpu::GpuError>(())
 //! ```
 
-use std::sync::mpsc;
-
 use half::f16;
 use wgpu::util::DeviceExt;
 
@@ -229,42 +227,9 @@ impl GpuContext {
                 encoder.copy_buffer_to_buffer(&output, 0, &staging, 0, bytes);
                 self.queue.submit([encoder.finish()]);
             })?;
-            self.half_read_back(&staging, out)?;
+            self.read_back(&staging, bytes, out)?;
         }
         Ok(())
-    }
-
-    /// Maps `staging`, waits for the queue and copies the first
-    /// `out.len()` binary16 values into `out`.
-    fn half_read_back(&self, staging: &wgpu::Buffer, out: &mut [f16]) -> Result<(), GpuError> {
-        let slice = staging.slice(..);
-        let (tx, rx) = mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            // The receiver only goes away if this function has returned early.
-            let _ = tx.send(r);
-        });
-        let waited = self.device.poll(wgpu::PollType::wait_indefinitely());
-        let mapped = match (waited, rx.recv()) {
-            (Ok(_), Ok(Ok(()))) => Ok(()),
-            (Err(e), _) => Err(e.to_string()),
-            (_, Ok(Err(e))) => Err(e.to_string()),
-            (_, Err(e)) => Err(e.to_string()),
-        };
-        if let Err(why) = mapped {
-            self.check_lost()?;
-            return Err(GpuError::MapFailed(why));
-        }
-        let copied = match slice.get_mapped_range() {
-            Ok(view) => {
-                for (o, b) in out.iter_mut().zip(view.chunks_exact(2)) {
-                    *o = f16::from_bits(u16::from_ne_bytes([b[0], b[1]]));
-                }
-                Ok(())
-            }
-            Err(e) => Err(GpuError::MapFailed(e.to_string())),
-        };
-        staging.unmap();
-        copied
     }
 }
 

@@ -505,12 +505,13 @@ impl GpuContext {
     }
 
     /// Maps the first `bytes` of `staging`, waits for the queue, copies them
-    /// into `out` and unmaps.
-    fn read_back(
+    /// (at most `out`'s size) into `out` and unmaps. `T` is `f32` or, for
+    /// the binary16 kernels, `f16`.
+    fn read_back<T: bytemuck::Pod>(
         &self,
         staging: &wgpu::Buffer,
         bytes: u64,
-        out: &mut [f32],
+        out: &mut [T],
     ) -> Result<(), GpuError> {
         let slice = staging.slice(..bytes);
         let (tx, rx) = mpsc::channel();
@@ -531,9 +532,9 @@ impl GpuContext {
         }
         let copied = match slice.get_mapped_range() {
             Ok(view) => {
-                for (o, b) in out.iter_mut().zip(view.chunks_exact(4)) {
-                    *o = f32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-                }
+                let out: &mut [u8] = bytemuck::cast_slice_mut(out);
+                let n = out.len().min(view.len());
+                out[..n].copy_from_slice(&view[..n]);
                 Ok(())
             }
             Err(e) => Err(GpuError::MapFailed(e.to_string())),
