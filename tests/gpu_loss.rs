@@ -10,7 +10,7 @@ use support::gpu::{gpu_or_skip, read, storage};
 use sigmoid_kernels::gpu::loss::{
     bce_partials_sum, BceBuffers, BCE_BINARY_ULP, BCE_GRAD_ULP, BCE_GRAD_WEIGHTED_ULP, BCE_ULP,
 };
-use sigmoid_kernels::gpu::{F32Buffer, GpuError};
+use sigmoid_kernels::gpu::{F32Buffer, GpuContext, GpuError};
 use sigmoid_kernels::loss::{self, BceOptions, LossError, Reduction, BCE_GRAD_MEAN_EXTRA_ULP};
 use sigmoid_kernels::reference::{
     bce_with_logits_f64, bce_with_logits_grad_f64, bce_with_logits_grad_terms_f64, ulp_error,
@@ -60,6 +60,19 @@ impl Worst {
 /// larger term.
 fn sweep(x: &[f32], t: &[f32], w: Option<&[f32]>, pw: Option<&[f32]>, eps: f32) -> (Worst, Worst) {
     let ctx = support::gpu::ctx().expect("checked by the caller");
+    let (l, g) = elementwise(ctx, x, t, w, pw, eps);
+    check(x, t, w, pw, eps, (&l, &g), 0..x.len())
+}
+
+/// The GPU's per-element losses and gradients.
+fn elementwise(
+    ctx: &GpuContext,
+    x: &[f32],
+    t: &[f32],
+    w: Option<&[f32]>,
+    pw: Option<&[f32]>,
+    eps: f32,
+) -> (Vec<f32>, Vec<f32>) {
     let opts = BceOptions {
         weight: w,
         pos_weight: pw,
@@ -68,9 +81,23 @@ fn sweep(x: &[f32], t: &[f32], w: Option<&[f32]>, pw: Option<&[f32]>, eps: f32) 
     let (mut l, mut g) = (vec![0.0; x.len()], vec![0.0; x.len()]);
     ctx.bce_with_logits_elementwise_grad(x, t, &opts, &mut l, &mut g)
         .unwrap();
+    (l, g)
+}
+
+/// The check of [`sweep`] on the elements `at` of the losses and
+/// gradients `(l, g)`.
+fn check(
+    x: &[f32],
+    t: &[f32],
+    w: Option<&[f32]>,
+    pw: Option<&[f32]>,
+    eps: f32,
+    (l, g): (&[f32], &[f32]),
+    at: impl Iterator<Item = usize>,
+) -> (Worst, Worst) {
     let relative = w.is_none() && pw.is_none() && eps == 0.0;
     let (mut wl, mut wg) = (Worst::default(), Worst::default());
-    for i in 0..x.len() {
+    for i in at {
         let wi = w.map_or(1.0, |w| w[i]);
         let pi = pw.map_or(1.0, |p| p[i % p.len()]);
         let at = (x[i], t[i], wi, pi);
@@ -166,6 +193,43 @@ fn weighted_strided_sweep() {
             BCE_GRAD_WEIGHTED_ULP,
         );
     }
+}
+
+/// Over lavapipe's 128 MiB binding limit (40 M elements, or one chunk
+/// and 1000 more elsewhere, rounded up to a multiple of 3), so the host form runs several chunks: three
+/// class weights, whose class index must continue across a chunk boundary
+/// (a chunk of 2^25 elements is not a multiple of 3), per-element weights
+/// and fractional targets; every 13th element, each chunk boundary ±300
+/// and the tail within the general bounds; the Sum within 1 ULP of the
+/// exact sum of the per-element losses (partial sums of every chunk).
+#[test]
+fn over_binding_limit() {
+    let ctx = gpu_or_skip!();
+    let chunk = ctx.max_chunk_len() as usize;
+    let len = 40_000_000usize.max(chunk + 1000).next_multiple_of(3);
+    let x: Vec<f32> = (0..len)
+        .map(|i| (i % 10007) as f32 * 0.024 - 120.0)
+        .collect();
+    let t: Vec<f32> = (0..len).map(|i| (i % 11) as f32 / 10.0).collect();
+    let w: Vec<f32> = (0..len).map(|i| 0.25 + (i % 5) as f32 * 0.5).collect();
+    let pw = [0.5f32, 2.0, 7.0];
+    let (l, g) = elementwise(ctx, &x, &t, Some(&w), Some(&pw), 0.0);
+    let mut idx: Vec<usize> = (0..len).step_by(13).collect();
+    for b in (chunk..len).step_by(chunk) {
+        idx.extend(b - 300..(b + 300).min(len));
+    }
+    idx.extend(len - 300..len);
+    let (wl, wg) = check(&x, &t, Some(&w), Some(&pw), 0.0, (&l, &g), idx.into_iter());
+    wl.assert_within("loss over the binding limit", BCE_ULP);
+    wg.assert_within("gradient over the binding limit", BCE_GRAD_WEIGHTED_ULP);
+    let opts = BceOptions {
+        weight: Some(&w),
+        pos_weight: Some(&pw),
+        label_smoothing: 0.0,
+    };
+    let exact: f64 = l.iter().map(|&v| f64::from(v)).sum();
+    let sum = ctx.bce_with_logits(&x, &t, &opts, Reduction::Sum).unwrap();
+    assert!(ulp_error(sum, exact) <= 1.0, "Sum {sum} vs {exact}");
 }
 
 /// The reductions: within 1 ULP of the exact sum of the per-element

@@ -130,6 +130,25 @@ fn edges() -> Vec<f32> {
     v
 }
 
+/// Over lavapipe's 128 MiB binding limit (40 M elements, or one chunk and
+/// 1000 more elsewhere): the host forms run several chunks; every output
+/// is checked against its own input (a chunk written to the wrong place
+/// or read from the wrong one breaks the bound).
+#[test]
+fn over_binding_limit() {
+    let ctx = gpu_or_skip!();
+    let chunk = ctx.max_chunk_len() as usize;
+    let len = 40_000_000usize.max(chunk + 1000);
+    let x: Vec<f32> = (0..len)
+        .map(|i| (i % 10007) as f32 * 0.008 - 40.0)
+        .collect();
+    let y = ctx.silu(&x).unwrap();
+    check_forward("forward over the binding limit", &x, &y);
+    let dy: Vec<f32> = (0..len as u64).map(grad).collect();
+    let dx = ctx.silu_backward(&x, &dy).unwrap();
+    check_backward("backward over the binding limit", &x, &dy, &dx);
+}
+
 #[test]
 fn small_lengths_and_into_forms() {
     let ctx = gpu_or_skip!();
