@@ -1,6 +1,7 @@
 //! Criterion benches for the GPU kernels: host round trip (upload, kernel,
-//! readback), the device-resident kernel alone (and the correctly rounded
-//! one, `resident_cr`, where the device has `SHADER_F64`), a device
+//! readback), each device-resident kernel alone (`bench::RESIDENT`: σ, the
+//! correctly rounded σ where the device has `SHADER_F64`, SiLU, softplus,
+//! log-sigmoid; and the fused BCE with logits), a device
 //! buffer-to-buffer copy of the same size (the bandwidth the kernel should
 //! approach: ≥ 80 % on a real GPU) and the CPU exact tier, all in one group
 //! per size.
@@ -40,16 +41,21 @@ fn gpu(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("round_trip", n), &n, |b, _| {
             b.iter_custom(|iters| bench::round_trip(&ctx, &x, iters as u32).expect("round trip"))
         });
-        g.bench_with_input(BenchmarkId::new("resident", n), &n, |b, _| {
-            b.iter_custom(|iters| bench::resident(&ctx, n as u64, iters as u32).expect("resident"))
-        });
-        if ctx.has_f64() {
-            g.bench_with_input(BenchmarkId::new("resident_cr", n), &n, |b, _| {
+        for (name, kernel) in bench::RESIDENT {
+            if name == "sigmoid_cr_gpu" && !ctx.has_f64() {
+                continue;
+            }
+            g.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
                 b.iter_custom(|iters| {
-                    bench::resident_cr(&ctx, n as u64, iters as u32).expect("resident_cr")
+                    bench::resident(&ctx, kernel, n as u64, iters as u32).expect(name)
                 })
             });
         }
+        g.bench_with_input(BenchmarkId::new("bce_with_logits_gpu", n), &n, |b, _| {
+            b.iter_custom(|iters| {
+                bench::resident_bce(&ctx, n as u64, iters as u32).expect("bce_with_logits")
+            })
+        });
         g.bench_with_input(BenchmarkId::new("copy", n), &n, |b, _| {
             b.iter_custom(|iters| bench::copy(&ctx, n as u64, iters as u32).expect("copy"))
         });

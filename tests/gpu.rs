@@ -547,7 +547,8 @@ fn from_device_shares_a_device() {
 fn oversized_allocation_is_an_error() {
     let ctx = gpu_or_skip!();
     let too_big = ctx.device().limits().max_buffer_size / 4 + 1;
-    let e = sigmoid_kernels::gpu::bench::resident(ctx, too_big, 1).unwrap_err();
+    let sigmoid = GpuContext::encode_sigmoid;
+    let e = sigmoid_kernels::gpu::bench::resident(ctx, sigmoid, too_big, 1).unwrap_err();
     assert!(
         matches!(e, GpuError::OutOfMemory(_) | GpuError::Wgpu(_)),
         "unexpected error {e:?}"
@@ -556,7 +557,8 @@ fn oversized_allocation_is_an_error() {
     assert_eq!(ctx.sigmoid(&[0.0]).unwrap(), [0.5]);
 }
 
-/// The timing helpers run and label the device.
+/// The timing helpers run every resident kernel (those the device has the
+/// features for) and label the device.
 #[test]
 fn bench_helpers_run() {
     use sigmoid_kernels::gpu::bench;
@@ -567,7 +569,14 @@ fn bench_helpers_run() {
     assert_eq!(ctx.is_software(), label.contains("software"), "{label}");
     let x = random(4096, -8.0, 8.0, 41);
     assert!(bench::round_trip(ctx, &x, 2).unwrap().as_nanos() > 0);
-    assert!(bench::resident(ctx, 4096, 2).unwrap().as_nanos() > 0);
+    for (name, kernel) in bench::RESIDENT {
+        match bench::resident(ctx, kernel, 4096, 2) {
+            Ok(t) => assert!(t.as_nanos() > 0, "{name}"),
+            Err(GpuError::MissingFeature(f)) => eprintln!("{name}: no {f} on this device"),
+            Err(e) => panic!("{name}: {e}"),
+        }
+    }
+    assert!(bench::resident_bce(ctx, 4096, 2).unwrap().as_nanos() > 0);
     assert!(bench::copy(ctx, 4096, 2).unwrap().as_nanos() > 0);
 }
 

@@ -17,9 +17,12 @@
 //!
 //! GPU rows (when an adapter exists) are timed by `gpu::bench`: `iters` runs
 //! per batch (about a millisecond's worth, at least one), the median batch
-//! of `--reps`. The host round trip includes upload and readback; the
-//! device-resident row is the kernel alone, and its `% copy` is against a
-//! buffer-to-buffer copy of the same size on the same device.
+//! of `--reps`. The host round trip (σ) includes upload and readback; the
+//! device-resident rows (σ, the correctly rounded σ where the device has
+//! `SHADER_F64`, SiLU, softplus, log-sigmoid, the fused BCE with logits)
+//! are the kernel alone, and their `% copy` is against a buffer-to-buffer
+//! copy of the same size on the same device (the loss moves 16 bytes per
+//! element, the others 8).
 
 use super::accuracy;
 use super::kernels::{self, Kernel, Metric, Run};
@@ -472,7 +475,7 @@ fn print_table(rows: &[Row], markdown: bool) {
         out!("{}", text_table(&head, &body));
     }
     outln!(
-        "GB/s counts bytes read + written per element (f32: 8 forward, 12 backward; int8/uint8: 2; int16, f16, bf16: 4); % copy is against copy_from_slice at the same size (GPU rows: against a device buffer copy); errors from a quick stratified sample (`accuracy` for the full sweep); abs errors of quantized kernels are dequantized output vs σ of the dequantized input, over every input code."
+        "GB/s counts bytes read + written per element (f32: 8 forward, 12 backward, 16 the GPU loss; int8/uint8: 2; int16, f16, bf16: 4); % copy is against copy_from_slice at the same size (GPU rows: against a device buffer copy); errors from a quick stratified sample (`accuracy` for the full sweep); abs errors of quantized kernels are dequantized output vs σ of the dequantized input, over every input code."
     );
 }
 

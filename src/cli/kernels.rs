@@ -86,6 +86,8 @@ pub enum Run {
         check: Option<TryUnary>,
         /// The timing loop.
         time: Timer,
+        /// Bytes read and written per element.
+        bytes: usize,
     },
 }
 
@@ -194,7 +196,8 @@ impl Kernel {
     /// Bytes read and written per element (for GB/s).
     pub fn bytes_per_elem(&self) -> usize {
         match self.run {
-            Run::Forward(_) | Run::Device { .. } => 8,
+            Run::Forward(_) => 8,
+            Run::Device { bytes, .. } => bytes,
             Run::Backward(_) => 12,
             Run::Int8(..) | Run::Uint8(..) => 2,
             Run::Q15(_) | Run::Half16 { .. } | Run::Read(_) => 4,
@@ -257,10 +260,15 @@ pub struct Registry {
 
 /// `name tier` of every GPU entry, to decide before creating a context
 /// whether the filter could keep one.
-const GPU_HEADS: [&str; 3] = [
+const GPU_HEADS: [&str; 8] = [
     "sigmoid_gpu round-trip wgpu",
-    "sigmoid_gpu resident wgpu",
     "copy baseline (device) wgpu",
+    "sigmoid_gpu resident wgpu",
+    "sigmoid_cr_gpu resident wgpu",
+    "silu_gpu resident wgpu",
+    "softplus_gpu resident wgpu",
+    "log_sigmoid_gpu resident wgpu",
+    "bce_with_logits_gpu resident wgpu",
 ];
 
 /// The kernels whose [`Kernel::label`] contains `filter` (all if `None`),
@@ -714,8 +722,42 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
     let ctx = Arc::new(GpuContext::new().map_err(|e| e.to_string())?);
     let label = format!("wgpu {}", gpu::bench::label(&ctx));
     let err = |e: gpu::GpuError| e.to_string();
-    let (c1, c2, c3, c4) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx);
-    Ok(vec![
+    let (c1, c2, c4) = (ctx.clone(), ctx.clone(), ctx.clone());
+    let resident = |name: &'static str, bytes, time: Timer| Kernel {
+        name,
+        tier: "resident",
+        backend: label.clone(),
+        representative: false,
+        cpu: None,
+        monotone: false,
+        func: Func::Sigmoid,
+        run: Run::Device {
+            check: None,
+            time,
+            bytes,
+        },
+        metric: Metric::None,
+    };
+    let mut ks: Vec<Kernel> = gpu::bench::RESIDENT
+        .into_iter()
+        .map(|(name, encode)| {
+            let c = ctx.clone();
+            resident(
+                name,
+                8,
+                Box::new(move |n, iters| {
+                    gpu::bench::resident(&c, encode, n as u64, iters).map_err(err)
+                }),
+            )
+        })
+        .collect();
+    let c = ctx.clone();
+    ks.push(resident(
+        "bce_with_logits_gpu",
+        16,
+        Box::new(move |n, iters| gpu::bench::resident_bce(&c, n as u64, iters).map_err(err)),
+    ));
+    let mut rows = vec![
         Kernel {
             name: "sigmoid_gpu",
             tier: "round-trip",
@@ -730,24 +772,9 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
                 time: Box::new(move |n, iters| {
                     gpu::bench::round_trip(&c2, &ramp(n), iters).map_err(err)
                 }),
+                bytes: 8,
             },
             metric: GPU_FORWARD,
-        },
-        Kernel {
-            name: "sigmoid_gpu",
-            tier: "resident",
-            backend: label.clone(),
-            representative: false,
-            cpu: None,
-            monotone: true,
-            func: Func::Sigmoid,
-            run: Run::Device {
-                check: None,
-                time: Box::new(move |n, iters| {
-                    gpu::bench::resident(&c3, n as u64, iters).map_err(err)
-                }),
-            },
-            metric: Metric::None,
         },
         Kernel {
             name: "copy",
@@ -760,10 +787,13 @@ fn gpu_kernels() -> Result<Vec<Kernel>, String> {
             run: Run::Device {
                 check: None,
                 time: Box::new(move |n, iters| gpu::bench::copy(&c4, n as u64, iters).map_err(err)),
+                bytes: 8,
             },
             metric: Metric::None,
         },
-    ])
+    ];
+    rows.extend(ks);
+    Ok(rows)
 }
 
 impl Kernel {
@@ -850,4 +880,27 @@ pub fn quant_abs(k: &Kernel) -> Option<f64> {
             .map(|(x, y)| (y - reference::sigmoid_f64(x)).abs())
             .fold(0.0, f64::max),
     )
+}
+
+#[cfg(all(test, feature = "gpu"))]
+mod tests {
+    use super::*;
+
+    /// Every GPU entry's `name tier` is in [`GPU_HEADS`], so a filter that
+    /// names it creates the context (skipped without an adapter).
+    #[test]
+    fn gpu_heads_name_every_gpu_entry() {
+        let ks = match gpu_kernels() {
+            Ok(ks) => ks,
+            Err(e) => return eprintln!("no GPU entries to check: {e}"),
+        };
+        assert_eq!(ks.len(), GPU_HEADS.len());
+        for k in ks {
+            let head = format!("{} {} wgpu", k.name, k.tier);
+            assert!(
+                GPU_HEADS.contains(&head.as_str()),
+                "{head} not in GPU_HEADS"
+            );
+        }
+    }
 }

@@ -9,6 +9,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::loss::BceBuffers;
 use super::{F32Buffer, GpuContext, GpuError};
 
 /// `"<adapter name> (<backend>)"`, with a warning appended on a software
@@ -37,32 +38,78 @@ pub fn round_trip(ctx: &GpuContext, x: &[f32], iters: u32) -> Result<Duration, G
     Ok(start.elapsed())
 }
 
-/// Device-resident forward kernel over `len` elements already on the GPU.
+/// A device-resident elementwise kernel from `x` to `y`: one of the
+/// `encode_*` methods of [`GpuContext`] with that shape.
+pub type Encode = fn(
+    &GpuContext,
+    &mut wgpu::CommandEncoder,
+    F32Buffer<'_>,
+    F32Buffer<'_>,
+    u64,
+) -> Result<(), GpuError>;
+
+/// The elementwise kernels the benches time device-resident, each with the
+/// `encode_*` method that records it (`sigmoid_cr` needs `SHADER_F64`).
+pub const RESIDENT: [(&str, Encode); 5] = [
+    ("sigmoid_gpu", GpuContext::encode_sigmoid),
+    ("sigmoid_cr_gpu", GpuContext::encode_sigmoid_cr),
+    ("silu_gpu", GpuContext::encode_silu),
+    ("softplus_gpu", GpuContext::encode_softplus),
+    ("log_sigmoid_gpu", GpuContext::encode_log_sigmoid),
+];
+
+/// Device-resident kernel `kernel` (from [`RESIDENT`]) over `len` elements
+/// already on the GPU (a ramp over [−16, 16]).
 ///
 /// # Errors
-/// [`GpuError::OutOfMemory`] if the two buffers do not fit, or any other
-/// [`GpuError`] from the device.
-pub fn resident(ctx: &GpuContext, len: u64, iters: u32) -> Result<Duration, GpuError> {
+/// [`GpuError::OutOfMemory`] if the two buffers do not fit,
+/// [`GpuError::MissingFeature`] for a kernel the device lacks a feature
+/// for, or any other [`GpuError`] from the device.
+pub fn resident(
+    ctx: &GpuContext,
+    kernel: Encode,
+    len: u64,
+    iters: u32,
+) -> Result<Duration, GpuError> {
     let (x, y) = pair(ctx, len)?;
     timed(ctx, iters, |encoder| {
-        ctx.encode_sigmoid(encoder, F32Buffer::new(&x), F32Buffer::new(&y), len)
+        kernel(ctx, encoder, F32Buffer::new(&x), F32Buffer::new(&y), len)
     })
 }
 
-/// Device-resident correctly rounded kernel
-/// ([`GpuContext::encode_sigmoid_cr`]) over `len` elements, as [`resident`].
+/// The device-resident fused BCE with logits
+/// ([`GpuContext::encode_bce_with_logits`]: no weights, Mean scale) over
+/// `len` logits (the ramp) with targets 1/2: reads 8 bytes and writes 8 per
+/// element, plus the partial sums.
 ///
 /// # Errors
-/// [`GpuError::MissingFeature`] without `SHADER_F64`, else as [`resident`].
-pub fn resident_cr(ctx: &GpuContext, len: u64, iters: u32) -> Result<Duration, GpuError> {
-    let (x, y) = pair(ctx, len)?;
+/// As [`resident`].
+pub fn resident_bce(ctx: &GpuContext, len: u64, iters: u32) -> Result<Duration, GpuError> {
+    let (x, t) = pair(ctx, len)?;
+    ctx.scoped("bench upload", || {
+        ctx.queue()
+            .write_buffer(&t, 0, bytemuck::cast_slice(&vec![0.5f32; len as usize]));
+    })?;
+    let (loss, dx) = pair(ctx, len)?;
+    let np = ctx.bce_partials_len(len);
+    let (partials, _) = pair(ctx, np)?;
+    let b = BceBuffers {
+        x: F32Buffer::new(&x),
+        t: F32Buffer::new(&t),
+        weight: None,
+        pos_weight: None,
+        loss: F32Buffer::new(&loss),
+        dx: F32Buffer::new(&dx),
+        partials: F32Buffer::new(&partials),
+    };
+    let scale = 1.0 / len.max(1) as f64;
     timed(ctx, iters, |encoder| {
-        ctx.encode_sigmoid_cr(encoder, F32Buffer::new(&x), F32Buffer::new(&y), len)
+        ctx.encode_bce_with_logits(encoder, &b, 0.0, scale, len)
     })
 }
 
 /// Baseline: a buffer-to-buffer copy of `len` `f32`s on the device (the same
-/// bytes read and written as [`resident`]).
+/// bytes read and written as [`resident`] of an elementwise kernel).
 ///
 /// # Errors
 /// As [`resident`].
