@@ -9,10 +9,13 @@
 //! that test prints why and passes (unless `SIGMOID_PYTHON` is set).
 #![cfg(all(feature = "cli", unix))]
 
+mod support;
+
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use support::npy_file as npy;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sigmoid-kernels");
 
@@ -44,20 +47,6 @@ fn listing(d: &Path) -> Vec<String> {
         .collect();
     v.sort();
     v
-}
-
-/// A `.npy` file with the header text `text` as is (format `major`.0).
-fn npy(major: u8, text: &str, data: &[u8]) -> Vec<u8> {
-    let mut b = b"\x93NUMPY".to_vec();
-    b.extend([major, 0]);
-    if major == 1 {
-        b.extend((text.len() as u16).to_le_bytes());
-    } else {
-        b.extend((text.len() as u32).to_le_bytes());
-    }
-    b.extend(text.as_bytes());
-    b.extend(data);
-    b
 }
 
 fn f32_npy(shape: &str, n: usize) -> Vec<u8> {

@@ -14,32 +14,13 @@ mod npy;
 #[path = "npy_check/mod.rs"]
 mod npy_check;
 
+mod support;
+
 use npy::{Dtype, Header, Reader};
 use npy_check::{check, read_all};
 use proptest::prelude::*;
 use std::path::Path;
-
-/// A `.npy` file with the header text `text` as is (format `major`.0).
-fn file(major: u8, text: &str, data: &[u8]) -> Vec<u8> {
-    let text: Vec<u8> = if major == 3 {
-        text.into()
-    } else {
-        // Latin-1, as NumPy encodes these versions.
-        text.chars()
-            .map(|c| u8::try_from(u32::from(c)).unwrap())
-            .collect()
-    };
-    let mut b = b"\x93NUMPY".to_vec();
-    b.extend([major, 0]);
-    if major == 1 {
-        b.extend((text.len() as u16).to_le_bytes());
-    } else {
-        b.extend((text.len() as u32).to_le_bytes());
-    }
-    b.extend(text);
-    b.extend(data);
-    b
-}
+use support::npy_file as file;
 
 fn header(text: &str) -> Result<Header, String> {
     Reader::new(&file(1, text, &[])[..], None).map(|r| r.header().clone())

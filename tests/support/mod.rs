@@ -113,3 +113,25 @@ pub fn ascending(lo: f32, hi: f32) -> Vec<f32> {
     };
     (key(lo)..=key(hi)).map(from_key).collect()
 }
+
+/// A `.npy` file with the header text `text` as is (format `major`.0).
+pub fn npy_file(major: u8, text: &str, data: &[u8]) -> Vec<u8> {
+    let text: Vec<u8> = if major == 3 {
+        text.into()
+    } else {
+        // Latin-1, as NumPy encodes these versions.
+        text.chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap())
+            .collect()
+    };
+    let mut b = b"\x93NUMPY".to_vec();
+    b.extend([major, 0]);
+    if major == 1 {
+        b.extend((text.len() as u16).to_le_bytes());
+    } else {
+        b.extend((text.len() as u32).to_le_bytes());
+    }
+    b.extend(text);
+    b.extend(data);
+    b
+}
