@@ -18,8 +18,10 @@
 //! the features [`detected`] checks. The dispatch in `cpu/mod.rs` calls
 //! them only for [`super::Backend::Avx512`] after checking that.
 
+use super::cr32::{cr32_map, Cr32Lanes};
 use super::half16::{tie_add, tie_mask, Format, Lanes16};
 use super::lanes::{Lanes, Lanes64};
+use super::map::Input;
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -262,6 +264,41 @@ impl Lanes for Avx512 {
         Avx512(unsafe {
             let neg = _mm512_movepi32_mask(_mm512_castps_si512(self.0));
             _mm512_mask_scalef_ps(pos.0, neg, v.0, n.0)
+        })
+    }
+    #[inline(always)]
+    fn cr_map<I: Input>(src: I, dst: &mut [f32]) {
+        cr32_map::<Self, I>(src, dst)
+    }
+}
+
+// SAFETY (every block in this impl): as for `impl Lanes for Avx512`.
+impl Cr32Lanes for Avx512 {
+    #[inline(always)]
+    fn lookup32(self, table: &[f32; 32]) -> Self {
+        // vpermt2ps: the low 5 bits of each index pick one of the 32
+        // entries in two registers.
+        // SAFETY: `table` has 32 readable f32s: two 16-lane unaligned loads.
+        Avx512(unsafe {
+            let lo = _mm512_loadu_ps(table.as_ptr());
+            let hi = _mm512_loadu_ps(table[16..].as_ptr());
+            _mm512_permutex2var_ps(lo, _mm512_castps_si512(self.0), hi)
+        })
+    }
+    #[inline(always)]
+    fn pow2_of_shr5(self) -> Self {
+        Avx512(unsafe {
+            let b = _mm512_slli_epi32::<18>(_mm512_castps_si512(self.0));
+            _mm512_castsi512_ps(_mm512_and_si512(b, _mm512_set1_epi32(0x7f80_0000)))
+        })
+    }
+    #[inline(always)]
+    fn decided(x: Self, x_min: Self, v1: Self, v2: Self) -> u32 {
+        // GT_OQ and EQ_OQ are false on NaN; the second compare is masked
+        // by the first.
+        u32::from(unsafe {
+            let in_range = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(x.0, x_min.0);
+            _mm512_mask_cmp_ps_mask::<_CMP_EQ_OQ>(in_range, v1.0, v2.0)
         })
     }
 }
@@ -510,4 +547,69 @@ pub(crate) mod bf16ne {
         "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,avx512bf16",
         "AVX-512 F, DQ, BW, VL and BF16, AVX2 and FMA (see [`super::bf16_detected`])"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::cr32::cr32_lanes;
+    use crate::reference;
+
+    /// [`cr32_lanes`] on 16 inputs: the values and the decided mask.
+    ///
+    /// # Safety
+    /// The CPU must have the features [`detected`] checks (the module's
+    /// soundness argument, for this test-only entry point).
+    #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")]
+    unsafe fn cr32_pass(xs: &[f32; 16]) -> ([f32; 16], u32) {
+        let (v, decided) = cr32_lanes(Avx512::load(xs));
+        let mut out = [0.0f32; 16];
+        v.store(&mut out);
+        (out, decided)
+    }
+
+    /// The `f32` first pass alone: on the hard inputs (`tests/data`,
+    /// mpmath at 200 bits, all within 2^−21 ULP of a midpoint) it decides
+    /// none wrongly, and on a grid over [−90, 70] it decides only correct
+    /// results, nothing from x ≤ −87, and nearly everything else.
+    #[test]
+    fn cr32_pass_decides_only_what_it_may() {
+        if !detected() {
+            return;
+        }
+        let text = include_str!("../../tests/data/sigmoid_cr_hard.txt");
+        let hard: Vec<(f32, f32)> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| {
+                let mut f = l.split_whitespace();
+                let mut hex = || u32::from_str_radix(f.next().expect("field"), 16).expect("hex");
+                (f32::from_bits(hex()), f32::from_bits(hex()))
+            })
+            .collect();
+        let grid = (0..1 << 20).map(|i| -90.0 + 160.0 * i as f32 / (1 << 20) as f32);
+        let cases: Vec<(f32, f32)> = hard
+            .iter()
+            .copied()
+            .chain(grid.map(|x| (x, reference::sigmoid_cr(x))))
+            .collect();
+        let (mut decided, mut in_range) = (0usize, 0usize);
+        for c in cases.chunks(16) {
+            let mut xs = [0.0f32; 16];
+            for (x, &(v, _)) in xs.iter_mut().zip(c) {
+                *x = v;
+            }
+            // SAFETY: `detected()` was checked above.
+            let (out, mask) = unsafe { cr32_pass(&xs) };
+            for (i, &(x, want)) in c.iter().enumerate() {
+                in_range += usize::from(x > -87.0);
+                if mask & (1 << i) != 0 {
+                    assert!(x > -87.0, "x = {x:e} decided");
+                    assert_eq!(out[i], want, "x = {x:e}: decided wrongly");
+                    decided += 1;
+                }
+            }
+        }
+        assert!(decided * 1000 > in_range * 995, "{decided} of {in_range}");
+    }
 }

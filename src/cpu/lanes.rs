@@ -8,8 +8,10 @@
 //! AVX-512) instantiates them inside its own entry point, so one body of
 //! math becomes scalar, SSE2/NEON, AVX2 and AVX-512 machine code (the
 //! memchr design). This is the bottom layer: it imports no other kernel
-//! module.
+//! module, except that [`Lanes::cr_map`] names the correctly rounded
+//! tier's loop by default.
 
+use super::map::Input;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
 /// Largest vector width of any backend: the size of the tail buffers.
@@ -174,6 +176,14 @@ pub(crate) trait Lanes:
     ) -> Self {
         let _ = (v, n);
         self.select_sign(otherwise(), pos)
+    }
+    /// `dst[i] = σ(src[i])` correctly rounded: by default `cr.rs`'s `f64`
+    /// path over [`Lanes::F64`]; a backend with a
+    /// [`Cr32Lanes`](super::cr32::Cr32Lanes) puts `cr32.rs`'s `f32` first
+    /// pass in front of it (the same bits).
+    #[inline(always)]
+    fn cr_map<I: Input>(src: I, dst: &mut [f32]) {
+        super::cr::cr_map::<Self::F64, I>(src, dst)
     }
 }
 

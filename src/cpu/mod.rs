@@ -4,7 +4,8 @@
 //! backend runs the same vector algorithms (`sigma.rs`, `stable.rs`, `silu.rs`,
 //! `hard.rs`, generic over the lane trait in `lanes.rs`, looped by
 //! `map.rs`, chosen in `ops.rs`; the correctly rounded tier in `cr.rs`,
-//! over the `f64` lanes of the same instruction set, with its own loop);
+//! over the `f64` lanes of the same instruction set, with its own loop,
+//! on AVX-512 behind a first pass in `f32` lanes, `cr32.rs`);
 //! they differ in instruction set or in threads:
 //!
 //! | backend | what runs |
@@ -21,6 +22,7 @@
 
 pub(crate) mod bce;
 mod cr;
+mod cr32;
 pub(crate) mod grad_stats;
 mod hard;
 #[macro_use]

@@ -4,7 +4,6 @@
 //! off the head that streamed stores need and hand the rest to the loops in
 //! `map.rs` with the algorithm from `sigma.rs`, `stable.rs` or `hard.rs`.
 
-use super::cr;
 use super::hard;
 use super::lanes::Lanes;
 use super::map::{head_to_align, map1, map2, Cached, InPlace, Input, Out, Slice, Streamed};
@@ -33,7 +32,8 @@ pub(crate) enum Unary {
     SoftplusFast,
     /// [`stable::log_sigmoid_fast_lanes`]
     LogSigmoidFast,
-    /// [`cr::cr_lanes`] over the backend's `f64` lanes
+    /// [`Lanes::cr_map`]: `cr.rs` over the backend's `f64` lanes, after
+    /// `cr32.rs`'s `f32` pass where it has one
     Cr,
     /// [`silu::SiluStages`]
     Silu,
@@ -73,7 +73,7 @@ fn unary_from<L: Lanes, I: Input, O: Out>(op: Unary, src: I, dst: &mut [f32]) {
         Unary::LogSigmoid => map1::<L, _, _, O>(stable::LogSigmoidK, src, dst),
         Unary::SoftplusFast => map1::<L, _, _, O>(stable::SoftplusFastK, src, dst),
         Unary::LogSigmoidFast => map1::<L, _, _, O>(stable::LogSigmoidFastK, src, dst),
-        Unary::Cr => cr::cr_map::<L::F64, _>(src, dst),
+        Unary::Cr => L::cr_map(src, dst),
         Unary::Silu => sigma::staged_blocks::<L, _, _, O>(silu::SiluStages, src, dst),
         Unary::SiluFast => map1::<L, _, _, O>(silu::SiluFastK, src, dst),
     }

@@ -1,0 +1,249 @@
+//! The correctly rounded tier's `f32` first pass (AVX-512): σ(x) over a
+//! whole `f32` vector as m·y₀·(1 + ρ) with a relative error below
+//! 2^−34.57, then a rounding test at [`CR32_MAX_REL`] = 2^−34; the
+//! undecided lanes (about one in 600 of the bench's inputs, and every
+//! x ≤ −87, NaN included) go through `cr.rs`'s `f64` path and its slow
+//! path instead, so every element gets the bits of
+//! [`reference::sigmoid_cr`](crate::reference::sigmoid_cr) either way.
+//!
+//! Written once over [`Cr32Lanes`], a [`Lanes`] whose
+//! [`Lanes::mul_add`] and [`Lanes::mul_neg_add`] are fused (the exact
+//! steps below rely on it) with three operations of its own.
+
+use super::cr;
+use super::lanes::{Lanes, Lanes64, MAX_WIDTH};
+use super::map::{Input, Slice};
+
+/// A [`Lanes`] that runs [`cr32_map`]: its [`Lanes::mul_add`] and
+/// [`Lanes::mul_neg_add`] round once (fused), and
+/// [`Lanes::recip_estimate`] is within 2^−14.
+pub(crate) trait Cr32Lanes: Lanes {
+    /// `table[i]` for each lane, with i the low 5 bits of the lane's bits.
+    fn lookup32(self, table: &[f32; 32]) -> Self;
+    /// The lane's bits 5 to 12 as an exponent field: the `f32`
+    /// 2^(b − 127) for b = (bits >> 5) & 255 (the other bits are
+    /// ignored).
+    fn pow2_of_shr5(self) -> Self;
+    /// A bit mask (bit i for lane i) of the lanes where `x > x_min` and
+    /// `v1 == v2` (both ordered: false where any is NaN).
+    fn decided(x: Self, x_min: Self, v1: Self, v2: Self) -> u32;
+}
+
+/// 32·log2 e rounded to `f32`: i = round(x·C32) indexes 2^(i/32).
+const C32: f32 = f32::from_bits(0x4238_AA3B);
+/// 1.5·2^23 + 32·127: adding x·C32 ∈ [−4032, 2955] rounds to the integer
+/// i and leaves 4064 + i ∈ [32, 7019] in the low 13 bits: bits 0–4 hold
+/// j = i mod 32 (the table index), bits 5–12 hold 127 + ⌊i/32⌋, the
+/// exponent field of m = 2^⌊i/32⌋ ([`Cr32Lanes::pow2_of_shr5`]).
+const SHIFTER: f32 = 12_582_912.0 + 4064.0;
+/// ln 2/32 rounded to `f32` (`L1`, |L1 − ln 2/32| < 2^−33.96) and the
+/// rest rounded to `f32` (`L2`, |L1 + L2 − ln 2/32| < 2^−58.3).
+const L1: f32 = f32::from_bits(0x3CB1_7218);
+const L2: f32 = f32::from_bits(0xAE82_E308);
+/// x is clamped to 64 (σ(64) and all above round to 1, far from a
+/// midpoint); below −87 σ(x) < 2^−125.5 comes near the subnormals, where
+/// m·y₀ would round: those lanes are left undecided.
+const X_MAX: f32 = 64.0;
+const X_MIN: f32 = -87.0;
+/// T_j = 2^(−j/32) rounded to `f32`, and τ_j = ln(2^(−j/32)/T_j) rounded
+/// to `f32` (|τ_j| < 2^−24, its rounding < 2^−48): T_j·e^τ_j = 2^(−j/32)
+/// to within 2^−48 (mpmath at 300 bits).
+const T: [f32; 32] = table([
+    0x3F80_0000,
+    0x3F7A_83B3,
+    0x3F75_257D,
+    0x3F6F_E4BA,
+    0x3F6A_C0C7,
+    0x3F65_B907,
+    0x3F60_CCDF,
+    0x3F5B_FBB8,
+    0x3F57_44FD,
+    0x3F52_A81E,
+    0x3F4E_248C,
+    0x3F49_B9BE,
+    0x3F45_672A,
+    0x3F41_2C4D,
+    0x3F3D_08A4,
+    0x3F38_FBAF,
+    0x3F35_04F3,
+    0x3F31_23F6,
+    0x3F2D_583F,
+    0x3F29_A15B,
+    0x3F25_FED7,
+    0x3F22_7043,
+    0x3F1E_F532,
+    0x3F1B_8D3A,
+    0x3F18_37F0,
+    0x3F14_F4F0,
+    0x3F11_C3D3,
+    0x3F0E_A43A,
+    0x3F0B_95C2,
+    0x3F08_980F,
+    0x3F05_AAC3,
+    0x3F02_CD87,
+]);
+const TAU: [f32; 32] = table([
+    0x0000_0000,
+    0xB215_6AFC,
+    0x31B0_A147,
+    0xB2D5_B899,
+    0xB1D2_90BE,
+    0xB1DA_8A8F,
+    0xB1B4_B0DA,
+    0xB2F2_6443,
+    0xB27C_E183,
+    0xB305_BF64,
+    0x31D1_DAF2,
+    0xB31A_472B,
+    0x31B3_D0E5,
+    0xB28E_10A1,
+    0xB302_E5A2,
+    0x32C5_95DC,
+    0x3293_02AE,
+    0xB336_5942,
+    0xB200_6C56,
+    0xB2E2_A0DB,
+    0xB305_1AA9,
+    0x3099_B6F1,
+    0x331B_85F2,
+    0xB2E6_F467,
+    0x3309_2801,
+    0xB315_86DE,
+    0x334B_2481,
+    0xB351_7DDA,
+    0xB24E_0611,
+    0xB36E_D17F,
+    0x3346_CB6A,
+    0xB34A_3A0B,
+]);
+
+/// 32 bit patterns as `f32`s.
+const fn table(bits: [u32; 32]) -> [f32; 32] {
+    let mut t = [0.0f32; 32];
+    let mut i = 0;
+    while i < 32 {
+        t[i] = f32::from_bits(bits[i]);
+        i += 1;
+    }
+    t
+}
+
+/// P(v) ≈ (e^−v − 1 + v)/v² on |v| ≤ 0.01085 (`mpmath.chebyfit` at 200
+/// bits, coefficients rounded to `f32`): |v²·P(v) − (e^−v − 1 + v)| <
+/// 2^−41.5 (mpmath on 4001 points).
+const P: [f32; 3] = [
+    0.5,
+    f32::from_bits(0xBE2A_AADC),
+    f32::from_bits(0x3D2A_AACC),
+];
+
+/// Bound of the relative error of [`cr32_lanes`]'s value, used by its
+/// rounding test: 2^−34. The error analysis (see [`cr32_lanes`]) gives
+/// below 2^−34.57, the rounding of ρ' ∓ 2^−34 included, so the test
+/// keeps a factor of 1.49 on top. A midpoint lies within 2^−34 of σ(x)
+/// for about one input in 600 (the bench's grid on [−12, 12]: 0.15 % of
+/// the lanes, 2.5 % of the 16-lane vectors), which go to the `f64` path.
+pub(crate) const CR32_MAX_REL: f32 = f32::from_bits((127 - 34) << 23);
+
+/// The first pass, one vector: (v, decided) with v = σ(x) correctly
+/// rounded in the lanes set in `decided`.
+///
+/// With x clamped to 64, i = round(x·32·log2 e) and w = x − i·ln 2/32
+/// (|w| < 0.010836: C32's rounding moves x·C32 by at most 2^−12),
+/// e^−x = 2^(−i/32)·e^−w; with i = 32·K + j (0 ≤ j < 32; the shifter
+/// gives j and m = 2^K, both exact, from the bits), σ(x) = 1/(1 + e^−x)
+/// = m/(m + 2^(−j/32)·e^−w) = m/(m + T_j·e^−v) with v = w − τ_j. Errors,
+/// in units of u = 2^−38 relative to the result unless said otherwise:
+/// - w₁ = x − i·L1 in one fused operation is exact: for i ≠ 0, |x| ≥
+///   2^−7, so x and i·L1 are multiples of 2^−30, and |w₁| < 0.010836 +
+///   4016·2^−33.96 < 2^−6 needs no finer bits. ν = i·L2 + τ_j (|ν| <
+///   2^−21.9; rounded: 2^−46; L1 + L2's error times |i|: 2^−46.3), and
+///   v = w₁ − ν rounded (|v| < 0.010836 + 2^−24, inside P's interval).
+/// - N = T_j·e^−v = T_j·(1 − w₁ + tail), tail = ν + v²·P(v):
+///   P's approximation 2^−41.5 (0.09u); v's rounding (2^−31) times
+///   d(v²P)/dv ≤ |v|: 2^−37.5 (1.41u); the roundings of v² (2^−24 of
+///   < 2^−13), of P(v) (≈ 1/2: 2^−25, times v²) and of tail (< 2^−14)
+///   1u each: tail to within 4.55u (absolute; times T_j/N ≤ 1/0.989).
+///   n_hi = T_j − T_j·w₁ (fused), its error from T_j − n_hi (exact,
+///   Sterbenz) and one more fused operation (rounded: 2^−48), and n_lo =
+///   T_j·tail + that (2^−24 of < 2^−13.97: 1.03u): N = n_hi + n_lo to
+///   within 5.6u relative.
+/// - D = m + N: TwoSum of m and n_hi (exact), plus n_lo (2^−24 of
+///   |d_lo| < 2^−24·D + 2^−13.97·N: 1.07u); D ≥ N, so N's relative error
+///   carries over at most.
+/// - 1/D = y₀·(1 + ρ + ρ² + …) with y₀ = [`Lanes::recip_estimate`] of
+///   d_hi (within 2^−14) and ρ = 1 − y₀·D: ρ₁ = 1 − y₀·d_hi fused, then
+///   ρ = ρ₁ − y₀·d_lo, then ρ' = ρ + ρ², each rounded at < 2^−13.9
+///   (1u each); the ρ³ left out (2^−42: 0.06u).
+/// - s = m·y₀ is exact (σ(x) > 2^−125.5 for x > −87: s is normal), and
+///   v_∓ = s + s·(ρ' ∓ 2^−34), each rounded once (fused), after ρ' ∓ 2^−34
+///   rounded (< 2^−13.9: 1u).
+///
+/// In all below 9.8u = 2^−34.71, and 10.8u = 2^−34.57 with the last
+/// rounding, so v_− and v_+ bracket σ(x) and where they are equal that
+/// is σ(x) correctly rounded. (A scalar model of these steps, y₀ off by 0
+/// and ±6·10^−5, measured 2^−35.7 over every 1009th `f32` in range.) m,
+/// n_hi, D and y₀ are normal `f32`s for x in (−87, 64], and no step
+/// overflows. NaN fails `x > −87` (the clamp keeps it); +∞ clamps to 64
+/// (σ rounds to 1); −∞ fails the range.
+#[inline(always)]
+pub(crate) fn cr32_lanes<L: Cr32Lanes>(x: L) -> (L, u32) {
+    let x = x.min(L::splat(X_MAX));
+    let kf = x.mul_add(L::splat(C32), L::splat(SHIFTER));
+    let i = kf - L::splat(SHIFTER); // exact
+    let m = kf.pow2_of_shr5(); // 2^⌊i/32⌋, exact
+    let t = kf.lookup32(&T);
+    let w1 = i.mul_neg_add(L::splat(L1), x); // exact
+    let nu = i.mul_add(L::splat(L2), kf.lookup32(&TAU));
+    let v = w1 - nu;
+    let p = v.mul_add(L::splat(P[2]), L::splat(P[1]));
+    let p = p.mul_add(v, L::splat(P[0]));
+    let tail = (v * v).mul_add(p, nu);
+    let n_hi = t.mul_neg_add(w1, t);
+    let n_lo = t.mul_add(tail, t.mul_neg_add(w1, t - n_hi));
+    // TwoSum: m + n_hi = d_hi + err exactly (either may be larger).
+    let d_hi = m + n_hi;
+    let b = d_hi - m;
+    let d_lo = ((m - (d_hi - b)) + (n_hi - b)) + n_lo;
+    let y0 = d_hi.recip_estimate();
+    let one = L::splat(1.0);
+    let rho = y0.mul_neg_add(d_lo, y0.mul_neg_add(d_hi, one));
+    let rho = rho.mul_add(rho, rho);
+    let s = m * y0;
+    let e = L::splat(CR32_MAX_REL);
+    let lo = s.mul_add(rho - e, s);
+    let hi = s.mul_add(rho + e, s);
+    (lo, L::decided(x, L::splat(X_MIN), lo, hi))
+}
+
+/// `dst[i] = σ(src[i])` correctly rounded: [`cr32_lanes`] vector by
+/// vector; in a vector with an undecided lane, each [`Lanes::F64`] part
+/// with one (and the last partial vector) goes through [`cr::cr_map`]
+/// (the `f64` path, then the oracle), which gives the same bits.
+#[inline(always)]
+pub(crate) fn cr32_map<L: Cr32Lanes, I: Input>(src: I, dst: &mut [f32]) {
+    let w = L::WIDTH;
+    let h = <L::F64 as Lanes64>::WIDTH;
+    let all = ((1u64 << w) - 1) as u32;
+    let part = ((1u64 << h) - 1) as u32;
+    let body = dst.len() - dst.len() % w;
+    for start in (0..body).step_by(w) {
+        let s = src.skip(start).take(w);
+        let out = &mut dst[start..start + w];
+        let (v, decided) = cr32_lanes(L::load(s.get(out, 0, w)));
+        if decided == all {
+            v.store(out);
+        } else {
+            // A copy of the inputs first: `out` may be the input.
+            let mut xs = [0.0f32; MAX_WIDTH];
+            xs[..w].copy_from_slice(s.get(out, 0, w));
+            v.store(out);
+            for (k, o) in out.chunks_exact_mut(h).enumerate() {
+                if (decided >> (k * h)) & part != part {
+                    cr::cr_map::<L::F64, _>(Slice(&xs[k * h..k * h + h]), o);
+                }
+            }
+        }
+    }
+    cr::cr_map::<L::F64, _>(src.skip(body), &mut dst[body..]);
+}
