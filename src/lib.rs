@@ -13,7 +13,7 @@
 //! | function | formula | accuracy (contract) | measured over all 2^32 inputs |
 //! |---|---|---|---|
 //! | [`sigmoid`], [`sigmoid_inplace`] | 1/(1+e^−x) | ≤ [`SIGMOID_MAX_ULP`] = 1 ULP everywhere, subnormal results included | max 0.808 ULP with FMA (avx2+fma and avx512, at x = −87.7457), 0.824 without (scalar, portable SSE2, at x = −87.68728); 0 monotonicity violations |
-//! | [`sigmoid_fast`], [`sigmoid_fast_inplace`] | 1/(1+2^(−x·log2 e)), polynomial 2^f | relative ≤ [`SIGMOID_FAST_MAX_REL`] = 1e−4 where σ(x) ≥ 2^−126; may flush below | max relative 8.94e−5 (at x = −86.95123), every backend (avx512 included); 0 monotonicity violations |
+//! | [`sigmoid_fast`], [`sigmoid_fast_inplace`] | 1/(1+2^(−x·log2 e)), polynomial 2^f | relative ≤ [`SIGMOID_FAST_MAX_REL`] = 1e−4 where σ(x) ≥ 2^−126; may flush below | max relative 8.94e−5 (at x = −86.95123) on scalar, portable, avx2+fma; 5.70e−5 on avx512 (at x = −76.918526; `vrcp14ps` alone, Intel Emerald Rapids); 0 monotonicity violations |
 //! | [`sigmoid_cr`], [`sigmoid_cr_inplace`] | σ(x) rounded to the nearest `f32` (`f64` lanes, a rounding test, double-double for the undecided; on AVX-512 a first pass in `f32` pairs with its own test in front) | ≤ [`SIGMOID_CR_MAX_ULP`] = 0 ULP from the correctly rounded value, the same bits on every backend | 0 of 2^32 inputs not correctly rounded on scalar, portable, avx2+fma, avx512 and parallel; 0 monotonicity violations |
 //! | [`sigmoid_f64`], [`sigmoid_f64_inplace`] | the stable formula in `f64`, element-wise | ≤ [`SIGMOID_F64_MAX_ULP`] (2.5) `f64` ULP | max 2.27 ULP over 2.7M inputs against a double-double reference |
 //! | [`sigmoid_backward`], [`sigmoid_backward_inplace`] | dx = dy·y·(1−y) | ≤ [`SIGMOID_BACKWARD_MAX_ULP`] = 2 ULP of the `f64` value of the same product | ≤ 1.5 ULP by construction (y − y² rounded once, then the product); max 1.43 ULP over a 17M-pair sweep |
@@ -23,7 +23,7 @@
 //! | [`softplus_fast`], [`softplus_fast_inplace`] | log(1 + e^x), reciprocal and a short log1p series | relative ≤ [`SOFTPLUS_FAST_MAX_REL`] = 1e−4 where the result is ≥ 2^−126; +0 below e^−92 | max relative 1.812e−5 over all 2^32 inputs (avx512, at x = 2.548e−5, where the truncated log1p series is worst); 1.81e−5 over 16.9M strided inputs on every backend |
 //! | [`log_sigmoid_fast`], [`log_sigmoid_fast_inplace`] | −softplus_fast(−x) | relative ≤ [`LOG_SIGMOID_FAST_MAX_REL`] = 1e−4 where \|result\| ≥ 2^−126; −0 above −e^−92 | max relative 1.812e−5 over all 2^32 inputs (avx512), mirrored |
 //! | [`silu`], [`silu_inplace`] | SiLU / Swish x·σ(x) | ≤ [`SILU_MAX_ULP`] = 2 ULP everywhere, subnormal results included | max 1.551 ULP over all 2^32 inputs (avx512, at x = −1.9136589), 1.538 (avx2+fma, scalar, portable SSE2, at x = −1.9000207); 0 outputs outside the range; not monotone (minimum at x ≈ −1.2785) |
-//! | [`silu_fast`], [`silu_fast_inplace`] | x times the fast σ | relative ≤ [`SILU_FAST_MAX_REL`] = 1.001e−4 where σ(x) ≥ 2^−126 | max relative 8.94e−5 over a 16.9M strided sweep and a dense walk of [−115, 30], every backend |
+//! | [`silu_fast`], [`silu_fast_inplace`] | x times the fast σ | relative ≤ [`SILU_FAST_MAX_REL`] = 1.001e−4 where σ(x) ≥ 2^−126 | max relative 8.94e−5 over a 16.9M strided sweep and a dense walk of [−115, 30] on scalar, portable, avx2+fma; 5.57e−5 on avx512 |
 //! | [`silu_backward`], [`silu_backward_inplace`] | dx = dy·σ(x)·(1 + x·σ(−x)) | absolute ≤ [`SILU_BACKWARD_MAX_ULP`] = 2 ULP of the larger of \|dy·σ(x)\| and \|dy·x·σ(x)·σ(−x)\|, every `f32` x and finite dy | max 1.57 ULP with FMA (avx512; 1.49 avx2+fma), 1.66 without (scalar, portable SSE2), over 16.9M strided (x, dy) pairs (8.4M in the normal test run) and dense x in [−210, 40] with dy of every magnitude (`tests/silu.rs`) |
 //!
 //! Errors are measured against [`reference`](mod@reference), the oracle: σ in `f64` with
@@ -45,9 +45,23 @@
 //! # Special values (both tiers)
 //!
 //! NaN → NaN; +∞ → 1; −∞ → +0; ±0 → 0.5; every output is in [0, 1]; the
-//! output is monotone non-decreasing over all finite inputs; huge |x| never
+//! output is monotone non-decreasing over all finite inputs (the AVX-512
+//! fast tier: where `vrcp14ps` is monotone, see below); huge |x| never
 //! overflows (the exact tier works with e^|x|/2^k ∈ [0.7, 2.1] and an exact
-//! 2^−k, the fast tier clamps its exponent). The exact tier returns
+//! 2^−k, the fast tier clamps its exponent, or on AVX-512 lets `vscalefps`
+//! saturate).
+//!
+//! The AVX-512 fast tier takes `vrcp14ps` alone as its reciprocal: its
+//! error bound (< 2^−14, in Intel's and AMD's manuals) keeps the tier
+//! inside [`SIGMOID_FAST_MAX_REL`] on any AVX-512 CPU (< 7.2e−5 by the
+//! error budget in `cpu/sigma.rs`), but its bits are a hardware table
+//! that differs between Intel and AMD, and the tier is monotone exactly
+//! where that table is. Measured on Intel (Emerald Rapids): monotone, over
+//! all 2^32 inputs of the tier and by a unit test of the instruction
+//! itself (`cpu::avx512::tests`, which asserts it on Intel CPUs and
+//! reports the count of steps up on others). Not measured on AMD's
+//! AVX-512 (Zen 4/5): there monotonicity is not promised; `SIGMOID_KERNELS_BACKEND=avx2` gives the AVX2 fast tier,
+//! monotone with a correctly rounded division. The exact tier returns
 //! subnormal results down to the true underflow (σ(x) > 0 for
 //! x > −103.98) and exactly 1 from x ≈ 17.33 on, where σ rounds to 1. The
 //! fast tier returns 0 for x ≤ −88.7228.
@@ -63,12 +77,14 @@
 //! outputs larger than the cache do not first read every line they
 //! overwrite. [`Backend`] lists and runs each way explicitly, for benchmarks
 //! and tests: see [`cpu`]. Results are the same bits on every machine with
-//! the same instruction set and thread count does not change them; across
-//! instruction sets they agree within the contract: AVX-512 and AVX2 give
-//! the same bits for the backward pass and the piecewise-linear forms and
-//! at most one bit apart for the σ tiers (AVX-512 replaces the division by
-//! a reciprocal estimate), and without FMA (scalar, SSE2) the exact
-//! tier may round differently. The correctly rounded tier, [`sigmoid_cr`],
+//! the same instruction set (except the AVX-512 fast tier: `vrcp14ps`
+//! differs between Intel and AMD) and thread count does not change them;
+//! across instruction sets they agree within the contract: AVX-512 and
+//! AVX2 give the same bits for the backward pass and the piecewise-linear
+//! forms and at most one bit apart for the exact tier (AVX-512 replaces
+//! the division by a reciprocal estimate), the fast tiers differ within
+//! their bound (AVX-512: the estimate alone and a degree-4 2^f), and
+//! without FMA (scalar, SSE2) the exact tier may round differently. The correctly rounded tier, [`sigmoid_cr`],
 //! gives the same bits everywhere.
 //!
 //! # Panics
@@ -267,7 +283,9 @@ pub fn sigmoid_cr_inplace(x: &mut [f32]) {
 /// (1e−4; measured: see the crate docs) wherever σ(x) ≥ 2^−126; smaller results may be flushed
 /// (σ(x) = 0 for x ≤ −88.7228).
 ///
-/// Same special values, [0, 1] range and monotonicity as [`sigmoid`].
+/// Same special values, [0, 1] range and monotonicity as [`sigmoid`]
+/// (on AVX-512, monotone where `vrcp14ps` is: measured on Intel, not on
+/// AMD; see the crate docs).
 ///
 /// ```
 /// let x = [0.5f32; 3];

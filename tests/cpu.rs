@@ -520,11 +520,13 @@ fn portable_and_avx2_agree_in_a_native_build() {
 
 /// The AVX-512 backend runs the AVX2 backend's algorithms over 16 lanes.
 /// The backward pass and the piecewise-linear forms give the same bits; the
-/// σ tiers replace `vdivps` by a reciprocal estimate (refined by a Newton
-/// step or the exact tier's correction), so a quotient near a rounding
-/// boundary may round the other way:
-/// at most one bit apart (the crate docs and README say so), checked over a strided
-/// sweep of the whole bit space.
+/// exact tier replaces `vdivps` by a reciprocal estimate refined by its
+/// correction step, so a quotient near a rounding boundary may round the
+/// other way: at most one bit apart (the crate docs and README say so),
+/// checked over a strided sweep of the whole bit space. The fast tier is
+/// not compared: on AVX-512 it takes the estimate alone (and 2^f to degree
+/// 4), so it differs from AVX2 within the contract, which the shared
+/// checks hold each backend to.
 #[test]
 fn avx512_and_avx2_agree_to_the_last_bit() {
     if !(Backend::Avx512.is_available() && Backend::Avx2Fma.is_available()) {
@@ -534,7 +536,7 @@ fn avx512_and_avx2_agree_to_the_last_bit() {
     let xs = strided(257, 3);
     let dy: Vec<f32> = xs.iter().rev().copied().collect();
     type Run = fn(Backend, &[f32], &mut [f32]);
-    let unary: [(&str, Run); 8] = [
+    let unary: [(&str, Run); 7] = [
         ("exact", |b, x, y| b.sigmoid(x, y)),
         ("softplus", |b, x, y| b.softplus(x, y)),
         ("log_sigmoid", |b, x, y| b.log_sigmoid(x, y)),
@@ -542,7 +544,6 @@ fn avx512_and_avx2_agree_to_the_last_bit() {
             let dy: Vec<f32> = x.iter().rev().copied().collect();
             b.sigmoid_backward_from_input(x, &dy, y)
         }),
-        ("fast", |b, x, y| b.sigmoid_fast(x, y)),
         ("hard", |b, x, y| b.hard_sigmoid(x, y)),
         ("plan", |b, x, y| b.plan_sigmoid(x, y)),
         ("backward", |b, x, y| {
@@ -555,11 +556,7 @@ fn avx512_and_avx2_agree_to_the_last_bit() {
     for (name, f) in unary {
         f(Backend::Avx2Fma, &xs, &mut a);
         f(Backend::Avx512, &xs, &mut c);
-        let apart = if matches!(name, "exact" | "fast") {
-            1
-        } else {
-            0
-        };
+        let apart = if name == "exact" { 1 } else { 0 };
         let mut differ = 0;
         for i in 0..xs.len() {
             let d = a[i].to_bits().abs_diff(c[i].to_bits());

@@ -2,8 +2,8 @@
 //! through the shared checker: bound, NaN → NaN, range [0, 1], special values
 //! and monotonicity between every pair of neighbouring floats. Ignored by
 //! default (minutes on 2 cores); run with
-//! `cargo test --release --test exhaustive -- --ignored --nocapture`.
-//! The figures in the crate docs come from this test.
+//! `cargo test --release --test exhaustive -- --ignored --nocapture`
+//! (`EXHAUSTIVE_BACKEND=avx512` etc.: one backend). The figures in the crate docs come from this test.
 
 use sigmoid_kernels::check::{self, Bound, CHUNK};
 use sigmoid_kernels::{Backend, SIGMOID_FAST_MAX_REL, SIGMOID_MAX_ULP};
@@ -22,11 +22,13 @@ fn exhaustive_float_tiers() {
             b.sigmoid_fast(x, y)
         }),
     ];
+    let only = std::env::var("EXHAUSTIVE_BACKEND").ok();
     let runs: Vec<(Backend, (&str, Bound, Kernel))> = Backend::available()
         .into_iter()
-        .filter(|&b| b != Backend::Parallel)
+        .filter(|&b| b != Backend::Parallel && only.as_deref().is_none_or(|o| o == b.name()))
         .flat_map(|b| tiers.map(|t| (b, t)))
         .collect();
+    assert!(!runs.is_empty(), "no backend named {only:?} here");
     let stats = check::sweep(
         check::Func::Sigmoid,
         &runs,

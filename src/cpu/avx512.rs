@@ -140,14 +140,16 @@ impl Lanes for Avx512 {
     }
     #[inline(always)]
     fn recip_estimate(self) -> Self {
-        // vrcp14ps: relative error < 2^−14.
+        // vrcp14ps: relative error < 2^−14 (Intel's and AMD's manuals),
+        // 1/+∞ = +0; its bits differ between vendors (`tests` below).
         Avx512(unsafe { _mm512_rcp14_ps(self.0) })
     }
+    const HAS_RECIP_ESTIMATE: bool = true;
     #[inline(always)]
     fn recip(self) -> Self {
         // vrcp14ps (relative error < 2^−14), then one Newton step
         // y₀ + y₀·(1 − y₀·d), fused: a 512-bit vdivps keeps the divider
-        // busy for about 10 cycles on Intel cores, which bounded both σ
+        // busy for about 10 cycles on Intel cores, which bounded the σ
         // tiers (measured in `docs/benchmarks.md`).
         // The step would make 0·∞ = NaN of 1/+∞: those lanes are zeroed
         // instead (a NaN lane compares unordered and stays NaN).
@@ -192,14 +194,17 @@ impl Lanes for Avx512 {
     }
     #[inline(always)]
     fn floor_split(self) -> (Self, Self) {
-        // vreduceps rounding down: self − ⌊self⌋ in one instruction; ⌊self⌋
-        // is left to vscalefps, which floors its exponent operand.
+        // vreduceps rounding down: self − ⌊self⌋ in one instruction (+0
+        // for ±∞, NaN for NaN); ⌊self⌋ is left to vscalefps, which floors
+        // its exponent operand and takes any exponent (2^+∞ = +∞, 2^−∞ =
+        // +0), so no clamp.
         let f = unsafe { _mm512_reduce_ps::<{ _MM_FROUND_TO_NEG_INF }>(self.0) };
         (Avx512(f), self)
     }
     #[inline(always)]
     fn mul_pow2_add(p: Self, n: Self, c: Self) -> Self {
-        // vscalefps: p·2^⌊n⌋, exact while normal, +∞ past the range.
+        // vscalefps: p·2^⌊n⌋, exact while normal, +∞ past the range, +0 or
+        // subnormal below it.
         Avx512(unsafe { _mm512_scalef_ps(p.0, n.0) }) + c
     }
     #[inline(always)]
@@ -611,5 +616,92 @@ mod tests {
             }
         }
         assert!(decided * 1000 > in_range * 995, "{decided} of {in_range}");
+    }
+
+    /// `vrcp14ps` of 16 inputs.
+    #[target_feature(enable = "avx512f")]
+    fn rcp14(v: &[f32; 16]) -> [f32; 16] {
+        let mut y = [0.0f32; 16];
+        // SAFETY: `v` and `y` hold 16 f32s each; loadu/storeu need no
+        // alignment.
+        unsafe { _mm512_storeu_ps(y.as_mut_ptr(), _mm512_rcp14_ps(_mm512_loadu_ps(v.as_ptr()))) };
+        y
+    }
+
+    /// What the fast tier's monotonicity rests on (`sigma::fast_lanes`),
+    /// on the CPU the test runs on (Intel and AMD give different bits):
+    /// `vrcp14ps` is non-increasing and within 2^−14 relative over every
+    /// `f32` in [1, 4] (two binades and their boundaries), the same there
+    /// as in other binades (every 7th mantissa, scaled by 2^e for several
+    /// e), and non-increasing over [2^125, +∞] (subnormal results, +0 for
+    /// +∞). Monotonicity is asserted on Intel CPUs, where the docs state
+    /// it, and reported on others.
+    #[test]
+    fn rcp14_is_monotone_and_within_2_pow_m14() {
+        if !detected() {
+            println!("skipped: no AVX-512 on this CPU");
+            return;
+        }
+        // SAFETY (the calls of `rcp14`): AVX-512F is detected (above).
+        let run = |lo: u32, hi: u32, each: &mut dyn FnMut(f32, f32)| {
+            for start in (lo..=hi).step_by(16) {
+                let x = core::array::from_fn(|i| f32::from_bits((start + i as u32).min(hi)));
+                for (x, y) in x.iter().zip(unsafe { rcp14(&x) }) {
+                    each(*x, y);
+                }
+            }
+        };
+        // Steps up (x, then rcp14(x) > the previous rcp14): asserted to be
+        // none on Intel, where the docs state it; reported elsewhere.
+        let ups = core::cell::Cell::new(0u64);
+        let monotone = || {
+            let mut prev = (0.0f32, f32::INFINITY);
+            let ups = &ups;
+            move |x: f32, y: f32| {
+                if y > prev.1 {
+                    if ups.get() == 0 {
+                        println!("rcp14({x:e}) = {y:e} > rcp14({:e}) = {:e}", prev.0, prev.1);
+                    }
+                    ups.set(ups.get() + 1);
+                }
+                prev = (x, y);
+            }
+        };
+        let mut m = monotone();
+        run(1.0f32.to_bits(), 4.0f32.to_bits(), &mut |x, y| {
+            let rel = (f64::from(y) * f64::from(x) - 1.0).abs();
+            assert!(
+                rel < 2f64.powi(-14),
+                "rcp14({x:e}) = {y:e}: relative error {rel:e}"
+            );
+            m(x, y);
+        });
+        run(
+            2f32.powi(125).to_bits(),
+            f32::INFINITY.to_bits(),
+            &mut monotone(),
+        );
+        // SAFETY: cpuid leaf 0 exists on every x86-64 CPU.
+        let id = unsafe { __cpuid(0) };
+        let intel = [id.ebx, id.edx, id.ecx] == [0x756e_6547, 0x4965_6e69, 0x6c65_746e];
+        println!(
+            "vrcp14ps steps up {} times (vendor Intel: {intel})",
+            ups.get()
+        );
+        assert!(
+            !intel || ups.get() == 0,
+            "vrcp14ps not monotone on this Intel CPU"
+        );
+        for e in [-3, 1, 9, 40, 100, 124] {
+            let s = 2f32.powi(e);
+            for m in (1.0f32.to_bits()..2.0f32.to_bits()).step_by(7 * 16) {
+                let x: [f32; 16] = core::array::from_fn(|i| f32::from_bits(m + 7 * i as u32));
+                // SAFETY: as above.
+                let (y, ys) = unsafe { (rcp14(&x), rcp14(&x.map(|v| v * s))) };
+                for i in 0..16 {
+                    assert_eq!(ys[i], y[i] / s, "rcp14({:e}·2^{e})", x[i]);
+                }
+            }
+        }
     }
 }

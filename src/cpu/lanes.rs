@@ -84,15 +84,22 @@ pub(crate) trait Lanes:
     fn recip(self) -> Self {
         Self::splat(1.0) / self
     }
-    /// 1/self for self in [1/2, 4), to within 2^−14 relative: for a
-    /// quotient that one correction step refines, which squares the
-    /// estimate's error. By default the correctly rounded division (the
-    /// correction then only removes the last rounding); a backend with a
-    /// reciprocal estimate instruction uses it alone.
+    /// 1/self for self in [1/2, ∞] (1/+∞ is +0), to within 2^−14
+    /// relative: for a quotient that one correction step refines, which
+    /// squares the estimate's error, and for the fast tier's denominators
+    /// where [`Lanes::HAS_RECIP_ESTIMATE`]. By default the correctly
+    /// rounded division (the correction then only removes the last
+    /// rounding); a backend with a reciprocal estimate instruction uses it
+    /// alone.
     #[inline(always)]
     fn recip_estimate(self) -> Self {
         Self::splat(1.0) / self
     }
+    /// Whether [`Lanes::recip_estimate`] is an estimate instruction rather
+    /// than the division: the fast tier then takes it alone for its
+    /// reciprocal (no Newton step) and pays for its 2^−14 with a more
+    /// accurate 2^f (`sigma::fast_lanes`).
+    const HAS_RECIP_ESTIMATE: bool = false;
     /// `self·b + c`, fused where the backend has FMA, else two roundings.
     fn mul_add(self, b: Self, c: Self) -> Self;
     /// `c − self·b`, fused where the backend has FMA, else two roundings.
@@ -108,19 +115,24 @@ pub(crate) trait Lanes:
     fn floor(self) -> Self;
     /// |self| (clears the sign bit).
     fn abs(self) -> Self;
-    /// `(self − ⌊self⌋, n)` with the first exact and ⌊n⌋ = ⌊self⌋, for
-    /// [`Lanes::mul_pow2_add`]: by default n = ⌊self⌋; a backend whose
-    /// scaling instruction floors its exponent itself passes `self` on and
-    /// takes the fraction in one instruction.
+    /// `(v − ⌊v⌋, n)` with the first exact and ⌊n⌋ = ⌊v⌋, for v = self
+    /// clamped to [−126, 128] (a NaN stays NaN), for
+    /// [`Lanes::mul_pow2_add`]: by default the clamp (the exponents the
+    /// default `mul_pow2_add` can build) and n = ⌊v⌋. A backend whose
+    /// scaling instruction floors its exponent itself and takes any
+    /// exponent, ±∞ included, skips the clamp, passes `self` on and takes
+    /// the fraction in one instruction: for p in [1, 2], p·2^⌊n⌋ + 1 is the
+    /// same either way (1 below −126, +∞ from 128 on).
     #[inline(always)]
     fn floor_split(self) -> (Self, Self) {
-        let i = self.floor();
-        (self - i, i)
+        let v = self.max(Self::splat(-126.0)).min(Self::splat(128.0));
+        let i = v.floor();
+        (v - i, i)
     }
-    /// `p·2^⌊n⌋ + c` rounded once, for n from [`Lanes::floor_split`] with
-    /// ⌊n⌋ in [−126, 128] (2^128 is +∞) and p·2^⌊n⌋ normal: by default
-    /// 2^⌊n⌋ from its exponent bits (n + 127 in the low mantissa bits of
-    /// n + 1.5·2^23 + 127) and one fused multiply-add.
+    /// `p·2^⌊n⌋ + c` rounded once, for n from [`Lanes::floor_split`] and
+    /// p in [1, 2]: by default 2^⌊n⌋ from its exponent bits (n + 127 in
+    /// the low mantissa bits of n + 1.5·2^23 + 127; ⌊n⌋ in [−126, 128],
+    /// 2^128 is +∞) and one fused multiply-add.
     #[inline(always)]
     fn mul_pow2_add(p: Self, n: Self, c: Self) -> Self {
         let s = (n + Self::splat(12_582_912.0 + 127.0)).shl_exponent();
