@@ -189,6 +189,12 @@ impl Lanes for Avx512 {
         Avx512(unsafe { _mm512_abs_ps(self.0) })
     }
     #[inline(always)]
+    fn abs_min(self, o: Self) -> Self {
+        // vrangeps, imm 0b1010: the operand of smaller magnitude with its
+        // sign cleared; a NaN operand is returned (quieted).
+        Avx512(unsafe { _mm512_range_ps::<0b1010>(self.0, o.0) })
+    }
+    #[inline(always)]
     fn floor_split(self) -> (Self, Self) {
         // vreduceps rounding down: self − ⌊self⌋ in one instruction; ⌊self⌋
         // is left to vscalefps, which floors its exponent operand.

@@ -106,6 +106,13 @@ pub(crate) trait Lanes:
     fn floor(self) -> Self;
     /// |self| (clears the sign bit).
     fn abs(self) -> Self;
+    /// min(|self|, o) for o > 0 (not NaN); a NaN in `self` propagates, as
+    /// for [`Lanes::min`]: by default [`Lanes::abs`] then [`Lanes::min`];
+    /// one instruction where the backend has it.
+    #[inline(always)]
+    fn abs_min(self, o: Self) -> Self {
+        self.abs().min(o)
+    }
     /// `(self − ⌊self⌋, n)` with the first exact and ⌊n⌋ = ⌊self⌋, for
     /// [`Lanes::mul_pow2_add`]: by default n = ⌊self⌋; a backend whose
     /// scaling instruction floors its exponent itself passes `self` on and
