@@ -212,6 +212,11 @@ impl Lanes for Avx512 {
         Avx512(unsafe { _mm512_scalef_ps(_mm512_set1_ps(1.0), n.0) })
     }
     #[inline(always)]
+    fn scale_or(self, n: Self, _otherwise: impl FnOnce() -> Self) -> Self {
+        // vscalefps: self·2^floor(n), rounded once.
+        Avx512(unsafe { _mm512_scalef_ps(self.0, n.0) })
+    }
+    #[inline(always)]
     fn sign_select_sub(self, a: Self, t: Self) -> Self {
         // One masked subtraction: a − t where the sign bit is clear.
         Avx512(unsafe {

@@ -140,6 +140,15 @@ pub(crate) trait Lanes:
         let _ = n;
         otherwise()
     }
+    /// self·2^n rounded once (subnormal included; 0 or ±∞ past the range)
+    /// for lanes of `n` holding an integer: the backend's scaling
+    /// instruction where it has one, else `otherwise()`, which the caller
+    /// computes the same value with.
+    #[inline(always)]
+    fn scale_or(self, n: Self, otherwise: impl FnOnce() -> Self) -> Self {
+        let _ = n;
+        otherwise()
+    }
     /// Reinterprets each lane's bits shifted left by 23 as an `f32`: moves the
     /// low 9 bits into the sign and exponent fields.
     fn shl_exponent(self) -> Self;
