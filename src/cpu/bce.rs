@@ -22,7 +22,7 @@
 //!    into eight `f64` running sums over the index mod 8.
 //!
 //! A plain job (no weights, no pos_weight, no label smoothing: the common
-//! case, t any value) instead runs both stages on each vector in turn,
+//! case, t any value) instead runs both stages on two vectors at a time,
 //! without block buffers, its stage 2 in `f32` ([`combine_plain`]: the
 //! same pairs, combined by error-free transformations and rounded once,
 //! with twice the lanes of `f64` and no conversions); only the running
