@@ -109,7 +109,8 @@ use rayon::prelude::*;
 /// 0.65 ULP; in the subnormal range (|x| > 87.3) the pair is rounded to 24
 /// bits before the power of two, a quarter of an ULP more at most.
 /// Exhaustive, all 2^32 logits with t = 1 (t = 0 is the same computation
-/// mirrored), avx512 backend: max 0.8075 ULP (at x = 87.75, subnormal; 0.7214
+/// mirrored), avx512 backend: max 0.8075 ULP (at x = 87.75, subnormal; the
+/// same after the single-`vscalefps` scaling by 2^−k; 0.7214
 /// at x = 48.17 with the earlier `f64` combination;
 /// `cargo test --release --test loss -- --ignored`, 260–760 s on the shared
 /// 2-vCPU machine). The bound is that of [`crate::SOFTPLUS_MAX_ULP`].
@@ -132,7 +133,8 @@ pub const BCE_MAX_ULP: f64 = 4.0;
 /// no relative bound holds). σ(−|x|) comes as a pair (as the loss's
 /// log1p), the difference is formed in `f64` (without weights and
 /// smoothing: in `f32` as a pair) and rounded once: for t ∈ {0, 1} max
-/// 0.8075 ULP over all 2^32 logits (avx512, subnormal as the loss's; the
+/// 0.8075 ULP over all 2^32 logits (avx512, subnormal as the loss's, also
+/// after the single-`vscalefps` scaling; the
 /// exhaustive test beside [`BCE_BINARY_MAX_ULP`]'s), 0.66 ULP of the
 /// larger term for any t over the test's sweep.
 pub const BCE_GRAD_MAX_ULP: f64 = 2.0;

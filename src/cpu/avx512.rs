@@ -193,6 +193,12 @@ impl Lanes for Avx512 {
         Avx512(unsafe { _mm512_abs_ps(self.0) })
     }
     #[inline(always)]
+    fn abs_min(self, o: Self) -> Self {
+        // vrangeps, imm 0b1010: the operand of smaller magnitude with its
+        // sign cleared; a NaN operand is returned (quieted).
+        Avx512(unsafe { _mm512_range_ps::<0b1010>(self.0, o.0) })
+    }
+    #[inline(always)]
     fn floor_split(self) -> (Self, Self) {
         // vreduceps rounding down: self − ⌊self⌋ in one instruction (+0
         // for ±∞, NaN for NaN); ⌊self⌋ is left to vscalefps, which floors
@@ -211,6 +217,11 @@ impl Lanes for Avx512 {
     fn pow2i_or(n: Self, _otherwise: impl FnOnce() -> Self) -> Self {
         // vscalefps: 1·2^floor(n), exact for n in [−149, 0].
         Avx512(unsafe { _mm512_scalef_ps(_mm512_set1_ps(1.0), n.0) })
+    }
+    #[inline(always)]
+    fn scale_or(self, n: Self, _otherwise: impl FnOnce() -> Self) -> Self {
+        // vscalefps: self·2^floor(n), rounded once.
+        Avx512(unsafe { _mm512_scalef_ps(self.0, n.0) })
     }
     #[inline(always)]
     fn sign_select_sub(self, a: Self, t: Self) -> Self {

@@ -115,6 +115,13 @@ pub(crate) trait Lanes:
     fn floor(self) -> Self;
     /// |self| (clears the sign bit).
     fn abs(self) -> Self;
+    /// min(|self|, o) for o > 0 (not NaN); a NaN in `self` propagates, as
+    /// for [`Lanes::min`]: by default [`Lanes::abs`] then [`Lanes::min`];
+    /// one instruction where the backend has it.
+    #[inline(always)]
+    fn abs_min(self, o: Self) -> Self {
+        self.abs().min(o)
+    }
     /// `(v − ⌊v⌋, n)` with the first exact and ⌊n⌋ = ⌊v⌋, for v = self
     /// clamped to [−126, 128] (a NaN stays NaN), for
     /// [`Lanes::mul_pow2_add`]: by default the clamp (the exponents the
@@ -144,6 +151,15 @@ pub(crate) trait Lanes:
     /// computes the same value with.
     #[inline(always)]
     fn pow2i_or(n: Self, otherwise: impl FnOnce() -> Self) -> Self {
+        let _ = n;
+        otherwise()
+    }
+    /// self·2^n rounded once (subnormal included; 0 or ±∞ past the range)
+    /// for lanes of `n` holding an integer: the backend's scaling
+    /// instruction where it has one, else `otherwise()`, which the caller
+    /// computes the same value with.
+    #[inline(always)]
+    fn scale_or(self, n: Self, otherwise: impl FnOnce() -> Self) -> Self {
         let _ = n;
         otherwise()
     }

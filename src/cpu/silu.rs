@@ -11,7 +11,7 @@
 use super::lanes::Lanes;
 use super::map::kernel;
 use super::sigma::{
-    exact_exp, exact_quotient_parts, exact_reduce_to, fast_lanes, Staged, SHIFTER, TWO_M64,
+    exact_exp, exact_quotient_parts, fast_lanes, Staged, LN2_HI, LN2_LO, LOG2E, SHIFTER, TWO_M64,
 };
 use super::stable::{pow2_neg, reduce_rounded};
 
@@ -19,8 +19,10 @@ use super::stable::{pow2_neg, reduce_rounded};
 /// |x| ≈ 108.7 on, so the result rounds to ±0 there, and
 /// k = round(a·log2 e) ≤ [`FWD_K_MAX`].
 pub(crate) const FWD_CLAMP: f32 = 110.0;
-/// round(110·log2 e).
+/// round(110·log2 e): the shader caps k here; the CPU reduction needs no
+/// cap (the clamp alone keeps k ≤ 159 < 191, the shifter's range).
 pub(crate) const FWD_K_MAX: f32 = 159.0;
+const _: () = assert!(FWD_CLAMP * LOG2E < FWD_K_MAX + 0.5 && FWD_K_MAX < 191.0);
 /// |x| is clamped here in the gradient: |dy·silu′(x)| < 2^−150 from
 /// |x| ≈ 198 on even with |dy| = FLT_MAX (x·e^x·2^128 < 2^−151), and
 /// k ≤ 289.
@@ -42,8 +44,8 @@ fn quotient<L: Lanes>(x: L, clamp: f32) -> (L, L, L, L) {
 }
 
 /// silu(x) = x·σ(x) as [`Staged`] (the exact σ tier's reduction with |x|
-/// clamped at 110 instead of 104 and k up to 159; c is the shifter value
-/// of −k), within 2 ULP for every `f32`.
+/// clamped at 110 instead of 104 and k up to 159; c is −k), within 2 ULP
+/// for every `f32`.
 ///
 /// With t = σ(−a) = 2^−k·y, y = 1/(e^r + 2^−k) to within half an ULP:
 /// x ≥ 0: x − x·t, rounded once (a fused multiply-subtract on every
@@ -62,25 +64,30 @@ fn quotient<L: Lanes>(x: L, clamp: f32) -> (L, L, L, L) {
 pub(crate) struct SiluStages;
 
 impl Staged for SiluStages {
+    /// The exact σ tier's reduction (Cody–Waite, k by the shifter) with
+    /// c = −k: |x| clamped at 110 in one operation where the backend has
+    /// it, and no cap on k (a ≤ 110 gives k ≤ [`FWD_K_MAX`] by itself).
     #[inline(always)]
     fn reduce<L: Lanes>(self, x: L) -> (L, L, L) {
-        let (kf, _, r1, r_lo) = exact_reduce_to(x, FWD_CLAMP, SHIFTER - FWD_K_MAX);
-        (r1, r_lo, kf)
+        let a = x.abs_min(L::splat(FWD_CLAMP));
+        let shifter = L::splat(SHIFTER);
+        let kn = a.mul_add(L::splat(-LOG2E), shifter) - shifter; // −k, exact
+        let r1 = kn.mul_add(L::splat(LN2_HI), a); // a − k·LN2_HI, exact
+        (r1, kn * L::splat(LN2_LO), kn)
     }
     #[inline(always)]
-    fn finish<L: Lanes>(self, x: L, n_hi: L, n_lo: L, kf: L) -> L {
-        // −k for the backends with a scaling instruction; 2^(64−k) for the
-        // others (each is dead code where unused).
-        let kn = kf - L::splat(SHIFTER);
-        let mp = kf.shl_exponent();
-        let m = L::pow2i_or(kn, || mp * L::splat(TWO_M64)); // 2^−k: subnormal or 0 for large k
+    fn finish<L: Lanes>(self, x: L, n_hi: L, n_lo: L, kn: L) -> L {
+        // 2^(64−k) from the shifter value of −k, for the backends without
+        // a scaling instruction (dead code where unused).
+        let mp = || (kn + L::splat(SHIFTER)).shl_exponent();
+        let m = L::pow2i_or(kn, || mp() * L::splat(TWO_M64)); // 2^−k: subnormal or 0 for large k
         let (y0, rho) = exact_quotient_parts(n_hi, n_lo, m);
         let y = y0.mul_add(rho, y0);
         let clamp = L::splat(FWD_CLAMP);
         let pos = x.lt_mul_sub(clamp, y * m); // x − x·t for x < 110, else x
         let xy = x.max(-clamp) * y;
         // (x·y)·2^(64−k) is exact (normal), so both forms round once.
-        x.sign_select_scale_or(xy, kn, pos, || xy * mp * L::splat(TWO_M64))
+        x.sign_select_scale_or(xy, kn, pos, || xy * mp() * L::splat(TWO_M64))
     }
 }
 
