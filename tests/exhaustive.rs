@@ -3,7 +3,8 @@
 //! and monotonicity between every pair of neighbouring floats. Ignored by
 //! default (minutes on 2 cores); run with
 //! `cargo test --release --test exhaustive -- --ignored --nocapture`.
-//! The figures in the crate docs come from this test.
+//! The figures in the crate docs come from this test. `EXHAUSTIVE_BACKEND`
+//! (e.g. `avx512`) limits a run to one backend.
 
 use sigmoid_kernels::check::{self, Bound, CHUNK};
 use sigmoid_kernels::{Backend, SIGMOID_FAST_MAX_REL, SIGMOID_MAX_ULP};
@@ -22,9 +23,10 @@ fn exhaustive_float_tiers() {
             b.sigmoid_fast(x, y)
         }),
     ];
+    let only = std::env::var("EXHAUSTIVE_BACKEND").ok();
     let runs: Vec<(Backend, (&str, Bound, Kernel))> = Backend::available()
         .into_iter()
-        .filter(|&b| b != Backend::Parallel)
+        .filter(|&b| b != Backend::Parallel && only.as_deref().is_none_or(|o| o == b.name()))
         .flat_map(|b| tiers.map(|t| (b, t)))
         .collect();
     let stats = check::sweep(
