@@ -2,8 +2,9 @@
 //! through the shared checker: bound, NaN → NaN, range [0, 1], special values
 //! and monotonicity between every pair of neighbouring floats. Ignored by
 //! default (minutes on 2 cores); run with
-//! `cargo test --release --test exhaustive -- --ignored --nocapture`
-//! (`EXHAUSTIVE_BACKEND=avx512` etc.: one backend). The figures in the crate docs come from this test.
+//! `cargo test --release --test exhaustive -- --ignored --nocapture`.
+//! The figures in the crate docs come from this test. `EXHAUSTIVE_BACKEND`
+//! (e.g. `avx512`) limits a run to one backend.
 
 use sigmoid_kernels::check::{self, Bound, CHUNK};
 use sigmoid_kernels::{Backend, SIGMOID_FAST_MAX_REL, SIGMOID_MAX_ULP};

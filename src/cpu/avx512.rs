@@ -138,6 +138,23 @@ impl Lanes for Avx512 {
             self.store(dst)
         }
     }
+    const EXACT_TABLE: bool = true;
+    #[inline(always)]
+    fn lookup32(self, table: &[f32; 32]) -> Self {
+        // vpermt2ps: the low 5 bits of each index pick one of the 32
+        // entries in two registers (the loads are loop-invariant).
+        // SAFETY: `table` has 32 readable f32s: two 16-lane unaligned loads.
+        Avx512(unsafe {
+            let lo = _mm512_loadu_ps(table.as_ptr());
+            let hi = _mm512_loadu_ps(table[16..].as_ptr());
+            _mm512_permutex2var_ps(lo, _mm512_castps_si512(self.0), hi)
+        })
+    }
+    #[inline(always)]
+    fn scale_pow2(self, n: Self) -> Self {
+        // vscalefps: self·2^⌊n⌋, rounded once.
+        Avx512(unsafe { _mm512_scalef_ps(self.0, n.0) })
+    }
     #[inline(always)]
     fn recip_estimate(self) -> Self {
         // vrcp14ps: relative error < 2^−14 (Intel's and AMD's manuals),
@@ -232,6 +249,16 @@ impl Lanes for Avx512 {
         })
     }
     #[inline(always)]
+    fn lt_zero_select_sub(self, a: Self, t: Self) -> Self {
+        // One masked subtraction: a − t where self is not below 0
+        // (NLT_UQ: true for −0 and NaN). Unlike `sign_select_sub`'s
+        // sign-bit mask, LLVM keeps this one a single masked `vsubps`.
+        Avx512(unsafe {
+            let ge = _mm512_cmp_ps_mask::<_CMP_NLT_UQ>(self.0, _mm512_setzero_ps());
+            _mm512_mask_sub_ps(t.0, ge, a.0, t.0)
+        })
+    }
+    #[inline(always)]
     fn shl_exponent(self) -> Self {
         Avx512(unsafe { _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_castps_si512(self.0))) })
     }
@@ -290,17 +317,6 @@ impl Lanes for Avx512 {
 
 // SAFETY (every block in this impl): as for `impl Lanes for Avx512`.
 impl Cr32Lanes for Avx512 {
-    #[inline(always)]
-    fn lookup32(self, table: &[f32; 32]) -> Self {
-        // vpermt2ps: the low 5 bits of each index pick one of the 32
-        // entries in two registers.
-        // SAFETY: `table` has 32 readable f32s: two 16-lane unaligned loads.
-        Avx512(unsafe {
-            let lo = _mm512_loadu_ps(table.as_ptr());
-            let hi = _mm512_loadu_ps(table[16..].as_ptr());
-            _mm512_permutex2var_ps(lo, _mm512_castps_si512(self.0), hi)
-        })
-    }
     #[inline(always)]
     fn pow2_of_shr5(self) -> Self {
         Avx512(unsafe {

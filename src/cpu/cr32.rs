@@ -8,18 +8,17 @@
 //!
 //! Written once over [`Cr32Lanes`], a [`Lanes`] whose
 //! [`Lanes::mul_add`] and [`Lanes::mul_neg_add`] are fused (the exact
-//! steps below rely on it) with three operations of its own.
+//! steps below rely on it) with two operations of its own.
 
 use super::cr;
 use super::lanes::{Lanes, Lanes64, MAX_WIDTH};
 use super::map::{Input, Slice};
 
-/// A [`Lanes`] that runs [`cr32_map`]: its [`Lanes::mul_add`] and
+/// A [`Lanes`] that runs [`cr32_map`] (with [`Lanes::lookup32`] for its
+/// tables): its [`Lanes::mul_add`] and
 /// [`Lanes::mul_neg_add`] round once (fused), and
 /// [`Lanes::recip_estimate`] is within 2^−14.
 pub(crate) trait Cr32Lanes: Lanes {
-    /// `table[i]` for each lane, with i the low 5 bits of the lane's bits.
-    fn lookup32(self, table: &[f32; 32]) -> Self;
     /// The lane's bits 5 to 12 as an exponent field: the `f32`
     /// 2^(b − 127) for b = (bits >> 5) & 255 (the other bits are
     /// ignored).

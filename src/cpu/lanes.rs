@@ -100,6 +100,35 @@ pub(crate) trait Lanes:
     /// reciprocal (no Newton step) and pays for its 2^−14 with a more
     /// accurate 2^f (`sigma::fast_lanes`).
     const HAS_RECIP_ESTIMATE: bool = false;
+    /// Whether σ's exact tier runs in its table form (`sigma_table.rs`):
+    /// where [`Lanes::lookup32`] and [`Lanes::scale_pow2`] are one
+    /// instruction each. Elsewhere their defaults (lane by lane) make the
+    /// table form slower than the polynomial one.
+    const EXACT_TABLE: bool = false;
+    /// `table[i]` in each lane, i the low five bits of the lane's bits. By
+    /// default lane by lane through a buffer.
+    #[inline(always)]
+    fn lookup32(self, table: &[f32; 32]) -> Self {
+        let mut buf = [0.0f32; MAX_WIDTH];
+        self.store(&mut buf);
+        for v in &mut buf[..Self::WIDTH] {
+            *v = table[(v.to_bits() & 31) as usize];
+        }
+        Self::load(&buf)
+    }
+    /// `self·2^⌊n⌋` rounded once (subnormal included; NaN in either stays
+    /// NaN), for self in [1/4, 4] and n in [−160, 0]. By default lane by
+    /// lane in `f64` (the product is exact there, the conversion rounds).
+    #[inline(always)]
+    fn scale_pow2(self, n: Self) -> Self {
+        let (mut v, mut e) = ([0.0f32; MAX_WIDTH], [0.0f32; MAX_WIDTH]);
+        self.store(&mut v);
+        n.store(&mut e);
+        for (v, e) in v[..Self::WIDTH].iter_mut().zip(&e) {
+            *v = (f64::from(*v) * f64::from(e.floor()).exp2()) as f32;
+        }
+        Self::load(&v)
+    }
     /// `self·b + c`, fused where the backend has FMA, else two roundings.
     fn mul_add(self, b: Self, c: Self) -> Self;
     /// `c − self·b`, fused where the backend has FMA, else two roundings.
@@ -174,6 +203,13 @@ pub(crate) trait Lanes:
     #[inline(always)]
     fn sign_select_sub(self, a: Self, t: Self) -> Self {
         self.select_sign(t, a - t)
+    }
+    /// Lane-wise `if self < 0 { t } else { a − t }` (ordered: −0 and NaN
+    /// take `a − t`): by default [`Lanes::lt_select`]; one masked
+    /// subtraction where the backend has masks.
+    #[inline(always)]
+    fn lt_zero_select_sub(self, a: Self, t: Self) -> Self {
+        self.lt_select(Self::splat(0.0), t, a - t)
     }
     /// Lane-wise `if self is NaN { self + self } else { r }` (a quiet NaN with
     /// the input's payload where the input is NaN).

@@ -32,6 +32,7 @@ mod map;
 mod ops;
 mod portable;
 pub(crate) mod sigma;
+mod sigma_table;
 pub(crate) mod silu;
 pub(crate) mod stable;
 

@@ -8,13 +8,15 @@ use super::hard;
 use super::lanes::Lanes;
 use super::map::{head_to_align, map1, map2, Cached, InPlace, Input, Out, Slice, Streamed};
 use super::sigma;
+use super::sigma_table;
 use super::silu;
 use super::stable;
 
 /// The element-wise one-input kernels, chosen once per call (outside the loop).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Unary {
-    /// [`sigma::ExactStages`]
+    /// [`sigma::ExactStages`], or [`sigma_table`] where the backend has
+    /// [`Lanes::EXACT_TABLE`]
     Exact,
     /// [`sigma::fast_lanes`]
     Fast,
@@ -62,6 +64,7 @@ pub(crate) fn unary<L: Lanes>(op: Unary, src: Option<&[f32]>, dst: &mut [f32], s
 #[inline(always)]
 fn unary_from<L: Lanes, I: Input, O: Out>(op: Unary, src: I, dst: &mut [f32]) {
     match op {
+        Unary::Exact if L::EXACT_TABLE => sigma_table::table_blocks::<L, _, O>(src, dst),
         Unary::Exact => sigma::exact_blocks::<L, _, O>(src, dst),
         Unary::Fast => map1::<L, _, _, O>(sigma::FastK, src, dst),
         Unary::Hard => map1::<L, _, _, O>(hard::HardK, src, dst),

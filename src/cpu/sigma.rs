@@ -96,6 +96,13 @@ pub(crate) fn exact_quotient<L: Lanes>(n_hi: L, n_lo: L, m: L) -> L {
 #[inline(always)]
 pub(crate) fn exact_quotient_parts<L: Lanes>(n_hi: L, n_lo: L, m: L) -> (L, L) {
     let (d_hi, d_lo) = denominator(n_hi, n_lo, m);
+    recip_pair(d_hi, d_lo)
+}
+
+/// 1/(d_hi + d_lo) (a normalized pair) as y₀·(1 + ρ) to within about
+/// 2^−28 relative: y₀ from [`Lanes::recip_estimate`], ρ its correction.
+#[inline(always)]
+pub(crate) fn recip_pair<L: Lanes>(d_hi: L, d_lo: L) -> (L, L) {
     let y0 = d_hi.recip_estimate(); // to within 2^−14
     let rho = y0.mul_sub_exact(d_hi, L::splat(1.0)); // 1 − y₀·d_hi
     (y0, y0.mul_neg_add(d_lo, rho))
