@@ -6,15 +6,15 @@
 //! i of the chunk into lane i mod 16, as the generic kernel, so the sums
 //! are the same bits), max |g| as an unsigned max of the bits (NaN and ±∞
 //! compare above every finite value, which also flags them), the
-//! threshold, zero and exponent-0 counts as masked adds, and the bin of
-//! each element's biased exponent as a one-hot bit in a `u64`: the even
+//! threshold, zero and exponent-0 counts as masked adds, and the bin of each
+//! element's biased exponent as a one-hot bit in a `u64`: the even
 //! elements of the vector in one register, the odd ones in another.
 //!
 //! The one-hot words go into bit-sliced counters: plane p holds bit p of
-//! each bin's count, per `u64` lane, so adding 16 one-hot words is a few
-//! full adders (`vpternlogq`, Harley–Seal: 15 carry-save adders and the
-//! carry of weight 16 rippled into the higher planes) whatever the data,
-//! and no memory traffic. At the end of the chunk the planes become counts
+//! each bin's count, per `u64` lane, so adding 32 one-hot words (256
+//! elements) is 31 full adders (`vpternlogq`, Harley–Seal) and the carry of
+//! weight 32 rippled into the higher planes, whatever the data, with no
+//! memory traffic. At the end of the chunk the planes become counts
 //! (`vpmovm2b` and byte adds per plane).
 //!
 //! Soundness: [`chunk`] is an `unsafe fn` whose contract is that the CPU
@@ -26,8 +26,8 @@
 use super::grad_stats::{ChunkSums, BIN0_EXP, BINS, LANES};
 use core::arch::x86_64::*;
 
-/// Elements per step of the main loop: 8 vectors, 16 one-hot words.
-const STEP: usize = 128;
+/// Elements per step of the main loop: 16 vectors, 32 one-hot words.
+const STEP: usize = 256;
 /// Bit planes of the counters: each `u64` lane takes 2 of every 16
 /// elements, so a chunk of at most [`MAX_LEN`] puts at most 4096 in one
 /// bin of one lane, below 2^13.
@@ -42,10 +42,16 @@ const AHEAD: usize = 1024;
 struct State {
     sq: [__m512d; 2],
     ab: [__m512d; 2],
+    /// Unsigned max of the |g| bits.
     max: __m512i,
     below: __m512i,
     zero: __m512i,
+    /// Elements of biased exponent 0.
     tiny: __m512i,
+    /// Lanes of 1 that the compiler cannot see through (`black_box`), so
+    /// that a count stays one masked add instead of becoming a mask
+    /// widened to a vector and subtracted (two operations).
+    one: __m512i,
     planes: [__m512i; PLANES],
 }
 
@@ -86,16 +92,16 @@ impl State {
         self.ab[0] = _mm512_add_pd(self.ab[0], lo);
         self.ab[1] = _mm512_add_pd(self.ab[1], hi);
         self.max = _mm512_max_epu32(self.max, a);
-        let one = _mm512_set1_epi32(1);
+        let one = self.one;
         let k = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(af, threshold);
         self.below = _mm512_mask_add_epi32(self.below, k, self.below, one);
         let k = _mm512_testn_epi32_mask(a, a);
         self.zero = _mm512_mask_add_epi32(self.zero, k, self.zero, one);
         let k = _mm512_cmplt_epu32_mask(a, _mm512_set1_epi32(0x0080_0000));
         self.tiny = _mm512_mask_add_epi32(self.tiny, k, self.tiny, one);
+        let e = _mm512_srli_epi32::<23>(a);
         // The bin, min(e - BIN0_EXP, BINS - 1) saturating at 0, in 16-bit
         // halves (each upper half is 0 and stays 0).
-        let e = _mm512_srli_epi32::<23>(a);
         let b = _mm512_min_epu16(
             _mm512_subs_epu16(e, _mm512_set1_epi32(BIN0_EXP as i32)),
             _mm512_set1_epi32(BINS as i32 - 1),
@@ -107,28 +113,37 @@ impl State {
         ]
     }
 
-    /// Adds 16 one-hot words: Harley–Seal carry-save adders into planes
-    /// 0–3, the carry of weight 16 rippled into the planes above.
-    #[target_feature(enable = "avx512f")]
+    /// Adds the one-hot words of 16 vectors (`step`, 256 elements): per 8
+    /// vectors, each vector's as it comes into planes 0–3 (Harley–Seal
+    /// carry-save adders), then the two carries of weight 16 into plane 4
+    /// and the carry of that rippled into the planes above.
+    #[target_feature(enable = "avx512f,avx512dq,avx512bw")]
     #[inline]
-    fn add16(&mut self, d: &[__m512i; 16]) {
-        let [mut ones, mut twos, mut fours, mut eights] = [0, 1, 2, 3].map(|p| self.planes[p]);
-        let mut eights_in = [_mm512_setzero_si512(); 2];
-        for (h, e) in eights_in.iter_mut().enumerate() {
-            let mut fours_in = [_mm512_setzero_si512(); 2];
-            for (q, f) in fours_in.iter_mut().enumerate() {
-                let d = &d[8 * h + 4 * q..];
-                let (t0, o) = full_add(ones, d[0], d[1]);
-                let (t1, o) = full_add(o, d[2], d[3]);
-                ones = o;
-                (*f, twos) = full_add(twos, t0, t1);
+    fn add256(&mut self, step: &[f32], threshold: __m512) {
+        let mut sixteens = [_mm512_setzero_si512(); 2];
+        for (half, out) in step.chunks_exact(STEP / 2).zip(&mut sixteens) {
+            let mut eights_in = [_mm512_setzero_si512(); 2];
+            for (h, e) in eights_in.iter_mut().enumerate() {
+                let mut fours_in = [_mm512_setzero_si512(); 2];
+                for (q, f) in fours_in.iter_mut().enumerate() {
+                    let mut twos_in = [_mm512_setzero_si512(); 2];
+                    for (r, t) in twos_in.iter_mut().enumerate() {
+                        let at = 64 * h + 32 * q + 16 * r;
+                        let g = &half[at..at + 16];
+                        // SAFETY: `g` is 16 readable f32s.
+                        let v = unsafe { _mm512_loadu_si512(g.as_ptr().cast()) };
+                        let [even, odd] = self.vector(v, threshold);
+                        (*t, self.planes[0]) = full_add(self.planes[0], even, odd);
+                    }
+                    (*f, self.planes[1]) = full_add(self.planes[1], twos_in[0], twos_in[1]);
+                }
+                (*e, self.planes[2]) = full_add(self.planes[2], fours_in[0], fours_in[1]);
             }
-            (*e, fours) = full_add(fours, fours_in[0], fours_in[1]);
+            (*out, self.planes[3]) = full_add(self.planes[3], eights_in[0], eights_in[1]);
         }
-        let sixteens;
-        (sixteens, eights) = full_add(eights, eights_in[0], eights_in[1]);
-        self.planes[..4].copy_from_slice(&[ones, twos, fours, eights]);
-        ripple(&mut self.planes, 4, sixteens);
+        let carry;
+        (carry, self.planes[4]) = full_add(self.planes[4], sixteens[0], sixteens[1]);
+        ripple(&mut self.planes, 5, carry);
     }
 
     /// The counts of each bin: plane by plane, the bits of the 8 lanes
@@ -184,6 +199,7 @@ pub(crate) unsafe fn chunk(c: &[f32], threshold: f32) -> ChunkSums {
         below: z,
         zero: z,
         tiny: z,
+        one: core::hint::black_box(_mm512_set1_epi32(1)),
         planes: [z; PLANES],
     };
     let t = _mm512_set1_ps(threshold);
@@ -193,17 +209,11 @@ pub(crate) unsafe fn chunk(c: &[f32], threshold: f32) -> ChunkSums {
             // A prefetch is a hint: it never faults, whatever the address.
             _mm_prefetch::<_MM_HINT_T0>(step.as_ptr().wrapping_add(AHEAD + line).cast());
         }
-        let mut d = [z; 16];
-        for (g, d) in step.chunks_exact(LANES).zip(d.chunks_exact_mut(2)) {
-            // SAFETY: `g` is 16 readable f32s.
-            let v = unsafe { _mm512_loadu_si512(g.as_ptr().cast()) };
-            d.copy_from_slice(&s.vector(v, t));
-        }
-        s.add16(&d);
+        s.add256(step, t);
     }
-    // The rest, up to 7 vectors, the last one masked: its missing elements
-    // are read as zeros, which add nothing to the sums and are taken off
-    // the counts again.
+    // The rest, up to 15 vectors, the last one masked: its missing
+    // elements are read as zeros, which add nothing to the sums and are
+    // taken off the counts again.
     let rest = &c[body..];
     for g in rest.chunks(LANES) {
         let m = (1u32 << g.len()) - 1;
@@ -214,7 +224,7 @@ pub(crate) unsafe fn chunk(c: &[f32], threshold: f32) -> ChunkSums {
             ripple(&mut s.planes, 0, x);
         }
     }
-    let pad = ((LANES - rest.len() % LANES) % LANES) as u64;
+    let pad = (rest.len().next_multiple_of(LANES) - rest.len()) as u64;
     let mut sq = [0.0f64; LANES];
     let mut ab = [0.0f64; LANES];
     // SAFETY: `sq` and `ab` are 16 writable f64s each: two 8-lane stores.
