@@ -205,8 +205,8 @@ impl Default for Partial {
 }
 
 impl Partial {
-    /// The chunk kernel (`cpu/grad_stats.rs`) on `backend`, and the rare
-    /// path where the chunk holds NaN or ±∞.
+    /// The chunk kernel (`cpu/grad_stats.rs`, `cpu/grad_stats_avx512.rs`)
+    /// on `backend`, and the rare path where the chunk holds NaN or ±∞.
     fn of(backend: Backend, c: &[f32], threshold: f32) -> Partial {
         let s = backend.grad_stats_chunk(c, threshold);
         let mut p = Partial {

@@ -244,3 +244,24 @@ fn saturation_counts_outputs_near_0_and_1() {
     let f = saturation(&y, 0.01);
     assert!((f - (10.0 - 4.58476) / 10.0).abs() < 1e-4, "{f}");
 }
+
+#[test]
+fn one_bin_can_hold_a_whole_chunk() {
+    // Every element of a chunk in the same bucket: the largest count any
+    // backend's counters must hold.
+    for (v, bucket) in [
+        (0.0f32, "0"),
+        (-1.5, "2^0"),
+        (f32::from_bits(3), "subnormal"),
+        (1e30, ">=2^10"),
+    ] {
+        let g = vec![v; CHUNK];
+        for b in Backend::available() {
+            let s = GradStats::with_threshold_on(b, &g, 1.0);
+            let h = s.histogram.buckets();
+            let got: Vec<_> = h.iter().filter(|x| x.1 > 0).cloned().collect();
+            assert_eq!(got, [(bucket.to_string(), CHUNK as u64)], "{}", b.name());
+            assert_eq!(s.below, if v.abs() < 1.0 { CHUNK as u64 } else { 0 });
+        }
+    }
+}
