@@ -209,11 +209,14 @@ fn every_backend_gives_the_same_bits() {
     .chain([(0, CHUNK), (9, g.len() - 9)])
     {
         let g = &g[start..start + n];
-        let want = GradStats::with_threshold_on(Backend::Scalar, g, 1e-4);
-        for b in Backend::available() {
-            let s = GradStats::with_threshold_on(b, g, 1e-4);
-            assert_eq!(s, want, "{} on {n} elements from {start}", b.name());
-            assert_eq!(bits(&s), bits(&want), "{} on {n} elements", b.name());
+        // 2^-23 (the default) and 2^-40 are bin boundaries, 1e-4 is not.
+        for t in [1e-4, DEFAULT_THRESHOLD, 2f32.powi(-40)] {
+            let want = GradStats::with_threshold_on(Backend::Scalar, g, t);
+            for b in Backend::available() {
+                let s = GradStats::with_threshold_on(b, g, t);
+                assert_eq!(s, want, "{} on {n} elements from {start}", b.name());
+                assert_eq!(bits(&s), bits(&want), "{} on {n} elements", b.name());
+            }
         }
     }
 }

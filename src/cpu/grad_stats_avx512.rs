@@ -6,7 +6,8 @@
 //! i of the chunk into lane i mod 16, as the generic kernel, so the sums
 //! are the same bits), max |g| as an unsigned max of the bits (NaN and ±∞
 //! compare above every finite value, which also flags them), the
-//! threshold, zero and exponent-0 counts as masked adds, and the bin of each
+//! threshold (unless it is a bin boundary), zero and exponent-0 counts as
+//! masked adds, and the bin of each
 //! element's biased exponent as a one-hot bit in a `u64`: the even
 //! elements of the vector in one register, the odd ones in another.
 //!
@@ -81,7 +82,7 @@ impl State {
     /// one-hot bin words of its even and odd elements.
     #[target_feature(enable = "avx512f,avx512dq,avx512bw")]
     #[inline]
-    fn vector(&mut self, v: __m512i, threshold: __m512) -> [__m512i; 2] {
+    fn vector<const COMPARE: bool>(&mut self, v: __m512i, threshold: __m512) -> [__m512i; 2] {
         let a = _mm512_and_si512(v, _mm512_set1_epi32(0x7fff_ffff));
         let af = _mm512_castsi512_ps(a);
         let lo = _mm512_cvtps_pd(_mm512_castps512_ps256(af));
@@ -93,8 +94,10 @@ impl State {
         self.ab[1] = _mm512_add_pd(self.ab[1], hi);
         self.max = _mm512_max_epu32(self.max, a);
         let one = self.one;
-        let k = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(af, threshold);
-        self.below = _mm512_mask_add_epi32(self.below, k, self.below, one);
+        if COMPARE {
+            let k = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(af, threshold);
+            self.below = _mm512_mask_add_epi32(self.below, k, self.below, one);
+        }
         let k = _mm512_testn_epi32_mask(a, a);
         self.zero = _mm512_mask_add_epi32(self.zero, k, self.zero, one);
         let k = _mm512_cmplt_epu32_mask(a, _mm512_set1_epi32(0x0080_0000));
@@ -119,7 +122,7 @@ impl State {
     /// and the carry of that rippled into the planes above.
     #[target_feature(enable = "avx512f,avx512dq,avx512bw")]
     #[inline]
-    fn add256(&mut self, step: &[f32], threshold: __m512) {
+    fn add256<const COMPARE: bool>(&mut self, step: &[f32], threshold: __m512) {
         let mut sixteens = [_mm512_setzero_si512(); 2];
         for (half, out) in step.chunks_exact(STEP / 2).zip(&mut sixteens) {
             let mut eights_in = [_mm512_setzero_si512(); 2];
@@ -132,7 +135,7 @@ impl State {
                         let g = &half[at..at + 16];
                         // SAFETY: `g` is 16 readable f32s.
                         let v = unsafe { _mm512_loadu_si512(g.as_ptr().cast()) };
-                        let [even, odd] = self.vector(v, threshold);
+                        let [even, odd] = self.vector::<COMPARE>(v, threshold);
                         (*t, self.planes[0]) = full_add(self.planes[0], even, odd);
                     }
                     (*f, self.planes[1]) = full_add(self.planes[1], twos_in[0], twos_in[1]);
@@ -191,6 +194,24 @@ pub(crate) unsafe fn chunk(c: &[f32], threshold: f32) -> ChunkSums {
         "a GradStats chunk of {} elements",
         c.len()
     );
+    // A threshold 2^k with 2^−40 ≤ 2^k ≤ 2^10 (the default 2^−23 is one)
+    // is a bin boundary: |g| < 2^k exactly for the bins below k's, so the
+    // count comes from the histogram and the loop needs no compare.
+    let (bits, e) = (threshold.to_bits(), threshold.to_bits() >> 23);
+    if bits & 0x807f_ffff == 0 && BIN0_EXP < e && e < BIN0_EXP + BINS as u32 {
+        let mut s = sums::<false>(c, threshold);
+        s.below = s.bins[..(e - BIN0_EXP) as usize].iter().sum();
+        s
+    } else {
+        sums::<true>(c, threshold)
+    }
+}
+
+/// [`chunk`], counting |g| < `threshold` if `COMPARE` (`below` is 0
+/// otherwise).
+#[target_feature(enable = "avx512f,avx512dq,avx512bw")]
+#[inline]
+fn sums<const COMPARE: bool>(c: &[f32], threshold: f32) -> ChunkSums {
     let z = _mm512_setzero_si512();
     let mut s = State {
         sq: [_mm512_setzero_pd(); 2],
@@ -209,7 +230,7 @@ pub(crate) unsafe fn chunk(c: &[f32], threshold: f32) -> ChunkSums {
             // A prefetch is a hint: it never faults, whatever the address.
             _mm_prefetch::<_MM_HINT_T0>(step.as_ptr().wrapping_add(AHEAD + line).cast());
         }
-        s.add256(step, t);
+        s.add256::<COMPARE>(step, t);
     }
     // The rest, up to 15 vectors, the last one masked: its missing
     // elements are read as zeros, which add nothing to the sums and are
@@ -220,7 +241,7 @@ pub(crate) unsafe fn chunk(c: &[f32], threshold: f32) -> ChunkSums {
         // SAFETY: the mask covers the `g.len()` readable f32s of `g`;
         // masked-off lanes are not read.
         let v = unsafe { _mm512_maskz_loadu_epi32(m as __mmask16, g.as_ptr().cast()) };
-        for x in s.vector(v, t) {
+        for x in s.vector::<COMPARE>(v, t) {
             ripple(&mut s.planes, 0, x);
         }
     }
@@ -243,7 +264,7 @@ pub(crate) unsafe fn chunk(c: &[f32], threshold: f32) -> ChunkSums {
         abs: ab.iter().fold(0.0, |a, &x| a + x),
         max: f32::from_bits(max),
         nonfinite: max >= f32::INFINITY.to_bits(),
-        below: count(s.below) - if 0.0 < threshold { pad } else { 0 },
+        below: count(s.below) - if COMPARE && 0.0 < threshold { pad } else { 0 },
         zero: count(s.zero) - pad,
         tiny: count(s.tiny) - pad,
         bins,
