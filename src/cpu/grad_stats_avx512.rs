@@ -6,8 +6,8 @@
 //! i of the chunk into lane i mod 16, as the generic kernel, so the sums
 //! are the same bits), max |g| as an unsigned max of the bits (NaN and ±∞
 //! compare above every finite value, which also flags them), the
-//! threshold (unless it is a bin boundary), zero and exponent-0 counts as
-//! masked adds, and the bin of each
+//! threshold count (unless the threshold is a bin boundary) as a masked
+//! add, and the bin of each
 //! element's biased exponent as a one-hot bit in a `u64`: the even
 //! elements of the vector in one register, the odd ones in another.
 //!
@@ -16,7 +16,8 @@
 //! elements) is 31 full adders (`vpternlogq`, Harley–Seal) and the carry of
 //! weight 32 rippled into the higher planes, whatever the data, with no
 //! memory traffic. At the end of the chunk the planes become counts
-//! (`vpmovm2b` and byte adds per plane).
+//! (`vpmovm2b` and byte adds per plane). The zero and exponent-0 counts
+//! come from a second pass over the chunk, only if its bin 0 is not empty.
 //!
 //! Soundness: [`chunk`] is an `unsafe fn` whose contract is that the CPU
 //! has the features [`super::avx512::detected`] checks; the dispatch in
@@ -46,9 +47,6 @@ struct State {
     /// Unsigned max of the |g| bits.
     max: __m512i,
     below: __m512i,
-    zero: __m512i,
-    /// Elements of biased exponent 0.
-    tiny: __m512i,
     /// Lanes of 1 that the compiler cannot see through (`black_box`), so
     /// that a count stays one masked add instead of becoming a mask
     /// widened to a vector and subtracted (two operations).
@@ -98,10 +96,6 @@ impl State {
             let k = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(af, threshold);
             self.below = _mm512_mask_add_epi32(self.below, k, self.below, one);
         }
-        let k = _mm512_testn_epi32_mask(a, a);
-        self.zero = _mm512_mask_add_epi32(self.zero, k, self.zero, one);
-        let k = _mm512_cmplt_epu32_mask(a, _mm512_set1_epi32(0x0080_0000));
-        self.tiny = _mm512_mask_add_epi32(self.tiny, k, self.tiny, one);
         let e = _mm512_srli_epi32::<23>(a);
         // The bin, min(e - BIN0_EXP, BINS - 1) saturating at 0, in 16-bit
         // halves (each upper half is 0 and stays 0).
@@ -218,8 +212,6 @@ fn sums<const COMPARE: bool>(c: &[f32], threshold: f32) -> ChunkSums {
         ab: [_mm512_setzero_pd(); 2],
         max: z,
         below: z,
-        zero: z,
-        tiny: z,
         one: core::hint::black_box(_mm512_set1_epi32(1)),
         planes: [z; PLANES],
     };
@@ -259,14 +251,35 @@ fn sums<const COMPARE: bool>(c: &[f32], threshold: f32) -> ChunkSums {
     let count = |v: __m512i| _mm512_reduce_add_epi32(v) as u32 as u64;
     let mut bins = s.bins();
     bins[0] -= pad;
+    // Zeros and subnormals are in bin 0: a chunk with none there skips
+    // their counts, any other is read again (from the L2 cache).
+    let (zero, tiny) = if bins[0] == 0 {
+        (0, 0)
+    } else {
+        zero_and_tiny(c)
+    };
     ChunkSums {
         sq: sq.iter().fold(0.0, |a, &x| a + x),
         abs: ab.iter().fold(0.0, |a, &x| a + x),
         max: f32::from_bits(max),
         nonfinite: max >= f32::INFINITY.to_bits(),
         below: count(s.below) - if COMPARE && 0.0 < threshold { pad } else { 0 },
-        zero: count(s.zero) - pad,
-        tiny: count(s.tiny) - pad,
+        zero,
+        tiny,
         bins,
     }
+}
+
+/// Elements of `c` equal to ±0, and of biased exponent 0 (zero or
+/// subnormal).
+#[target_feature(enable = "avx512f,avx512dq,avx512bw")]
+#[inline]
+fn zero_and_tiny(c: &[f32]) -> (u64, u64) {
+    let (mut zero, mut tiny) = (0u32, 0u32);
+    for &x in c {
+        let a = x.to_bits() & 0x7fff_ffff;
+        zero += u32::from(a == 0);
+        tiny += u32::from(a < 0x0080_0000);
+    }
+    (u64::from(zero), u64::from(tiny))
 }
