@@ -7,9 +7,9 @@
 //! are the same bits), max |g| as an unsigned max of the bits (NaN and ±∞
 //! compare above every finite value, which also flags them), the
 //! threshold count (unless the threshold is a bin boundary) as a masked
-//! add, and the bin of each
-//! element's biased exponent as a one-hot bit in a `u64`: the even
-//! elements of the vector in one register, the odd ones in another.
+//! add, and the bin of each element's biased exponent as a one-hot bit in
+//! a `u64`: the even elements of the vector in one register, the odd ones
+//! in another.
 //!
 //! The one-hot words go into bit-sliced counters: plane p holds bit p of
 //! each bin's count, per `u64` lane, so adding 32 one-hot words (256
