@@ -14,11 +14,15 @@
 //! fixed chunks of [`CHUNK`] elements whose partial results are combined in
 //! chunk order, so the result is the same bits for any thread count, and
 //! on every backend ([`GradStats::with_threshold_on`]). The chunk kernel
-//! (`cpu/grad_stats.rs`, compiled for each instruction set) adds into 16
-//! `f64` lanes and counts biased exponents, from which the buckets, the
-//! zero and subnormal counts follow. NaN and ±∞ are rare: a chunk that
-//! holds one is summed again without them.
+//! (`cpu/grad_stats.rs`, compiled for each instruction set, and its own
+//! kernel on AVX-512, `cpu/grad_stats_avx512.rs`) adds element i of a
+//! chunk into `f64` lane i mod 16, adds the 16 lanes in order, and counts
+//! zeros, exponent-0 elements and the bins of the biased exponents (one per
+//! binade 2^−40 … 2^9, one below, one above), from which the buckets
+//! follow. NaN and ±∞ are rare: a chunk that holds one is summed again
+//! without them.
 
+use crate::cpu::grad_stats::BINS;
 use crate::cpu::{Backend, PAR_CHUNK};
 use rayon::prelude::*;
 
@@ -173,11 +177,14 @@ struct Partial {
     max: f32,
     below: u64,
     zero: u64,
+    /// Zero and subnormal elements.
+    tiny: u64,
     nan: u64,
     pos_inf: u64,
     neg_inf: u64,
-    /// Counts of each biased exponent (255: NaN and ±∞).
-    exp: [u64; 256],
+    /// The histogram bins (`cpu::grad_stats::bin`; the last holds NaN and
+    /// ±∞ too).
+    bins: [u64; BINS],
 }
 
 impl Default for Partial {
@@ -188,17 +195,18 @@ impl Default for Partial {
             max: 0.0,
             below: 0,
             zero: 0,
+            tiny: 0,
             nan: 0,
             pos_inf: 0,
             neg_inf: 0,
-            exp: [0; 256],
+            bins: [0; BINS],
         }
     }
 }
 
 impl Partial {
-    /// The chunk kernel (`cpu/grad_stats.rs`) on `backend`, and the rare
-    /// path where the chunk holds NaN or ±∞.
+    /// The chunk kernel (`cpu/grad_stats.rs`, `cpu/grad_stats_avx512.rs`)
+    /// on `backend`, and the rare path where the chunk holds NaN or ±∞.
     fn of(backend: Backend, c: &[f32], threshold: f32) -> Partial {
         let s = backend.grad_stats_chunk(c, threshold);
         let mut p = Partial {
@@ -207,10 +215,11 @@ impl Partial {
             max: s.max,
             below: s.below,
             zero: s.zero,
-            exp: s.exp,
+            tiny: s.tiny,
+            bins: s.bins,
             ..Partial::default()
         };
-        if p.exp[255] > 0 {
+        if s.nonfinite {
             p.redo_without_nonfinite(c, threshold);
         }
         p
@@ -246,25 +255,24 @@ impl Partial {
         self.max = self.max.max(o.max);
         self.below += o.below;
         self.zero += o.zero;
+        self.tiny += o.tiny;
         self.nan += o.nan;
         self.pos_inf += o.pos_inf;
         self.neg_inf += o.neg_inf;
-        for (a, b) in self.exp.iter_mut().zip(&o.exp) {
+        for (a, b) in self.bins.iter_mut().zip(&o.bins) {
             *a += b;
         }
     }
 
     fn finish(&self, count: u64, threshold: f32) -> GradStats {
-        let finite = count - self.nan - self.pos_inf - self.neg_inf;
-        let bias = 127;
-        let lo = (HIST_MIN_EXP + bias) as usize;
-        let hi = (HIST_MAX_EXP + bias) as usize;
+        let nonfinite = self.nan + self.pos_inf + self.neg_inf;
+        let finite = count - nonfinite;
         let histogram = Histogram {
             zero: self.zero,
-            subnormal: self.exp[0] - self.zero,
-            below: self.exp[1..lo].iter().sum(),
-            binades: self.exp[lo..hi].to_vec(),
-            above: self.exp[hi..255].iter().sum(),
+            subnormal: self.tiny - self.zero,
+            below: self.bins[0] - self.tiny,
+            binades: self.bins[1..BINS - 1].to_vec(),
+            above: self.bins[BINS - 1] - nonfinite,
         };
         GradStats {
             count,

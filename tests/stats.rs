@@ -209,11 +209,14 @@ fn every_backend_gives_the_same_bits() {
     .chain([(0, CHUNK), (9, g.len() - 9)])
     {
         let g = &g[start..start + n];
-        let want = GradStats::with_threshold_on(Backend::Scalar, g, 1e-4);
-        for b in Backend::available() {
-            let s = GradStats::with_threshold_on(b, g, 1e-4);
-            assert_eq!(s, want, "{} on {n} elements from {start}", b.name());
-            assert_eq!(bits(&s), bits(&want), "{} on {n} elements", b.name());
+        // 2^-23 (the default) and 2^-40 are bin boundaries, 1e-4 is not.
+        for t in [1e-4, DEFAULT_THRESHOLD, 2f32.powi(-40)] {
+            let want = GradStats::with_threshold_on(Backend::Scalar, g, t);
+            for b in Backend::available() {
+                let s = GradStats::with_threshold_on(b, g, t);
+                assert_eq!(s, want, "{} on {n} elements from {start}", b.name());
+                assert_eq!(bits(&s), bits(&want), "{} on {n} elements", b.name());
+            }
         }
     }
 }
@@ -243,4 +246,25 @@ fn saturation_counts_outputs_near_0_and_1() {
     sigmoid_kernels::sigmoid(&x, &mut y);
     let f = saturation(&y, 0.01);
     assert!((f - (10.0 - 4.58476) / 10.0).abs() < 1e-4, "{f}");
+}
+
+#[test]
+fn one_bin_can_hold_a_whole_chunk() {
+    // Every element of a chunk in the same bucket: the largest count any
+    // backend's counters must hold.
+    for (v, bucket) in [
+        (0.0f32, "0"),
+        (-1.5, "2^0"),
+        (f32::from_bits(3), "subnormal"),
+        (1e30, ">=2^10"),
+    ] {
+        let g = vec![v; CHUNK];
+        for b in Backend::available() {
+            let s = GradStats::with_threshold_on(b, &g, 1.0);
+            let h = s.histogram.buckets();
+            let got: Vec<_> = h.iter().filter(|x| x.1 > 0).cloned().collect();
+            assert_eq!(got, [(bucket.to_string(), CHUNK as u64)], "{}", b.name());
+            assert_eq!(s.below, if v.abs() < 1.0 { CHUNK as u64 } else { 0 });
+        }
+    }
 }

@@ -228,6 +228,18 @@ impl Lanes64 for Avx2F64 {
 
 x86_entry_points!(Avx2, "avx2,fma", "AVX2 and FMA");
 
+/// [`grad_stats::chunk`](super::grad_stats::chunk) compiled for AVX2, with
+/// a software prefetch.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn grad_stats(c: &[f32], threshold: f32) -> super::grad_stats::ChunkSums {
+    // A prefetch is a hint (safe with SSE, which the closure inherits): it
+    // never faults, whatever the address.
+    super::grad_stats::chunk(c, threshold, |p| _mm_prefetch::<{ _MM_HINT_T0 }>(p.cast()))
+}
+
 // The int8/uint8 table lookup (`quant`), 32 bytes per step with `vpshufb`.
 //
 // `vpshufb` reads 16-byte tables and returns 0 where the index byte has its

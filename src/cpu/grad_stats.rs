@@ -1,10 +1,11 @@
 //! The chunk kernel of [`crate::stats::GradStats`]: one pass over a chunk
-//! giving the sums, the counts and the histogram of biased exponents,
-//! written once in plain Rust over groups of [`LANES`] elements, which the
-//! compiler vectorizes. Each x86-64 backend compiles it with its own
-//! instruction set (the `grad_stats` entry point of `x86_entry_points!`,
-//! which also passes a software prefetch); the scalar and portable backends
-//! run the baseline build.
+//! giving the sums, the counts and the histogram bins ([`bin`]), written
+//! once in plain Rust over groups of [`LANES`] elements, which the compiler
+//! vectorizes. The AVX2 backend compiles it with its own instruction set
+//! (its `grad_stats` entry point, which also passes a software prefetch);
+//! the scalar and portable backends run the baseline build; the AVX-512
+//! backend has its own kernel (`grad_stats_avx512.rs`) that gives the same
+//! [`ChunkSums`].
 //!
 //! Every backend gives the same bits: element i of the chunk is added into
 //! `f64` lane i mod [`LANES`] (|g|² is exact in `f64`, so a fused and an
@@ -18,10 +19,12 @@
 //! turn, so that runs of equal exponents (the common case) do not wait on
 //! each other's stores; the tables are padded so that the same entry of two
 //! tables never shares its address modulo 4 KiB (no false store-to-load
-//! dependence).
+//! dependence). The 256 exponent counts are folded into the bins at the end.
 //!
 //! Not here: NaN and ±∞ (whose chunk `stats.rs` sums again without them),
 //! the buckets, threads and the chunk order (`stats.rs`).
+
+use crate::stats::{HIST_MAX_EXP, HIST_MIN_EXP};
 
 /// `f64` accumulator lanes: element i of a chunk goes to lane i mod 16.
 pub(crate) const LANES: usize = 16;
@@ -36,20 +39,37 @@ const TABLE: usize = 256 + 16;
 /// 4 KiB, four blocks.
 const AHEAD: usize = 1024;
 
+/// The biased exponent of 2^[`HIST_MIN_EXP`] less one: exponents up to it
+/// (zero, subnormals, normals below 2^−40) share bin 0.
+pub(crate) const BIN0_EXP: u32 = (HIST_MIN_EXP + 127 - 1) as u32;
+/// Histogram bins: 0 (biased exponent ≤ [`BIN0_EXP`]), one per binade
+/// 2^−40 … 2^9, and the last (≥ 2^[`HIST_MAX_EXP`], NaN and ±∞ included).
+pub(crate) const BINS: usize = (HIST_MAX_EXP - HIST_MIN_EXP + 2) as usize;
+
+/// The bin of biased exponent `e`: `min(e - BIN0_EXP, BINS - 1)`, 0 below.
+#[must_use]
+pub(crate) fn bin(e: u32) -> usize {
+    (e.saturating_sub(BIN0_EXP) as usize).min(BINS - 1)
+}
+
 /// One chunk's sums and counts, NaN and ±∞ included in all of them.
 pub(crate) struct ChunkSums {
     /// Σ g², in `f64` lanes added in order.
     pub(crate) sq: f64,
     /// Σ |g|, likewise.
     pub(crate) abs: f64,
-    /// max |g| (NaN ignored; +∞ counts).
+    /// max |g| (meaningful only without NaN and ±∞).
     pub(crate) max: f32,
+    /// Whether the chunk holds NaN or ±∞.
+    pub(crate) nonfinite: bool,
     /// Elements with |g| < threshold.
     pub(crate) below: u64,
     /// Elements equal to ±0.
     pub(crate) zero: u64,
-    /// Elements of each biased exponent (255: NaN and ±∞).
-    pub(crate) exp: [u64; 256],
+    /// Elements of biased exponent 0: zero and subnormal.
+    pub(crate) tiny: u64,
+    /// Elements in each [`bin`] of their biased exponent.
+    pub(crate) bins: [u64; BINS],
 }
 
 /// The per-lane accumulators of one chunk.
@@ -124,13 +144,16 @@ pub(crate) fn chunk(c: &[f32], threshold: f32, prefetch: impl Fn(*const f32)) ->
             hist[0][usize::from(e)] += 1;
         }
     }
+    let exp: [u64; 256] = core::array::from_fn(|j| hist.iter().map(|h| u64::from(h[j])).sum());
     let mut s = ChunkSums {
         sq: 0.0,
         abs: 0.0,
         max: 0.0,
+        nonfinite: exp[255] > 0,
         below: 0,
         zero: 0,
-        exp: [0; 256],
+        tiny: exp[0] - pad,
+        bins: [0; BINS],
     };
     for i in 0..LANES {
         s.sq += acc.sq[i];
@@ -139,10 +162,10 @@ pub(crate) fn chunk(c: &[f32], threshold: f32, prefetch: impl Fn(*const f32)) ->
         s.below += u64::from(acc.below[i]);
         s.zero += u64::from(acc.zero[i]);
     }
-    for (j, e) in s.exp.iter_mut().enumerate() {
-        *e = hist.iter().map(|h| u64::from(h[j])).sum();
+    for (e, &n) in (0u32..).zip(&exp) {
+        s.bins[bin(e)] += n;
     }
-    s.exp[0] -= pad;
+    s.bins[0] -= pad;
     s.zero -= pad;
     if 0.0 < threshold {
         s.below -= pad;

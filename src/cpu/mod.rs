@@ -90,20 +90,6 @@ macro_rules! x86_entry_points {
         pub(crate) unsafe fn bce(job: super::bce::Job<'_>) -> f64 {
             super::bce::run::<$lanes>(job)
         }
-
-        /// [`grad_stats::chunk`](super::grad_stats::chunk) compiled for
-        /// this backend, with a software prefetch.
-        ///
-        /// # Safety
-        #[doc = concat!("The CPU must support ", $cpu, ".")]
-        #[target_feature(enable = $features)]
-        pub(crate) unsafe fn grad_stats(c: &[f32], threshold: f32) -> super::grad_stats::ChunkSums {
-            // A prefetch is a hint (safe with SSE, which the closure
-            // inherits): it never faults, whatever the address.
-            super::grad_stats::chunk(c, threshold, |p| {
-                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast())
-            })
-        }
     };
 }
 
@@ -113,6 +99,9 @@ mod avx2;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx512;
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod grad_stats_avx512;
 
 pub use half16::{Conversions16, STREAM_MIN_16, TABLE_MIN_16};
 
@@ -693,7 +682,7 @@ impl Backend {
             Backend::Avx2Fma => unsafe { avx2::grad_stats(c, threshold) },
             // SAFETY: `assert_available` checked `avx512::detected()`.
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx512 => unsafe { avx512::grad_stats(c, threshold) },
+            Backend::Avx512 => unsafe { grad_stats_avx512::chunk(c, threshold) },
             #[cfg(not(target_arch = "x86_64"))]
             Backend::Avx2Fma | Backend::Avx512 => unreachable!("checked by assert_available"),
             Backend::Parallel => Backend::best_simd().grad_stats_chunk(c, threshold),
