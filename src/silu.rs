@@ -11,10 +11,10 @@ use crate::Backend;
 /// ULPs ([`reference::ulp_error`](crate::reference::ulp_error)) against
 /// x·σ(x), for every `f32`, subnormal results included. About 1.5 ULP by
 /// construction (the quotient's half ULP and one more rounding); measured
-/// over all 2^32 inputs (`tests/exhaustive.rs`): 1.551 ULP on avx512
-/// (x = −1.9136589; re-run after the masked-`vscalefps` finish and again
-/// after the `vrangeps` reduction: the same maximum at the same input),
-/// 1.538 on avx2+fma, scalar and portable SSE2.
+/// over all 2^32 inputs (`tests/exhaustive.rs`): 1.484 ULP on avx512
+/// (x = −31.883892; σ's table form since, `cpu/silu.rs`; 1.551 at
+/// x = −1.9136589 with the polynomial form), 1.538 on avx2+fma, scalar
+/// and portable SSE2.
 pub const SILU_MAX_ULP: f64 = 2.0;
 /// Bound of [`silu_fast`] and [`silu_fast_inplace`]: max relative error
 /// where σ(x) ≥ 2^−126 (x ≥ −87.33): σ's fast tier

@@ -64,7 +64,9 @@ pub(crate) fn unary<L: Lanes>(op: Unary, src: Option<&[f32]>, dst: &mut [f32], s
 #[inline(always)]
 fn unary_from<L: Lanes, I: Input, O: Out>(op: Unary, src: I, dst: &mut [f32]) {
     match op {
-        Unary::Exact if L::EXACT_TABLE => sigma_table::table_blocks::<L, _, O>(src, dst),
+        Unary::Exact if L::EXACT_TABLE => {
+            sigma_table::table_blocks::<L, _, _, O>(sigma_table::Sigma, src, dst)
+        }
         Unary::Exact => sigma::exact_blocks::<L, _, O>(src, dst),
         Unary::Fast => map1::<L, _, _, O>(sigma::FastK, src, dst),
         Unary::Hard => map1::<L, _, _, O>(hard::HardK, src, dst),
@@ -77,6 +79,9 @@ fn unary_from<L: Lanes, I: Input, O: Out>(op: Unary, src: I, dst: &mut [f32]) {
         Unary::SoftplusFast => map1::<L, _, _, O>(stable::SoftplusFastK, src, dst),
         Unary::LogSigmoidFast => map1::<L, _, _, O>(stable::LogSigmoidFastK, src, dst),
         Unary::Cr => L::cr_map(src, dst),
+        Unary::Silu if L::EXACT_TABLE => {
+            sigma_table::table_blocks::<L, _, _, O>(silu::SiluTable, src, dst)
+        }
         Unary::Silu => sigma::staged_blocks::<L, _, _, O>(silu::SiluStages, src, dst),
         Unary::SiluFast => map1::<L, _, _, O>(silu::SiluFastK, src, dst),
     }

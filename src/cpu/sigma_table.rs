@@ -151,11 +151,12 @@ const fn bits(b: [u32; 32]) -> [f32; 32] {
     t
 }
 
-/// Step 1: (r₁, r_lo, kf), kf the shifter's value (−k/32 and the table
-/// index in one).
+/// Step 1 with |x| clamped at `clamp` (≤ 110, so that k/32 ≤ 159 and kn
+/// keeps 13 significant bits): (r₁, r_lo, kf), kf the shifter's value
+/// (−k/32 and the table index in one).
 #[inline(always)]
-fn reduce<L: Lanes>(x: L) -> (L, L, L) {
-    let a = x.abs().min(L::splat(EXACT_CLAMP));
+fn reduce<L: Lanes>(x: L, clamp: f32) -> (L, L, L) {
+    let a = x.abs().min(L::splat(clamp));
     let kf = a.mul_add(L::splat(-LOG2E), L::splat(SHIFTER32));
     let kn = kf - L::splat(SHIFTER32); // −k/32, exact
     let r1 = kn.mul_add(L::splat(LN2_HI), a); // exact
@@ -179,35 +180,62 @@ fn denominator<L: Lanes>(r1: L, r_lo: L, kf: L) -> (L, L, L) {
     (d_hi, (s - d_hi) + w, kn)
 }
 
-/// Step 4: the result from x, the pair and kn.
+/// Step 4's reciprocal: y = 1/D = y₀·(1 + ρ + ρ²), within 2^−29.1
+/// relative before its rounding; t = σ(−a) = y·2^⌊kn⌋.
 #[inline(always)]
-fn finish<L: Lanes>(x: L, d_hi: L, d_lo: L, kn: L) -> L {
+pub(crate) fn recip_d<L: Lanes>(d_hi: L, d_lo: L) -> L {
     let (y0, rho) = recip_pair(d_hi, d_lo);
     // y₀·(1 + ρ + ρ²): the ρ² term keeps the estimate's error (a step
     // wherever `recip_estimate` moves to its next segment) below 2^−42,
     // where it cannot reorder two neighbouring inputs.
-    let t = y0.mul_add(rho.mul_add(rho, rho), y0).scale_pow2(kn);
-    x.lt_zero_select_sub(L::splat(1.0), t)
+    y0.mul_add(rho.mul_add(rho, rho), y0)
 }
 
-/// The table form, one vector (the remainder of [`table_blocks`]).
-#[derive(Clone, Copy)]
-struct TableK;
+/// A kernel in the table form: the clamp of |x| in step 1 and step 4,
+/// the result from x, the denominator pair and kn.
+pub(crate) trait TableFinish: Copy {
+    /// |x| is clamped here (≤ 110).
+    const CLAMP: f32;
+    fn finish<L: Lanes>(self, x: L, d_hi: L, d_lo: L, kn: L) -> L;
+}
 
-impl Apply1 for TableK {
+/// σ: step 4, t = y·2^kn rounded once, then t for x < 0 and 1 − t
+/// otherwise.
+#[derive(Clone, Copy)]
+pub(crate) struct Sigma;
+
+impl TableFinish for Sigma {
+    const CLAMP: f32 = EXACT_CLAMP;
     #[inline(always)]
-    fn apply<L: Lanes>(self, x: L) -> L {
-        let (r1, r_lo, kf) = reduce(x);
-        let (d_hi, d_lo, kn) = denominator(r1, r_lo, kf);
-        finish(x, d_hi, d_lo, kn)
+    fn finish<L: Lanes>(self, x: L, d_hi: L, d_lo: L, kn: L) -> L {
+        let t = recip_d(d_hi, d_lo).scale_pow2(kn);
+        x.lt_zero_select_sub(L::splat(1.0), t)
     }
 }
 
-/// σ's exact tier in the table form over slices: blocks of [`VECS`]
-/// vectors in three passes (steps 1, 2–3, 4), each a short dependency
-/// chain; remainders through [`map1`] with the same bits.
+/// A [`TableFinish`] kernel, one vector (the remainder of
+/// [`table_blocks`]).
+#[derive(Clone, Copy)]
+struct TableK<F>(F);
+
+impl<F: TableFinish> Apply1 for TableK<F> {
+    #[inline(always)]
+    fn apply<L: Lanes>(self, x: L) -> L {
+        let (r1, r_lo, kf) = reduce(x, F::CLAMP);
+        let (d_hi, d_lo, kn) = denominator(r1, r_lo, kf);
+        self.0.finish(x, d_hi, d_lo, kn)
+    }
+}
+
+/// A kernel in the table form (σ: [`Sigma`]) over slices: blocks of
+/// [`VECS`] vectors in three passes (steps 1, 2–3, 4), each a short
+/// dependency chain; remainders through [`map1`] with the same bits.
 #[inline(always)]
-pub(crate) fn table_blocks<L: Lanes, I: Input, O: Out>(src: I, dst: &mut [f32]) {
+pub(crate) fn table_blocks<L: Lanes, F: TableFinish, I: Input, O: Out>(
+    f: F,
+    src: I,
+    dst: &mut [f32],
+) {
     let w = L::WIDTH;
     let blk = VECS * w;
     let body = dst.len() - dst.len() % blk;
@@ -217,17 +245,17 @@ pub(crate) fn table_blocks<L: Lanes, I: Input, O: Out>(src: I, dst: &mut [f32]) 
         let s = src.skip(start).take(blk);
         let out = &mut dst[start..start + blk];
         for v in 0..VECS {
-            (a[v], b[v], c[v]) = reduce(L::load(s.get(out, v * w, w)));
+            (a[v], b[v], c[v]) = reduce(L::load(s.get(out, v * w, w)), F::CLAMP);
         }
         for v in 0..VECS {
             (a[v], b[v], c[v]) = denominator(a[v], b[v], c[v]);
         }
         for v in 0..VECS {
             let x = L::load(s.get(out, v * w, w));
-            O::put(finish(x, a[v], b[v], c[v]), &mut out[v * w..v * w + w]);
+            O::put(f.finish(x, a[v], b[v], c[v]), &mut out[v * w..v * w + w]);
         }
     }
-    map1::<L, _, _, O>(TableK, src.skip(body), &mut dst[body..]);
+    map1::<L, _, _, O>(TableK(f), src.skip(body), &mut dst[body..]);
 }
 
 /// Vectors per block of [`table_blocks`]: eight keep the three passes'
@@ -263,7 +291,7 @@ mod tests {
     fn scalar_table_form_within_bound() {
         let mut worst = (0.0f64, 0.0f32);
         let mut check = |x: f32| {
-            let y = TableK.apply(Scalar(x)).0;
+            let y = TableK(Sigma).apply(Scalar(x)).0;
             let e = reference::ulp_error(y, reference::sigmoid_f64(f64::from(x)));
             assert!(
                 e <= crate::SIGMOID_MAX_ULP,
@@ -288,10 +316,13 @@ mod tests {
             }
         }
         assert!(worst.0 > 0.4, "sweep too easy: {worst:?}");
-        assert!(TableK.apply(Scalar(f32::NAN)).0.is_nan());
-        assert_eq!(TableK.apply(Scalar(f32::INFINITY)).0, 1.0);
-        assert_eq!(TableK.apply(Scalar(f32::NEG_INFINITY)).0.to_bits(), 0);
-        assert_eq!(TableK.apply(Scalar(0.0)).0, 0.5);
-        assert_eq!(TableK.apply(Scalar(-0.0)).0, 0.5);
+        assert!(TableK(Sigma).apply(Scalar(f32::NAN)).0.is_nan());
+        assert_eq!(TableK(Sigma).apply(Scalar(f32::INFINITY)).0, 1.0);
+        assert_eq!(
+            TableK(Sigma).apply(Scalar(f32::NEG_INFINITY)).0.to_bits(),
+            0
+        );
+        assert_eq!(TableK(Sigma).apply(Scalar(0.0)).0, 0.5);
+        assert_eq!(TableK(Sigma).apply(Scalar(-0.0)).0, 0.5);
     }
 }

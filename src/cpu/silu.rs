@@ -3,7 +3,9 @@
 //! from the forward input. They reuse the exact σ tier's pieces
 //! (`sigma.rs`: e^r as a pair, the quotient 1/(N + m)) with a reduction
 //! of their own that is not capped at 2^−149 (`stable.rs`), because x·σ(x)
-//! stays above the subnormal range longer than σ(x) does.
+//! stays above the subnormal range longer than σ(x) does. Where σ's exact
+//! tier runs in its table form (`sigma_table.rs`, AVX-512), SiLU's exact
+//! tier does too ([`SiluTable`]).
 //!
 //! Every function is `#[inline(always)]`, as in `sigma.rs`; the loops are in
 //! `map.rs`, the per-call dispatch in `ops.rs`.
@@ -13,6 +15,7 @@ use super::map::kernel;
 use super::sigma::{
     exact_exp, exact_quotient_parts, fast_lanes, Staged, LN2_HI, LN2_LO, LOG2E, SHIFTER, TWO_M64,
 };
+use super::sigma_table::{recip_d, TableFinish};
 use super::stable::{pow2_neg, reduce_rounded};
 
 /// |x| is clamped here in the forward pass: |x|·σ(−|x|) < 2^−150 from
@@ -88,6 +91,30 @@ impl Staged for SiluStages {
         let xy = x.max(-clamp) * y;
         // (x·y)·2^(64−k) is exact (normal), so both forms round once.
         x.sign_select_scale_or(xy, kn, pos, || xy * mp() * L::splat(TWO_M64))
+    }
+}
+
+/// silu(x) in σ's table form (`sigma_table.rs`, where the backend has
+/// it: [`Lanes::EXACT_TABLE`]), within 2 ULP for every `f32`: the finish
+/// of [`SiluStages`] on the table form's y = 1/D (within 2^−29.1 before
+/// its rounding, against about 2^−28 there) and t = y·2^⌊kn⌋, with |x|
+/// clamped at [`FWD_CLAMP`] (k/32 ≤ 159, where the table form's
+/// `scale_pow2` still holds): x ≥ 0: x − x·t rounded once (t's rounding
+/// is ≤ 1 ULP of the result, as x·t ≤ the result), x ≥ 110 as it is;
+/// x < 0: x·y rounded, then scaled by 2^⌊kn⌋ (exact while normal). The
+/// special values as [`SiluStages`].
+#[derive(Clone, Copy)]
+pub(crate) struct SiluTable;
+
+impl TableFinish for SiluTable {
+    const CLAMP: f32 = FWD_CLAMP;
+    #[inline(always)]
+    fn finish<L: Lanes>(self, x: L, d_hi: L, d_lo: L, kn: L) -> L {
+        let y = recip_d(d_hi, d_lo);
+        let clamp = L::splat(FWD_CLAMP);
+        let pos = x.lt_mul_sub(clamp, y.scale_pow2(kn)); // x − x·t for x < 110, else x
+        let xy = x.max(-clamp) * y;
+        x.sign_select_scale_or(xy, kn, pos, || xy.scale_pow2(kn))
     }
 }
 
