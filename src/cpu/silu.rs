@@ -99,10 +99,12 @@ impl Staged for SiluStages {
 /// of [`SiluStages`] on the table form's y = 1/D (within 2^−29.1 before
 /// its rounding, against about 2^−28 there) and t = y·2^⌊kn⌋, with |x|
 /// clamped at [`FWD_CLAMP`] (k/32 ≤ 159, where the table form's
-/// `scale_pow2` still holds): x ≥ 0: x − x·t rounded once (t's rounding
-/// is ≤ 1 ULP of the result, as x·t ≤ the result), x ≥ 110 as it is;
-/// x < 0: x·y rounded, then scaled by 2^⌊kn⌋ (exact while normal). The
-/// special values as [`SiluStages`].
+/// `scale_pow2` still holds): x·t = (x·y)·2^⌊kn⌋ with x clamped to
+/// [−110, 110], x·y rounded once and the scaling exact while normal; the
+/// result is x·t where the sign bit is set (−0 and negative NaNs
+/// included) and x − x·t rounded once elsewhere (x·t's rounding is ≤ 1
+/// ULP of the result, as x·t ≤ the result; for x ≥ 110, +∞ included, x·t
+/// is below half an ULP of x). The special values as [`SiluStages`].
 #[derive(Clone, Copy)]
 pub(crate) struct SiluTable;
 
@@ -110,11 +112,11 @@ impl TableFinish for SiluTable {
     const CLAMP: f32 = FWD_CLAMP;
     #[inline(always)]
     fn finish<L: Lanes>(self, x: L, d_hi: L, d_lo: L, kn: L) -> L {
-        let y = recip_d(d_hi, d_lo);
-        let clamp = L::splat(FWD_CLAMP);
-        let pos = x.lt_mul_sub(clamp, y.scale_pow2(kn)); // x − x·t for x < 110, else x
-        let xy = x.max(-clamp) * y;
-        x.sign_select_scale_or(xy, kn, pos, || xy.scale_pow2(kn))
+        let c = L::splat(FWD_CLAMP);
+        // x·t = (x·y)·2^⌊kn⌋ with x clamped to [−110, 110] (a NaN stays
+        // NaN): for x ≥ 110, +∞ included, x − x·t is x.
+        let xt = (x.max(-c).min(c) * recip_d(d_hi, d_lo)).scale_pow2(kn);
+        x.sign_select_sub(x, xt) // x − x·t where x ≥ +0, x·t elsewhere
     }
 }
 
