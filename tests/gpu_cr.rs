@@ -15,7 +15,7 @@ use sigmoid_kernels::gpu::cr::CR_ULP;
 use sigmoid_kernels::gpu::{F32Buffer, GpuContext, GpuError};
 use sigmoid_kernels::reference;
 use support::gpu::{read, storage};
-use support::Rng;
+use support::{cr_hard_inputs, Rng};
 
 /// The shared context if it has `SHADER_F64`; else `None` after checking
 /// that the calls say which feature is missing.
@@ -59,22 +59,6 @@ macro_rules! gpu_or_skip {
     };
 }
 
-/// (x, correctly rounded σ(x)) from `tests/data/sigmoid_cr_hard.txt`.
-fn hard_inputs() -> Vec<(f32, f32)> {
-    let text = include_str!("data/sigmoid_cr_hard.txt");
-    let v: Vec<(f32, f32)> = text
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| {
-            let mut f = l.split_whitespace();
-            let mut hex = || u32::from_str_radix(f.next().expect("field"), 16).expect("hex");
-            (f32::from_bits(hex()), f32::from_bits(hex()))
-        })
-        .collect();
-    assert!(v.len() > 1000, "{} hard inputs", v.len());
-    v
-}
-
 /// The inputs whose GPU result differs in any bit from
 /// [`reference::sigmoid_cr`], as readable lines.
 fn differences(x: &[f32], y: &[f32]) -> Vec<String> {
@@ -103,14 +87,14 @@ fn differences(x: &[f32], y: &[f32]) -> Vec<String> {
 #[test]
 fn hard_inputs_are_correctly_rounded() {
     let ctx = gpu_or_skip!();
-    let hard = hard_inputs();
+    let hard = cr_hard_inputs();
     let x: Vec<f32> = hard.iter().map(|h| h.0).collect();
     let y = ctx.sigmoid_cr(&x).unwrap();
     let wrong: Vec<String> = hard
         .iter()
         .zip(&y)
-        .filter(|((_, want), got)| got.to_bits() != want.to_bits())
-        .map(|((x, want), got)| {
+        .filter(|((_, want, _), got)| got.to_bits() != want.to_bits())
+        .map(|((x, want, _), got)| {
             format!(
                 "x = {x:e} ({:#010x}): got {got:e}, want {want:e}",
                 x.to_bits()
@@ -193,7 +177,7 @@ fn strided_sweep() {
 #[test]
 fn lengths_and_resident_form() {
     let ctx = gpu_or_skip!();
-    let hard: Vec<f32> = hard_inputs().iter().map(|h| h.0).collect();
+    let hard: Vec<f32> = cr_hard_inputs().iter().map(|h| h.0).collect();
     for len in [0usize, 1, 3, 255, 256, 257, 1000] {
         let x: Vec<f32> = hard.iter().copied().cycle().skip(len).take(len).collect();
         let mut y = vec![f32::NAN; len];

@@ -5,31 +5,16 @@
 //! the special values, and a strided sweep of the bit space through the
 //! shared checker, on every backend (all 2^32 inputs: `tests/exhaustive.rs`).
 
+mod support;
+
 use sigmoid_kernels::check::{self, Bound, Func};
 use sigmoid_kernels::{reference, Backend, SIGMOID_CR_MAX_ULP};
-
-/// (x, correctly rounded σ(x), distance from the midpoint in ULP).
-fn hard_inputs() -> Vec<(f32, f32, f64)> {
-    let text = include_str!("data/sigmoid_cr_hard.txt");
-    let v: Vec<(f32, f32, f64)> = text
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| {
-            let mut f = l.split_whitespace();
-            let mut hex = || u32::from_str_radix(f.next().expect("field"), 16).expect("hex");
-            let (x, y) = (f32::from_bits(hex()), f32::from_bits(hex()));
-            let d = f.next().expect("distance").parse().expect("float");
-            (x, y, d)
-        })
-        .collect();
-    assert!(v.len() > 1000, "{} hard inputs", v.len());
-    v
-}
+use support::cr_hard_inputs;
 
 #[test]
-fn oracle_matches_mpmath_on_the_hard_inputs() {
+fn oracle_matches_mpmath_on_the_cr_hard_inputs() {
     let mut f64_wrong = 0;
-    for (x, want, d) in hard_inputs() {
+    for (x, want, d) in cr_hard_inputs() {
         let got = reference::sigmoid_cr(x);
         assert_eq!(
             got.to_bits(),
@@ -52,7 +37,7 @@ fn oracle_matches_mpmath_on_the_hard_inputs() {
 /// rounds one wrongly on any backend.
 #[test]
 fn every_backend_rounds_the_hard_inputs_correctly() {
-    let hard = hard_inputs();
+    let hard = cr_hard_inputs();
     let x: Vec<f32> = hard.iter().map(|h| h.0).collect();
     let want: Vec<u32> = hard.iter().map(|h| h.1.to_bits()).collect();
     for b in Backend::available() {
@@ -164,6 +149,6 @@ fn hard_input_table_is_complete() {
     for b in &near {
         println!("{b:08x}");
     }
-    let table: Vec<u32> = hard_inputs().iter().map(|h| h.0.to_bits()).collect();
+    let table: Vec<u32> = cr_hard_inputs().iter().map(|h| h.0.to_bits()).collect();
     assert_eq!(near, table, "tests/data/sigmoid_cr_hard.txt is out of date");
 }

@@ -609,16 +609,7 @@ mod tests {
         if !detected() {
             return;
         }
-        let text = include_str!("../../tests/data/sigmoid_cr_hard.txt");
-        let hard: Vec<(f32, f32)> = text
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .map(|l| {
-                let mut f = l.split_whitespace();
-                let mut hex = || u32::from_str_radix(f.next().expect("field"), 16).expect("hex");
-                (f32::from_bits(hex()), f32::from_bits(hex()))
-            })
-            .collect();
+        let hard = crate::cpu::cr::tests::hard_inputs();
         let grid = (0..1 << 20).map(|i| -90.0 + 160.0 * i as f32 / (1 << 20) as f32);
         let cases: Vec<(f32, f32)> = hard
             .iter()

@@ -197,9 +197,23 @@ fn slow_lanes(hard: u32, xs: &[f32], out: &mut [f32]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::cpu::lanes::Scalar64;
+
+    /// (x, correctly rounded σ(x)) of `tests/data/sigmoid_cr_hard.txt`
+    /// (mpmath at 200 bits; the integration tests read the same file).
+    pub(crate) fn hard_inputs() -> Vec<(f32, f32)> {
+        include_str!("../../tests/data/sigmoid_cr_hard.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| {
+                let mut f = l.split_whitespace();
+                let mut hex = || u32::from_str_radix(f.next().expect("field"), 16).expect("hex");
+                (f32::from_bits(hex()), f32::from_bits(hex()))
+            })
+            .collect()
+    }
 
     /// The fast path alone on the hard inputs (`tests/data`, mpmath at 200
     /// bits): it must never decide one wrongly, it must leave some
@@ -207,12 +221,8 @@ mod tests {
     /// so the slow path is needed.
     #[test]
     fn fast_path_decides_only_what_it_may() {
-        let text = include_str!("../../tests/data/sigmoid_cr_hard.txt");
         let (mut undecided, mut wrong_if_rounded) = (0, 0);
-        for l in text.lines().filter(|l| !l.starts_with('#')) {
-            let mut f = l.split_whitespace();
-            let mut hex = || u32::from_str_radix(f.next().expect("field"), 16).expect("hex");
-            let (x, want) = (f32::from_bits(hex()), f32::from_bits(hex()));
+        for (x, want) in hard_inputs() {
             let (lo, hi) = cr_lanes(Scalar64(f64::from(x)));
             if Scalar64::round_differs(lo, hi) == 0 {
                 assert_eq!(lo.0 as f32, want, "x = {x:e}: decided wrongly");

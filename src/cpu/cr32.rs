@@ -13,6 +13,7 @@
 use super::cr;
 use super::lanes::{Lanes, Lanes64, MAX_WIDTH};
 use super::map::{Input, Slice};
+use super::sigma_table::{bits, T_HI};
 
 /// A [`Lanes`] that runs [`cr32_map`] (with [`Lanes::lookup32`] for its
 /// tables): its [`Lanes::mul_add`] and
@@ -44,44 +45,12 @@ const L2: f32 = f32::from_bits(0xAE82_E308);
 /// m·y₀ would round: those lanes are left undecided.
 const X_MAX: f32 = 64.0;
 const X_MIN: f32 = -87.0;
-/// T_j = 2^(−j/32) rounded to `f32`, and τ_j = ln(2^(−j/32)/T_j) rounded
-/// to `f32` (|τ_j| < 2^−24, its rounding < 2^−48): T_j·e^τ_j = 2^(−j/32)
-/// to within 2^−48 (mpmath at 300 bits).
-const T: [f32; 32] = table([
-    0x3F80_0000,
-    0x3F7A_83B3,
-    0x3F75_257D,
-    0x3F6F_E4BA,
-    0x3F6A_C0C7,
-    0x3F65_B907,
-    0x3F60_CCDF,
-    0x3F5B_FBB8,
-    0x3F57_44FD,
-    0x3F52_A81E,
-    0x3F4E_248C,
-    0x3F49_B9BE,
-    0x3F45_672A,
-    0x3F41_2C4D,
-    0x3F3D_08A4,
-    0x3F38_FBAF,
-    0x3F35_04F3,
-    0x3F31_23F6,
-    0x3F2D_583F,
-    0x3F29_A15B,
-    0x3F25_FED7,
-    0x3F22_7043,
-    0x3F1E_F532,
-    0x3F1B_8D3A,
-    0x3F18_37F0,
-    0x3F14_F4F0,
-    0x3F11_C3D3,
-    0x3F0E_A43A,
-    0x3F0B_95C2,
-    0x3F08_980F,
-    0x3F05_AAC3,
-    0x3F02_CD87,
-]);
-const TAU: [f32; 32] = table([
+/// T_j = 2^(−j/32) rounded to `f32` (σ's table form's [`T_HI`]), and
+/// τ_j = ln(2^(−j/32)/T_j) rounded to `f32` (|τ_j| < 2^−24, its rounding
+/// < 2^−48): T_j·e^τ_j = 2^(−j/32) to within 2^−48 (mpmath at 300 bits).
+/// (The table form's own τ is the relative difference (2^(−j/32) − T_j)/T_j
+/// rounded: seven of its entries differ from these by one ULP.)
+const TAU: [f32; 32] = bits([
     0x0000_0000,
     0xB215_6AFC,
     0x31B0_A147,
@@ -115,17 +84,6 @@ const TAU: [f32; 32] = table([
     0x3346_CB6A,
     0xB34A_3A0B,
 ]);
-
-/// 32 bit patterns as `f32`s.
-const fn table(bits: [u32; 32]) -> [f32; 32] {
-    let mut t = [0.0f32; 32];
-    let mut i = 0;
-    while i < 32 {
-        t[i] = f32::from_bits(bits[i]);
-        i += 1;
-    }
-    t
-}
 
 /// P(v) ≈ (e^−v − 1 + v)/v² on |v| ≤ 0.01085 (`mpmath.chebyfit` at 200
 /// bits, coefficients rounded to `f32`): |v²·P(v) − (e^−v − 1 + v)| <
@@ -191,7 +149,7 @@ pub(crate) fn cr32_lanes<L: Cr32Lanes>(x: L) -> (L, u32) {
     let kf = x.mul_add(L::splat(C32), L::splat(SHIFTER));
     let i = kf - L::splat(SHIFTER); // exact
     let m = kf.pow2_of_shr5(); // 2^⌊i/32⌋, exact
-    let t = kf.lookup32(&T);
+    let t = kf.lookup32(&T_HI);
     let w1 = i.mul_neg_add(L::splat(L1), x); // exact
     let nu = i.mul_add(L::splat(L2), kf.lookup32(&TAU));
     let v = w1 - nu;

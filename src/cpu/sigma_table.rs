@@ -70,7 +70,7 @@ const C0: f32 = f32::from_bits(0x3f00_0043);
 const C1: f32 = f32::from_bits(0x3e2a_aaab);
 
 /// T_HI[j] = 2^(−j/32) rounded to `f32`.
-static T_HI: [f32; 32] = bits([
+pub(crate) static T_HI: [f32; 32] = bits([
     0x3f80_0000,
     0x3f7a_83b3,
     0x3f75_257d,
@@ -141,7 +141,8 @@ static TAU: [f32; 32] = bits([
     0xb34a_3a0a,
 ]);
 
-const fn bits(b: [u32; 32]) -> [f32; 32] {
+/// 32 bit patterns as `f32`s.
+pub(crate) const fn bits(b: [u32; 32]) -> [f32; 32] {
     let mut t = [0.0; 32];
     let mut i = 0;
     while i < 32 {

@@ -135,3 +135,23 @@ pub fn npy_file(major: u8, text: &str, data: &[u8]) -> Vec<u8> {
     b.extend(data);
     b
 }
+
+/// The hard inputs of the correctly rounded tier
+/// (`tests/data/sigmoid_cr_hard.txt`, mpmath at 200 bits): (x, correctly
+/// rounded σ(x), distance from the midpoint in ULP).
+pub fn cr_hard_inputs() -> Vec<(f32, f32, f64)> {
+    let text = include_str!("../data/sigmoid_cr_hard.txt");
+    let v: Vec<(f32, f32, f64)> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let mut f = l.split_whitespace();
+            let mut hex = || u32::from_str_radix(f.next().expect("field"), 16).expect("hex");
+            let (x, y) = (f32::from_bits(hex()), f32::from_bits(hex()));
+            let d = f.next().expect("distance").parse().expect("float");
+            (x, y, d)
+        })
+        .collect();
+    assert!(v.len() > 1000, "{} hard inputs", v.len());
+    v
+}
