@@ -62,10 +62,12 @@
 //!   tier's maximum, which the CPU reaches at x = −87.7457);
 //!   0 monotonicity violations; every NaN returned with its payload. The
 //!   default test run sweeps every 1021st bit pattern (4.2 M inputs: max
-//!   0.773 ULP, monotone); there 15,153 outputs (0.36%) differ by one ULP
-//!   from the CPU exact tier on avx512, 12,764 on avx2+fma and 12,288 on
-//!   the portable backend (the CPU fuses or orders the polynomial and the
-//!   last quotient step differently; lavapipe rounds every step);
+//!   0.773 ULP, monotone); there 14,390 outputs (0.34%) differ by one ULP
+//!   from the CPU exact tier on avx512 (its table form; 15,153 with its
+//!   polynomial form), 12,764 on avx2+fma and 12,288 on the portable
+//!   backend (the CPU fuses or orders the polynomial and the last quotient
+//!   step differently, or uses another reduction; lavapipe rounds every
+//!   step);
 //! - backward: ≤ 1.452 ULP against
 //!   [`reference::sigmoid_backward_f64`](crate::reference::sigmoid_backward_f64)
 //!   wherever the result is ≥ 2^−126, over every 251st bit pattern of y in
