@@ -210,12 +210,6 @@ impl Lanes for Avx512 {
         Avx512(unsafe { _mm512_abs_ps(self.0) })
     }
     #[inline(always)]
-    fn abs_min(self, o: Self) -> Self {
-        // vrangeps, imm 0b1010: the operand of smaller magnitude with its
-        // sign cleared; a NaN operand is returned (quieted).
-        Avx512(unsafe { _mm512_range_ps::<0b1010>(self.0, o.0) })
-    }
-    #[inline(always)]
     fn floor_split(self) -> (Self, Self) {
         // vreduceps rounding down: self − ⌊self⌋ in one instruction (+0
         // for ±∞, NaN for NaN); ⌊self⌋ is left to vscalefps, which floors
@@ -283,30 +277,6 @@ impl Lanes for Avx512 {
         Avx512(unsafe {
             let m = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(self.0, o.0);
             _mm512_mask_blend_ps(m, b.0, a.0)
-        })
-    }
-    #[inline(always)]
-    fn lt_mul_sub(self, o: Self, b: Self) -> Self {
-        // One masked vfnmadd: self − self·b where self < o (LT_OQ: false
-        // on NaN), self elsewhere.
-        Avx512(unsafe {
-            let m = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(self.0, o.0);
-            _mm512_mask3_fnmadd_ps(self.0, b.0, self.0, m)
-        })
-    }
-    #[inline(always)]
-    fn sign_select_scale_or(
-        self,
-        v: Self,
-        n: Self,
-        pos: Self,
-        _otherwise: impl FnOnce() -> Self,
-    ) -> Self {
-        // One masked vscalefps: v·2^⌊n⌋, rounded once, where the sign bit
-        // is set; pos elsewhere.
-        Avx512(unsafe {
-            let neg = _mm512_movepi32_mask(_mm512_castps_si512(self.0));
-            _mm512_mask_scalef_ps(pos.0, neg, v.0, n.0)
         })
     }
     #[inline(always)]

@@ -144,13 +144,6 @@ pub(crate) trait Lanes:
     fn floor(self) -> Self;
     /// |self| (clears the sign bit).
     fn abs(self) -> Self;
-    /// min(|self|, o) for o > 0 (not NaN); a NaN in `self` propagates, as
-    /// for [`Lanes::min`]: by default [`Lanes::abs`] then [`Lanes::min`];
-    /// one instruction where the backend has it.
-    #[inline(always)]
-    fn abs_min(self, o: Self) -> Self {
-        self.abs().min(o)
-    }
     /// `(v − ⌊v⌋, n)` with the first exact and ⌊n⌋ = ⌊v⌋, for v = self
     /// clamped to [−126, 128] (a NaN stays NaN), for
     /// [`Lanes::mul_pow2_add`]: by default the clamp (the exponents the
@@ -217,30 +210,6 @@ pub(crate) trait Lanes:
     /// Lane-wise `if self < o { a } else { b }` (ordered: a NaN on either
     /// side selects `b`).
     fn lt_select(self, o: Self, a: Self, b: Self) -> Self;
-    /// Lane-wise `if self < o { self − self·b } else { self }`, rounded
-    /// once (ordered, as [`Lanes::lt_select`]): by default that select over
-    /// [`Lanes::mul_sub_exact`]; one masked fused multiply-subtract where
-    /// the backend has masks.
-    #[inline(always)]
-    fn lt_mul_sub(self, o: Self, b: Self) -> Self {
-        self.lt_select(o, self.mul_sub_exact(b, self), self)
-    }
-    /// Lane-wise `if sign_bit(self) { v·2^n } else { pos }` for lanes of
-    /// `n` holding an integer with v·2^n rounded once (subnormal included):
-    /// the backend's scaling instruction, masked, where it has one, else
-    /// [`Lanes::select_sign`] of `otherwise()`, which the caller computes
-    /// the same value with.
-    #[inline(always)]
-    fn sign_select_scale_or(
-        self,
-        v: Self,
-        n: Self,
-        pos: Self,
-        otherwise: impl FnOnce() -> Self,
-    ) -> Self {
-        let _ = (v, n);
-        self.select_sign(otherwise(), pos)
-    }
     /// `dst[i] = σ(src[i])` correctly rounded: by default `cr.rs`'s `f64`
     /// path over [`Lanes::F64`]; a backend with a
     /// [`Cr32Lanes`](super::cr32::Cr32Lanes) puts `cr32.rs`'s `f32` first

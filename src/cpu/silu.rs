@@ -55,12 +55,9 @@ fn quotient<L: Lanes>(x: L, clamp: f32) -> (L, L, L, L) {
 /// backend): about 1 ULP; x ≥ 110 is returned as it is (x·t is far below
 /// half an ULP there). x < 0: x·y rounded, then 2^(64−k) (exact: the
 /// product is normal) and 2^−64 (rounds only where the result is
-/// subnormal; with AVX-512 both steps are one masked `vscalefps`, the
-/// same rounding), so the result is nonzero down to x ≈ −108.7, where σ(x)
-/// itself is far below 2^−149: about 1 ULP. With AVX-512 the x ≥ 0 select
-/// is folded into the masked multiply-subtract as well, two operations
-/// fewer per vector than a select after each branch (measured in
-/// `docs/benchmarks.md`). NaN → NaN; +∞ → +∞;
+/// subnormal), so the result is nonzero down to x ≈ −108.7, where σ(x)
+/// itself is far below 2^−149: about 1 ULP. (AVX-512 runs [`SiluTable`]
+/// instead.) NaN → NaN; +∞ → +∞;
 /// −∞ → −0 (x is clamped at −110, where x·σ(x) rounds to −0, the sign of
 /// the limit); ±0 → ±0.
 #[derive(Clone, Copy)]
@@ -68,11 +65,11 @@ pub(crate) struct SiluStages;
 
 impl Staged for SiluStages {
     /// The exact σ tier's reduction (Cody–Waite, k by the shifter) with
-    /// c = −k: |x| clamped at 110 in one operation where the backend has
-    /// it, and no cap on k (a ≤ 110 gives k ≤ [`FWD_K_MAX`] by itself).
+    /// c = −k: |x| clamped at 110, and no cap on k (a ≤ 110 gives
+    /// k ≤ [`FWD_K_MAX`] by itself).
     #[inline(always)]
     fn reduce<L: Lanes>(self, x: L) -> (L, L, L) {
-        let a = x.abs_min(L::splat(FWD_CLAMP));
+        let a = x.abs().min(L::splat(FWD_CLAMP));
         let shifter = L::splat(SHIFTER);
         let kn = a.mul_add(L::splat(-LOG2E), shifter) - shifter; // −k, exact
         let r1 = kn.mul_add(L::splat(LN2_HI), a); // a − k·LN2_HI, exact
@@ -80,17 +77,16 @@ impl Staged for SiluStages {
     }
     #[inline(always)]
     fn finish<L: Lanes>(self, x: L, n_hi: L, n_lo: L, kn: L) -> L {
-        // 2^(64−k) from the shifter value of −k, for the backends without
-        // a scaling instruction (dead code where unused).
+        // 2^(64−k) from the shifter value of −k.
         let mp = || (kn + L::splat(SHIFTER)).shl_exponent();
         let m = L::pow2i_or(kn, || mp() * L::splat(TWO_M64)); // 2^−k: subnormal or 0 for large k
         let (y0, rho) = exact_quotient_parts(n_hi, n_lo, m);
         let y = y0.mul_add(rho, y0);
         let clamp = L::splat(FWD_CLAMP);
-        let pos = x.lt_mul_sub(clamp, y * m); // x − x·t for x < 110, else x
+        let pos = x.lt_select(clamp, x.mul_sub_exact(y * m, x), x); // x − x·t for x < 110, else x
         let xy = x.max(-clamp) * y;
         // (x·y)·2^(64−k) is exact (normal), so both forms round once.
-        x.sign_select_scale_or(xy, kn, pos, || xy * mp() * L::splat(TWO_M64))
+        x.select_sign(xy * mp() * L::splat(TWO_M64), pos)
     }
 }
 
