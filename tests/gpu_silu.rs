@@ -13,7 +13,7 @@ use sigmoid_kernels::check::{Func, Stats};
 use sigmoid_kernels::gpu::silu::{SILU_BACKWARD_ULP, SILU_ULP};
 use sigmoid_kernels::gpu::{F32Buffer, GpuError};
 use sigmoid_kernels::reference;
-use support::{check, random, Bound, Rng};
+use support::{check, random, silu_edges, Bound, Rng};
 
 const MIN_NORMAL: f64 = f32::MIN_POSITIVE as f64;
 
@@ -99,37 +99,6 @@ fn grad(i: u64) -> f32 {
     sign * mag * 2f32.powi((h >> 1 & 127) as i32 % 80 - 40)
 }
 
-/// Inputs around where SiLU changes regime (as `tests/silu.rs`): σ's
-/// subnormal edge, SiLU's own (≈ −108.7), the clamps, the root of the
-/// gradient, the binade edges near 0 and where x·σ(x) rounds to x.
-fn edges() -> Vec<f32> {
-    let mut v = support::special_inputs();
-    for &edge in &[
-        -1.278_464_5f32,
-        -87.33,
-        -103.97,
-        -108.7,
-        -110.0,
-        110.0,
-        -200.0,
-        200.0,
-        16.0,
-        17.33,
-        41.6,
-        1.0,
-        -1.0,
-        0.5,
-        -0.5,
-        2.0,
-        -2.0,
-    ] {
-        for d in -300i32..=300 {
-            v.push(f32::from_bits(edge.to_bits().wrapping_add_signed(d)));
-        }
-    }
-    v
-}
-
 /// Over lavapipe's 128 MiB binding limit (40 M elements, or one chunk and
 /// 1000 more elsewhere): the host forms run several chunks; every output
 /// is checked against its own input (a chunk written to the wrong place
@@ -179,7 +148,7 @@ fn strided_sweeps() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(509);
     let mut x = support::strided(stride, 3);
-    x.extend(edges());
+    x.extend(silu_edges());
     let name = &ctx.adapter_info().name;
     let y = ctx.silu(&x).unwrap();
     let s = check_forward("silu", &x, &y);

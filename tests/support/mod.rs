@@ -155,3 +155,35 @@ pub fn cr_hard_inputs() -> Vec<(f32, f32, f64)> {
     assert!(v.len() > 1000, "{} hard inputs", v.len());
     v
 }
+
+/// Inputs around the places where SiLU changes regime: σ's subnormal
+/// edge, SiLU's own (≈ −108.7), the clamps (±110, ±200 for the gradient),
+/// the root of the gradient, the binade edges near 0 and the point where
+/// x·σ(x) rounds to x; ±300 ULP around each, and the special inputs.
+pub fn silu_edges() -> Vec<f32> {
+    let mut v = special_inputs();
+    for &edge in &[
+        -1.278_464_5f32,
+        -87.33,
+        -103.97,
+        -108.7,
+        -110.0,
+        110.0,
+        -200.0,
+        200.0,
+        16.0,
+        17.33,
+        41.6,
+        1.0,
+        -1.0,
+        0.5,
+        -0.5,
+        2.0,
+        -2.0,
+    ] {
+        for d in -300i32..=300 {
+            v.push(f32::from_bits(edge.to_bits().wrapping_add_signed(d)));
+        }
+    }
+    v
+}
