@@ -44,20 +44,33 @@ pub(crate) enum Unary {
 }
 
 /// Runs `op` over `src` into `dst`, or over `dst` in place when `src` is
-/// `None`; with `stream`, the output from its first vector-aligned element
-/// on is written with non-temporal stores (in place, never: the lines are
-/// in the cache already). Lengths were checked by the caller.
+/// `None`. The elements before `dst`'s first vector-aligned one (less than
+/// a vector) go through the partial-vector path, so that every whole
+/// vector is stored to an aligned address: an output that starts 16 bytes
+/// past a cache line, as NumPy's and the system allocator's large arrays
+/// do, would otherwise split every 64-byte store across two lines (the fast
+/// tier 16 % slower at 64K: `docs/benchmarks.md`). The bits do not depend
+/// on the split. With `stream`, the aligned part is written with
+/// non-temporal stores (in place, never: the lines are in the cache
+/// already). Lengths were checked by the caller.
 #[inline(always)]
 pub(crate) fn unary<L: Lanes>(op: Unary, src: Option<&[f32]>, dst: &mut [f32], stream: bool) {
+    let head = head_to_align::<L>(dst);
+    let (d0, d1) = dst.split_at_mut(head);
     match src {
-        Some(s) if stream => {
-            let head = head_to_align::<L>(dst);
-            let (d0, d1) = dst.split_at_mut(head);
-            unary_from::<L, _, Cached>(op, Slice(&s[..head]), d0);
-            unary_from::<L, _, Streamed>(op, Slice(&s[head..]), d1);
+        Some(s) => {
+            let (s0, s1) = s.split_at(head);
+            unary_from::<L, _, Cached>(op, Slice(s0), d0);
+            if stream {
+                unary_from::<L, _, Streamed>(op, Slice(s1), d1);
+            } else {
+                unary_from::<L, _, Cached>(op, Slice(s1), d1);
+            }
         }
-        Some(s) => unary_from::<L, _, Cached>(op, Slice(s), dst),
-        None => unary_from::<L, _, Cached>(op, InPlace, dst),
+        None => {
+            unary_from::<L, _, Cached>(op, InPlace, d0);
+            unary_from::<L, _, Cached>(op, InPlace, d1);
+        }
     }
 }
 
@@ -107,8 +120,8 @@ pub(crate) enum Grad {
 }
 
 /// Runs `op` on `a` and `dy` into `dx`; `dy == None` means dy lives in `dx`
-/// (in place). `stream` as for [`unary`]. Lengths were checked by the
-/// caller.
+/// (in place). The head before `dx`'s first aligned vector and `stream` as
+/// for [`unary`]. Lengths were checked by the caller.
 #[inline(always)]
 pub(crate) fn binary<L: Lanes>(
     op: Grad,
@@ -117,15 +130,23 @@ pub(crate) fn binary<L: Lanes>(
     dx: &mut [f32],
     stream: bool,
 ) {
+    let head = head_to_align::<L>(dx);
+    let (d0, d1) = dx.split_at_mut(head);
+    let (a0, a1) = a.split_at(head);
     match dy {
-        Some(dy) if stream => {
-            let head = head_to_align::<L>(dx);
-            let (d0, d1) = dx.split_at_mut(head);
-            binary_from::<L, _, Cached>(op, &a[..head], Slice(&dy[..head]), d0);
-            binary_from::<L, _, Streamed>(op, &a[head..], Slice(&dy[head..]), d1);
+        Some(dy) => {
+            let (y0, y1) = dy.split_at(head);
+            binary_from::<L, _, Cached>(op, a0, Slice(y0), d0);
+            if stream {
+                binary_from::<L, _, Streamed>(op, a1, Slice(y1), d1);
+            } else {
+                binary_from::<L, _, Cached>(op, a1, Slice(y1), d1);
+            }
         }
-        Some(dy) => binary_from::<L, _, Cached>(op, a, Slice(dy), dx),
-        None => binary_from::<L, _, Cached>(op, a, InPlace, dx),
+        None => {
+            binary_from::<L, _, Cached>(op, a0, InPlace, d0);
+            binary_from::<L, _, Cached>(op, a1, InPlace, d1);
+        }
     }
 }
 
