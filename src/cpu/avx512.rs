@@ -127,6 +127,15 @@ impl Lanes for Avx512 {
         unsafe { _mm512_mask_storeu_ps(dst.as_mut_ptr(), first(dst.len()), self.0) }
     }
     #[inline(always)]
+    fn prefetch(src: &[f32]) {
+        if let Some(p) = src.first() {
+            // SAFETY: SSE, which `prefetcht0` needs, is part of every
+            // x86-64 CPU; a prefetch never faults, and `p` is an element
+            // of `src` anyway.
+            unsafe { _mm_prefetch::<{ _MM_HINT_T0 }>(core::ptr::from_ref(p).cast()) }
+        }
+    }
+    #[inline(always)]
     fn store_stream(self, dst: &mut [f32]) {
         let dst = &mut dst[..16];
         if (dst.as_ptr() as usize).is_multiple_of(64) {

@@ -66,6 +66,11 @@ pub(crate) trait Lanes:
         let n = dst.len();
         dst.copy_from_slice(&buf[..n]);
     }
+    /// Asks for the cache line holding `src[0]` (if any) to be fetched
+    /// into the cache, where the backend has a prefetch instruction (AVX2,
+    /// AVX-512); a hint with no effect on results. By default, nothing.
+    #[inline(always)]
+    fn prefetch(_src: &[f32]) {}
     /// [`Lanes::store`], but around the cache (a non-temporal store) where
     /// the backend has one and `dst` is aligned to a whole vector; the
     /// caller issues the fence that orders such stores. By default, `store`.

@@ -57,6 +57,9 @@ pub(crate) trait Input: Copy {
     fn skip(self, n: usize) -> Self;
     /// The first `n` elements of the input.
     fn take(self, n: usize) -> Self;
+    /// Asks for the lines of elements `i..i + n` (those that exist) to be
+    /// fetched into the cache ([`Lanes::prefetch`]); in place, nothing.
+    fn prefetch<L: Lanes>(&self, i: usize, n: usize);
 }
 
 /// Input from a separate slice.
@@ -80,6 +83,12 @@ impl Input for Slice<'_> {
     fn take(self, n: usize) -> Self {
         Slice(&self.0[..n])
     }
+    #[inline(always)]
+    fn prefetch<L: Lanes>(&self, i: usize, n: usize) {
+        for j in (i..i + n).step_by(LINE) {
+            L::prefetch(self.0.get(j..).unwrap_or_default());
+        }
+    }
 }
 
 impl Input for InPlace {
@@ -95,13 +104,30 @@ impl Input for InPlace {
     fn take(self, _n: usize) -> Self {
         InPlace
     }
+    #[inline(always)]
+    fn prefetch<L: Lanes>(&self, _i: usize, _n: usize) {}
 }
+
+/// `f32`s per 64-byte cache line.
+const LINE: usize = 16;
+
+/// Elements ahead of the current block whose input lines a streamed call
+/// prefetches ([`Out::ahead`]): 4 KiB, one page. 2–16 KiB measured alike on
+/// the Emerald Rapids VM, NTA hints slower (`docs/benchmarks.md`).
+const PREFETCH_AHEAD: usize = 1024;
 
 /// How the kernels write whole vectors of output: through the cache
 /// ([`Cached`]) or around it ([`Streamed`]). A type parameter, chosen once
 /// per call.
 pub(crate) trait Out: Copy {
     fn put<L: Lanes>(v: L, dst: &mut [f32]);
+    /// Called by the block loops before the block of elements `i..i + n`:
+    /// a streamed call (large arrays, [`crate::cpu::STREAM_MIN`]) reads
+    /// from memory and prefetches its input [`PREFETCH_AHEAD`] elements
+    /// ahead (measured faster at 16M on two threads); a cached call does
+    /// nothing.
+    #[inline(always)]
+    fn ahead<L: Lanes, I: Input>(_src: &I, _i: usize, _n: usize) {}
 }
 
 /// Ordinary stores.
@@ -123,6 +149,10 @@ impl Out for Streamed {
     #[inline(always)]
     fn put<L: Lanes>(v: L, dst: &mut [f32]) {
         v.store_stream(dst)
+    }
+    #[inline(always)]
+    fn ahead<L: Lanes, I: Input>(src: &I, i: usize, n: usize) {
+        src.prefetch::<L>(i + PREFETCH_AHEAD, n);
     }
 }
 

@@ -209,6 +209,7 @@ pub(crate) fn staged_blocks<L: Lanes, S: Staged, I: Input, O: Out>(k: S, src: I,
     let zero = L::splat(0.0);
     let (mut a, mut b, mut sc) = ([zero; VECS], [zero; VECS], [zero; VECS]);
     for start in (0..body).step_by(blk) {
+        O::ahead::<L, I>(&src, start, blk);
         // Exact-length views, so the indexing below needs no bounds checks.
         let s = src.skip(start).take(blk);
         let out = &mut dst[start..start + blk];

@@ -243,6 +243,7 @@ pub(crate) fn table_blocks<L: Lanes, F: TableFinish, I: Input, O: Out>(
     let zero = L::splat(0.0);
     let (mut a, mut b, mut c) = ([zero; VECS], [zero; VECS], [zero; VECS]);
     for start in (0..body).step_by(blk) {
+        O::ahead::<L, I>(&src, start, blk);
         let s = src.skip(start).take(blk);
         let out = &mut dst[start..start + blk];
         for v in 0..VECS {
