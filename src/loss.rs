@@ -104,24 +104,28 @@ use rayon::prelude::*;
 /// [`crate::reference::bce_with_logits_f64`], for every finite and infinite
 /// logit. The loss is then softplus(±x), here from log1p(e^−|x|) as a
 /// pair of `f32`s whose error is that of the shared e^r (under 0.11 ULP,
-/// see `cpu/sigma.rs`) plus the pair's own (about 2^−28 relative), added
-/// to |x| by error-free transformations in `f32` and rounded once: about
-/// 0.65 ULP; in the subnormal range (|x| > 87.3) the pair is rounded to 24
-/// bits before the power of two, a quarter of an ULP more at most.
-/// Exhaustive, all 2^32 logits with t = 1 (t = 0 is the same computation
-/// mirrored), avx512 backend: max 0.8075 ULP (at x = 87.75, subnormal; the
-/// same after the single-`vscalefps` scaling by 2^−k; 0.7214
-/// at x = 48.17 with the earlier `f64` combination;
-/// `cargo test --release --test loss -- --ignored`, 260–760 s on the shared
-/// 2-vCPU machine). The bound is that of [`crate::SOFTPLUS_MAX_ULP`].
+/// see `cpu/sigma.rs`) plus the pair's own (about 2^−28 relative),
+/// rounded once where the example agrees with its target (the loss is
+/// log1p(e^−|x|)); where it disagrees, |x| is added to that rounded value
+/// in a fused multiply-add, one rounding more (the first is half an ULP of
+/// log1p(e^−|x|), at most one of the result): about 1.1 ULP at most, near
+/// x = 0. In the subnormal range
+/// (|x| > 87.3) the pair is rounded to 24 bits before the power of two, a
+/// quarter of an ULP more at most. Exhaustive, all 2^32 logits with t = 1
+/// (t = 0 is the same computation mirrored), avx512 backend: max 1.1252 ULP (at x = −0.0985)
+/// (0.8075 ULP at x = 87.75 before the second rounding, with the sum by
+/// error-free transformations; 0.7214 at x = 48.17 with the earlier
+/// `f64` combination; `cargo test --release --test loss -- --ignored`,
+/// 260–1014 s on the shared 2-vCPU machine). The bound is that of
+/// [`crate::SOFTPLUS_MAX_ULP`].
 pub const BCE_BINARY_MAX_ULP: f64 = 2.0;
 /// Bound of the per-element loss for any t ∈ [0, 1], finite non-negative
 /// weights, pos_weight and ε: max error in ULPs against
 /// [`crate::reference::bce_with_logits_f64`] (where that value is below
 /// `f32::MAX`; above it the result is +∞). Both terms are non-negative and
-/// are combined in `f64` from the same pair as [`BCE_BINARY_MAX_ULP`], so
-/// the error before the final rounding is the same fraction of an ULP
-/// (measured 0.66 in all); the bound leaves room for the GPU and for
+/// are combined from the same pair as [`BCE_BINARY_MAX_ULP`], in `f64` with
+/// weights or smoothing (measured 0.66 ULP in all), else in `f32` as that
+/// loss (measured 1.05); the bound leaves room for the GPU and for
 /// backends without a fused multiply-add.
 pub const BCE_MAX_ULP: f64 = 4.0;
 /// Bound of the gradient without weights or pos_weight: for t ∈ {0, 1} and
@@ -133,8 +137,7 @@ pub const BCE_MAX_ULP: f64 = 4.0;
 /// no relative bound holds). σ(−|x|) comes as a pair (as the loss's
 /// log1p), the difference is formed in `f64` (without weights and
 /// smoothing: in `f32` as a pair) and rounded once: for t ∈ {0, 1} max
-/// 0.8075 ULP over all 2^32 logits (avx512, subnormal as the loss's, also
-/// after the single-`vscalefps` scaling; the
+/// 0.8829 ULP over all 2^32 logits (avx512, subnormal as the loss's; the
 /// exhaustive test beside [`BCE_BINARY_MAX_ULP`]'s), 0.66 ULP of the
 /// larger term for any t over the test's sweep.
 pub const BCE_GRAD_MAX_ULP: f64 = 2.0;
@@ -145,9 +148,9 @@ pub const BCE_GRAD_MAX_ULP: f64 = 2.0;
 pub const BCE_GRAD_WEIGHTED_MAX_ULP: f64 = 4.0;
 /// Added to the gradient bounds for [`Reduction::Mean`]: the gradient is
 /// multiplied by 1/n (in `f64`, or in `f32` as a pair) before its one
-/// rounding, so nothing is added in practice (measured 0.75 ULP for
-/// t ∈ {0, 1}, subnormal results included); the allowance keeps room for
-/// a backend that rounds σ before the division.
+/// rounding; in `f32` a subnormal σ is rounded to the grid before that
+/// (measured 0.882 ULP for t ∈ {0, 1}, at a subnormal result); the
+/// allowance keeps room for a backend that rounds σ before the division.
 pub const BCE_GRAD_MEAN_EXTRA_ULP: f64 = 0.5;
 
 /// Elements per chunk of the reductions and of the rayon split. Fixed, so

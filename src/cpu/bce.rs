@@ -24,9 +24,10 @@
 //! A plain job (no weights, no pos_weight, no label smoothing: the common
 //! case, t any value) instead runs both stages on two vectors at a time,
 //! without block buffers, its stage 2 in `f32` ([`combine_plain`]: the
-//! same pairs, combined by error-free transformations and rounded once,
-//! with twice the lanes of `f64` and no conversions); only the running
-//! sums stay in `f64`.
+//! same pairs, the gradient's difference by an error-free transformation
+//! and rounded once, the loss with one rounding more where the example
+//! disagrees with its target; twice the lanes of `f64` and no
+//! conversions); only the running sums stay in `f64`.
 //!
 //! With x ≥ 0, softplus(x) = a + L and softplus(−x) = L for L = log1p(e^−a),
 //! σ(x) = 1 − u and σ(−x) = u for u = σ(−a); x < 0 swaps them. So every
@@ -95,11 +96,13 @@ fn recip_pair<L: Lanes>(n_hi: L, n_lo: L, m: L) -> (L, L) {
     (y0, rho.mul_add(rho, rho))
 }
 
-/// The vector stage, one vector: log1p(e^−|x|) = 2^−k·(Y + Y') and, for
-/// `GRAD`, σ(−|x|) = 2^−k·(S + S'), each as an unevaluated pair of normal
-/// numbers (the low part is a few percent of the high one at most, so the
-/// pair carries about 40 bits: stage 2 adds it in `f64` and rounds once);
-/// and k. NaN gives NaN throughout.
+/// The vector stage, one vector: log1p(e^−|x|) = 2^−k·y₀·(1 + corr) and,
+/// for `GRAD`, σ(−|x|) = 2^−k·s₀·(1 + e) (zeros otherwise), as
+/// [y₀, corr, s₀, e, k]: each quotient an estimate and its relative
+/// correction (a few percent at most, so the pair y₀ + y₀·corr carries
+/// about 40 bits: [`pairs`] forms it for stage 2, which adds it in `f64`
+/// and rounds once; [`combine_plain`] folds it into fused multiply-adds).
+/// NaN gives NaN throughout.
 ///
 /// With t = e^−a = 2^−k/N: log1p(t) = 2s·(1 + w·Q(w)) for s = t/(2 + t) =
 /// 2^−k·y/2, y = 1/(N + 2^−k/2), w = s² (the series of `stable.rs`); and
@@ -114,25 +117,34 @@ fn terms<L: Lanes, const GRAD: bool>(x: L) -> [L; 5] {
     let r1 = kn.mul_add(L::splat(LN2_HI), a); // a − k·LN2_HI, exact
     let r_lo = kn * L::splat(LN2_LO);
     let (n_hi, n_lo) = exact_exp(r1, r_lo);
-    let m = pow2_neg(k.min(L::splat(QUOTIENT_K_CAP)));
-    let (y0, e) = recip_pair(n_hi, n_lo, m * half);
+    let m = L::pow2i_or(kn.max(L::splat(-QUOTIENT_K_CAP)), || {
+        pow2_neg(k.min(L::splat(QUOTIENT_K_CAP)))
+    });
+    let mh = m * half;
+    let (y0, e) = recip_pair(n_hi, n_lo, mh);
     // s with m capped at 2^−30, as in softplus: below it w·Q(w) < 2^−60
     // matters to nothing, and the uncapped w² would be subnormal from
     // |x| ≈ 22 on (a microcode assist per vector on x86).
-    let s = m.max(L::splat(S_M_MIN)) * y0.mul_add(e, y0) * half;
+    let s = mh.max(L::splat(S_M_MIN * 0.5)) * y0.mul_add(e, y0);
     let w = s * s;
     let wq = w * log1p_series(w);
     let corr = wq.mul_add(e, wq + e); // (1 + e)(1 + wq) − 1
-    let (s_hi, s_lo) = if GRAD {
-        let (s0, se) = recip_pair(n_hi, n_lo, m);
-        (s0, s0 * se)
+    let (s0, se) = if GRAD {
+        recip_pair(n_hi, n_lo, m)
     } else {
         (L::splat(0.0), L::splat(0.0))
     };
-    [y0, y0 * corr, s_hi, s_lo, k]
+    [y0, corr, s0, se, k]
 }
 
-/// Stage 1 over a block: the five outputs of [`terms`] per element into
+/// [`terms`]' quotients as the pairs Y = y₀ + y₀·corr and S = s₀ + s₀·e.
+#[inline(always)]
+fn pairs<L: Lanes>(v: [L; 5]) -> [L; 5] {
+    let [y0, corr, s0, se, k] = v;
+    [y0, y0 * corr, s0, s0 * se, k]
+}
+
+/// Stage 1 over a block: the five outputs of [`pairs`] per element into
 /// `buf` (the two σ parts only for `GRAD`).
 #[inline(always)]
 fn transcendentals<L: Lanes, const GRAD: bool>(x: &[f32], buf: &mut [[f32; BLOCK]; 5]) {
@@ -140,7 +152,7 @@ fn transcendentals<L: Lanes, const GRAD: bool>(x: &[f32], buf: &mut [[f32; BLOCK
     let n = x.len();
     let body = n - n % w;
     for i in (0..body).step_by(w) {
-        let v = terms::<L, GRAD>(L::load(&x[i..i + w]));
+        let v = pairs(terms::<L, GRAD>(L::load(&x[i..i + w])));
         for (j, (v, b)) in v.into_iter().zip(buf.iter_mut()).enumerate() {
             if GRAD || !(j == 2 || j == 3) {
                 v.store(&mut b[i..i + w]);
@@ -148,7 +160,7 @@ fn transcendentals<L: Lanes, const GRAD: bool>(x: &[f32], buf: &mut [[f32; BLOCK
         }
     }
     if body < n {
-        let v = terms::<L, GRAD>(L::load_partial(&x[body..]));
+        let v = pairs(terms::<L, GRAD>(L::load_partial(&x[body..])));
         for (j, (v, b)) in v.into_iter().zip(buf.iter_mut()).enumerate() {
             if GRAD || !(j == 2 || j == 3) {
                 v.store_partial(&mut b[body..n]);
@@ -237,37 +249,33 @@ fn combine<const GRAD: bool, const WEIGHTED: bool>(
 /// Stage 2 in `f32` for a plain job (no weights, no pos_weight, no label
 /// smoothing: c = 1), one vector, straight from [`terms`]: the loss and,
 /// for `GRAD`, the gradient times the scale sc = sc_h + sc_l (1/n as a
-/// pair of `f32`s). No conversions and twice the lanes of [`combine`],
-/// with the same single final rounding of each result: every sum and
-/// difference is carried as an unevaluated pair (error-free
-/// transformations: Fast2Sum, TwoSum, the product's error from a fused
-/// multiply-add) until its last step.
+/// pair of `f32`s). No conversions and twice the lanes of [`combine`].
 ///
 /// c_far (1 − t for x ≥ 0, t for x < 0) is the pair ch + cl (1 − t by
-/// Fast2Sum, exact). The pairs Y and S are renormalized and multiplied by
+/// Fast2Sum, exact; cl = 0 for t ∈ {0, 1}). The pairs Y and S are
+/// renormalized (their high parts rounded to 24 bits) and multiplied by
 /// 2^−k as 2^−min(k, 60) (exact) then 2^−min(k − 60, 126), which rounds
 /// only into the subnormal range; with AVX-512 as one `vscalefps`, which
-/// rounds once everywhere (the two steps can round a low part below
-/// 2^−66 twice, far below any effect on the result).
+/// rounds once everywhere.
 ///
-/// - ℓ = ch·|x| + L (both terms ≥ 0 for t ∈ [0, 1]) by TwoProd and
-///   TwoSum, rounded once; |x| = ∞ gives ∞. Where c_far = 0 (t ∈ {0, 1},
-///   the example agreeing with its target) ℓ = L is Y rounded to 24 bits
-///   times 2^−k: one rounding where L is normal, and in the subnormal
-///   range a second one (a quarter of a subnormal ULP more at most), as
-///   the low part would round on its own from the bottom of the normal
-///   range down; 0 for |x| = ∞ (the limit).
-/// - dℓ/dx = ∓(u − c_far)·sc: TwoSum, renormalized, times the pair sc,
-///   rounded once; where c_far = 0, −(S·sc) rounded once before the power
-///   of two, as L.
+/// - ℓ = ch·|x| + (cl·|x| + L) in two fused multiply-adds, with L = 2^−k·Y
+///   rounded once (a quarter of an ULP more in the subnormal range, where
+///   Y's 24-bit rounding is scaled into the result's last place). Where
+///   c_far = 0 (t ∈ {0, 1}, the example agreeing with its target) that is
+///   ℓ = L itself; for t ∈ {0, 1} otherwise, ℓ = |x| + L rounded once more:
+///   L's rounding (≤ half an ULP of L ≤ |x| + L) plus that one, at most
+///   one ULP. |x| = ∞ gives ∞ (0 where c_far = 0: the limit).
+/// - dℓ/dx = ∓(u − c_far)·sc: u − ch by TwoSum, its error, u's low part
+///   and −cl as the low part, times the pair sc in two fused
+///   multiply-adds: one rounding (in the subnormal range u is rounded to
+///   the grid first: two where sc ≠ 1, within [`crate::loss`]'s Mean
+///   allowance).
 ///
 /// NaN in x or t gives NaN in both.
 #[inline(always)]
 fn combine_plain<L: Lanes, const GRAD: bool>(x: L, t: L, v: [L; 5], sc: (L, L)) -> (L, L) {
-    let [yh, yl, sh, sl, k] = v;
+    let [y0, corr, s0, se, k] = v;
     let zero = L::splat(0.0);
-    let inf = L::splat(f32::INFINITY);
-    let tiny = L::splat(f32::from_bits(1)); // |c| below it: c = 0
     let a = x.abs();
     let a_cap = a.min(L::splat(f32::MAX));
     // ch + cl = b + tt: 1 − t (Fast2Sum) for x ≥ 0, t (cl = 0) for x < 0.
@@ -289,41 +297,29 @@ fn combine_plain<L: Lanes, const GRAD: bool>(x: L, t: L, v: [L; 5], sc: (L, L)) 
             (v * m1) * m2
         })
     };
-    // Loss.
-    let yn = yh + yl;
-    let ynl = (yh - yn) + yl;
-    let (lh, ll) = (scaled(yn), scaled(ynl));
-    let p = ch * a_cap;
-    // p − ch·|x|: exact with a fused multiply-add, else 0 (then p's own
-    // rounding is the error; none for t ∈ {0, 1}).
-    let pe = ch.mul_neg_add(a_cap, p);
-    let s = p + lh;
-    let bb = s - p;
-    let e = (p - (s - bb)) + (lh - bb);
-    let r = s + cl.mul_add(a_cap, (e - pe) + ll);
-    // c_far = 0: L alone, from its high part (Y rounded to 24 bits, then
-    // the power of two): the low part would round on its own from the
-    // bottom of the normal range down.
-    let c_zero = |then: L, other: L| ch.abs().lt_select(tiny, then, other);
-    let loss = c_zero(lh, a.lt_select(inf, r, ch * a));
+    // Loss: c_far·|x| + L, |x| capped so that c_far = 0 gives 0 there.
+    let l = scaled(y0.mul_add(corr, y0));
+    let r = ch.mul_add(a_cap, cl.mul_add(a_cap, l));
+    // |x| = ∞: c_far·∞, or 0 where c_far = 0 (|c_far| below 2^−149).
+    let far = ch
+        .abs()
+        .lt_select(L::splat(f32::from_bits(1)), zero, ch * a);
+    let loss = a_cap.lt_select(a, far, r); // NaN: r
     if !GRAD {
         return (loss, zero);
     }
     let (sc_h, sc_l) = sc;
-    // u − c_far = 2^−k·S − (ch + cl) by TwoSum, renormalized, times sc,
-    // then negated for x ≥ 0 (so that an underflowed −u is −0 there, the
-    // sign of its limit, as in `f64`).
-    let sn = sh + sl;
-    let (uh, ul) = (scaled(sn), scaled((sh - sn) + sl));
+    // u − c_far = 2^−k·S − (ch + cl): TwoSum of u's high part and −ch,
+    // then sc times the sum and its low part, rounded once. Negated for
+    // x ≥ 0 (so that an underflowed −u is −0 there, the sign of its
+    // limit).
+    let sn = s0.mul_add(se, s0);
+    let (uh, ul) = (scaled(sn), scaled(s0.mul_add(se, s0 - sn)));
     let d = uh - ch;
     let bd = d - uh;
     let e2 = (uh - (d - bd)) - (ch + bd);
     let dl = (e2 + ul) - cl;
-    let dh = d + dl;
-    let dl2 = (d - dh) + dl;
-    let g = dh.mul_add(sc_h, dh.mul_add(sc_l, dl2 * sc_h));
-    // c_far = 0: u·sc rounded once before the power of two.
-    let g = c_zero(scaled(sh.mul_add(sc_h, sl.mul_add(sc_h, sh * sc_l))), g);
+    let g = d.mul_add(sc_h, d.mul_add(sc_l, dl * sc_h));
     (loss, x.lt_select(zero, g, -g))
 }
 
