@@ -12,7 +12,7 @@
 //!
 //! | function | formula | accuracy (contract) | measured over all 2^32 inputs |
 //! |---|---|---|---|
-//! | [`sigmoid`], [`sigmoid_inplace`] | 1/(1+e^−x) | ≤ [`SIGMOID_MAX_ULP`] = 1 ULP everywhere, subnormal results included | max 0.7564 ULP on avx512 (its table form, at x = −87.479614), 0.808 on avx2+fma (at x = −87.7457), 0.824 without FMA (scalar, portable SSE2, at x = −87.68728); 0 monotonicity violations |
+//! | [`sigmoid`], [`sigmoid_inplace`] | 1/(1+e^−x) | ≤ [`SIGMOID_MAX_ULP`] = 1 ULP everywhere, subnormal results included | max 0.7555 ULP on avx512 (its table form, at x = −87.54476), 0.808 on avx2+fma (at x = −87.7457), 0.824 without FMA (scalar, portable SSE2, at x = −87.68728); 0 monotonicity violations |
 //! | [`sigmoid_fast`], [`sigmoid_fast_inplace`] | 1/(1+2^(−x·log2 e)), polynomial 2^f | relative ≤ [`SIGMOID_FAST_MAX_REL`] = 1e−4 where σ(x) ≥ 2^−126; may flush below | max relative 8.94e−5 (at x = −86.95123) on scalar, portable, avx2+fma; 5.70e−5 on avx512 (at x = −76.918526; `vrcp14ps` alone, Intel Emerald Rapids); 0 monotonicity violations |
 //! | [`sigmoid_cr`], [`sigmoid_cr_inplace`] | σ(x) rounded to the nearest `f32` (`f64` lanes, a rounding test, double-double for the undecided; on AVX-512 a first pass in `f32` pairs with its own test in front) | ≤ [`SIGMOID_CR_MAX_ULP`] = 0 ULP from the correctly rounded value, the same bits on every backend | 0 of 2^32 inputs not correctly rounded on scalar, portable, avx2+fma, avx512 and parallel; 0 monotonicity violations |
 //! | [`sigmoid_f64`], [`sigmoid_f64_inplace`] | the stable formula in `f64`, element-wise | ≤ [`SIGMOID_F64_MAX_ULP`] (2.5) `f64` ULP | max 2.27 ULP over 2.7M inputs against a double-double reference |

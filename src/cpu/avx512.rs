@@ -219,6 +219,19 @@ impl Lanes for Avx512 {
         Avx512(unsafe { _mm512_abs_ps(self.0) })
     }
     #[inline(always)]
+    fn abs_min(self, c: Self) -> Self {
+        // vrangeps, imm8 0b10_10: the operand of smaller magnitude with its
+        // sign bit cleared; for a quiet NaN in `self`, `c` (tested: the
+        // non-NaN operand, as IEEE minNum).
+        Avx512(unsafe { _mm512_range_ps::<0b1010>(self.0, c.0) })
+    }
+    #[inline(always)]
+    fn clamp_sym(self, c: Self) -> Self {
+        // vrangeps, imm8 0b00_10: the operand of smaller magnitude with the
+        // sign of `self` (±0 keep theirs; a quiet NaN gives ±c).
+        Avx512(unsafe { _mm512_range_ps::<0b0010>(self.0, c.0) })
+    }
+    #[inline(always)]
     fn floor_split(self) -> (Self, Self) {
         // vreduceps rounding down: self − ⌊self⌋ in one instruction (+0
         // for ±∞, NaN for NaN); ⌊self⌋ is left to vscalefps, which floors

@@ -149,6 +149,22 @@ pub(crate) trait Lanes:
     fn floor(self) -> Self;
     /// |self| (clears the sign bit).
     fn abs(self) -> Self;
+    /// min(|self|, c) for c > 0 (not NaN), and for a NaN in `self` either
+    /// NaN or c: by default [`Lanes::abs`] then [`Lanes::min`] (NaN); one
+    /// instruction where the backend has it (AVX-512's `vrangeps`: c for a
+    /// quiet NaN).
+    #[inline(always)]
+    fn abs_min(self, c: Self) -> Self {
+        self.abs().min(c)
+    }
+    /// `self` clamped to [−c, c] for c > 0 (not NaN), keeping the sign of
+    /// ±0, and for a NaN in `self` either NaN or ±c: by default
+    /// [`Lanes::max`] then [`Lanes::min`] (NaN); one instruction where the
+    /// backend has it (as [`Lanes::abs_min`]).
+    #[inline(always)]
+    fn clamp_sym(self, c: Self) -> Self {
+        self.max(-c).min(c)
+    }
     /// `(v − ⌊v⌋, n)` with the first exact and ⌊n⌋ = ⌊v⌋, for v = self
     /// clamped to [−126, 128] (a NaN stays NaN), for
     /// [`Lanes::mul_pow2_add`]: by default the clamp (the exponents the

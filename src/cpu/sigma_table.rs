@@ -14,15 +14,17 @@
 //!    (T_j/m)·e^ρ with m = 2^K and T_j = 2^(−j/32) ∈ (1/2, 1], so
 //!    t = m/(m + T_j·e^ρ), where ρ = a + kn·ln 2 and |ρ| ≤ ln 2/64.
 //! 2. T_j = T_HI[j]·e^τ_j from two tables; τ_j < 2^−24 goes into the
-//!    argument: u = ρ + τ_j = r₁ + r_lo, with r₁ = a + kn·LN2_HI exact
-//!    (kn has at most 13 significant bits, `LN2_HI` 12) and
-//!    r_lo = kn·LN2_LO + τ_j. e^u = 1 + r₁ + tail with
-//!    tail = r_lo + u²·(C0 + C1·u): degree 3 instead of 6, because |u| is
-//!    32 times smaller.
-//! 3. D = m + T_HI·(1 + r₁ + tail) as a normalized pair: s = T_HI + m
-//!    with its exact error e_s (Fast2Sum: T_HI ≥ m), w = T_HI·r₁ +
-//!    (T_HI·tail + e_s), then (d_hi, d_lo) = Fast2Sum(s, w). No pair for
-//!    e^u is needed: |w| < 2^−6, so rounding it costs 2^−31.
+//!    argument: u = ρ + τ_j, computed as r₁ + r_lo rounded, with
+//!    r₁ = a + kn·LN2_HI exact (kn has at most 13 significant bits,
+//!    `LN2_HI` 12) and r_lo = kn·LN2_LO + τ_j. e^u = 1 + g with
+//!    g = u + u²·(C0 + C1·u) rounded once: degree 3 instead of 6, because
+//!    |u| is 32 times smaller.
+//! 3. D = m + T_HI·(1 + g) as a pair (d_hi, d_lo) in five operations:
+//!    d_hi = T_HI·g + (T_HI + m) and d_lo = T_HI·g + c, both fused, with
+//!    c = (T_HI − d_hi) + m. T_HI and d_hi are multiples of 2^−24 in
+//!    [1/2, 2.02], so T_HI − d_hi is exact, and so is c for K ≥ −24 (a
+//!    multiple of 2^−24 below 2^−6); for K < −24 (m < 2^−24, a > 16.6) c
+//!    rounds. d_hi + d_lo is then D up to d_lo's rounding (2^−46) and c's.
 //! 4. y = 1/D from `recip_estimate` (2^−14) and one correction of second
 //!    order, y₀·(1 + ρ + ρ²); t = y·2^kn by [`Lanes::scale_pow2`],
 //!    rounded once; then t for x < 0, 1 − t otherwise (−0 and NaN
@@ -30,26 +32,32 @@
 //!    No cap on k: for K < −149 (a > 149·ln 2) m underflows to 0, which
 //!    changes D by < 2^−149, and y·2^kn rounds to 0 or 2^−149 as σ does.
 //!
-//! Error (relative, before the last rounding of y), for |u| ≤ ln 2/64 +
-//! 2^−24: the polynomial 2^−33.1 (C0 = 0.500004, C1 = 1/6 in `f32`,
-//! checked with 40-digit arithmetic); r_lo 2^−30.9 (`LN2_LO`'s rounding
-//! times |kn| ≤ 150.03, and the fused rounding of r_lo); tail and z
-//! 2^−32 each, w 2^−31, relative to D ≥ T_HI·e^−0.011 > 0.505: ε_D ≤
-//! 2^−29.2 in all. The correction leaves ρ³ < 2^−42 plus 2^−38 from
-//! rounding ρ and ρ + ρ²: ε ≤ 2^−29.1 before y is rounded. For x < 0,
-//! t = y·2^K is exact while normal: ≤ 0.5 + 2^24·ε = 0.53 ULP;
+//! Error (relative to D ≥ T_HI·e^−0.011 > 0.505, before the last rounding
+//! of y), for |u| ≤ ln 2/64 + 2^−24: u's 2^−30.0 (`LN2_LO`'s rounding
+//! times |kn| ≤ 150.03, 2^−31.9; the fused rounding of r_lo, 2^−32; the
+//! rounding of u, 2^−31); the polynomial 2^−33.1 (C0 = 0.500004, C1 = 1/6
+//! in `f32`, checked with 40-digit arithmetic); g's rounding 2^−31
+//! (|g| < 2^−6); u²'s and C0 + C1·u's 2^−37; d_lo's 2^−46: ε_D ≤ 2^−29.3
+//! for K ≥ −24; c's rounding for K < −24 adds ≤ 2^−24·|c|/D ≤ 2^−30.5:
+//! ε_D ≤ 2^−28.8 in all. The correction leaves ρ³ < 2^−42 plus 2^−38
+//! from rounding ρ and ρ + ρ²: ε ≤ 2^−28.7 before y is rounded. For
+//! x < 0, t = y·2^K is exact while normal: ≤ 0.5 + 2^24·ε = 0.54 ULP;
 //! subnormal, y's rounding scaled is ≤ 0.25 of the result's ULP, so
 //! ≤ 0.77 ULP. For x ≥ 0, RN(1 − t) adds t's rounding (≤ 0.25 ULP of
-//! 1 − t, for t ∈ [1/4, 1/2]) and t·ε ≤ 0.03 ULP: ≤ 0.78 ULP. Measured
+//! 1 − t, for t ∈ [1/4, 1/2]) and t·ε ≤ 0.02 ULP: ≤ 0.78 ULP. Measured
 //! over all 2^32 inputs on avx512: see [`crate::SIGMOID_MAX_ULP`].
 //!
-//! Monotonicity: within one j, every step is a monotone function rounded
-//! (w, then the pair, whose sum s + w is exact), so only the jump of the
-//! error at the edges between intervals (≤ 2^−30, against a step of
-//! ≥ 2^−31 between neighbours there) can reorder two neighbours. With
-//! y₀·(1 + ρ) alone (a 2^−28 one-sided error that jumps where the
-//! estimate does) three neighbours out of order showed up in a 2^32
-//! sweep of a prototype; with the ρ² term, none.
+//! Monotonicity: within one k, u, g and d_hi are monotone functions
+//! rounded, and d_hi + d_lo is the D of the computed g up to 2^−46 and,
+//! for K < −24, c's rounding, which is that of m on the grid of c's ULP:
+//! the same for every input while c stays in one binade (c − m is a
+//! multiple of 2^−24), where neighbouring results are ≥ 2^−20 apart. So
+//! only the jump of the error at the edges between intervals (≤ 2^−28.3
+//! for K ≥ −24) can reorder two neighbours, and only for a < 2^−4, where
+//! neighbouring results are less than 2^−28 apart (relative); the 2^32
+//! sweep finds none. With y₀·(1 + ρ) alone (a 2^−28 one-sided error that
+//! jumps where the estimate does) three neighbours out of order showed up
+//! in a 2^32 sweep of a prototype; with the ρ² term, none.
 
 use super::lanes::Lanes;
 use super::map::{map1, Apply1, Input, Out};
@@ -152,36 +160,34 @@ pub(crate) const fn bits(b: [u32; 32]) -> [f32; 32] {
     t
 }
 
-/// Step 1 with |x| clamped at `clamp` (≤ 110, so that k/32 ≤ 159 and kn
-/// keeps 13 significant bits): (r₁, r_lo, kf), kf the shifter's value
-/// (−k/32 and the table index in one).
+/// Step 1 with |x| clamped by [`TableFinish::clamp_abs`] (at ≤ 110, so
+/// that k/32 ≤ 159 and kn keeps 13 significant bits): (u, kf, kn) with
+/// u = r₁ + r_lo rounded, kf the shifter's value (−k/32 and the table
+/// index in one) and kn = −k/32.
 #[inline(always)]
-fn reduce<L: Lanes>(x: L, clamp: f32) -> (L, L, L) {
-    let a = x.abs().min(L::splat(clamp));
+fn reduce<L: Lanes, F: TableFinish>(x: L) -> (L, L, L) {
+    let a = F::clamp_abs(x);
     let kf = a.mul_add(L::splat(-LOG2E), L::splat(SHIFTER32));
     let kn = kf - L::splat(SHIFTER32); // −k/32, exact
     let r1 = kn.mul_add(L::splat(LN2_HI), a); // exact
     let r_lo = kn.mul_add(L::splat(LN2_LO), kf.lookup32(&TAU));
-    (r1, r_lo, kf)
+    (r1 + r_lo, kf, kn)
 }
 
-/// Steps 2 and 3: D = m + T_j·e^ρ as a normalized pair, and kn.
+/// Steps 2 and 3: D = m + T_j·e^u as a pair d_hi + d_lo, |d_lo| <
+/// 2^−21·d_hi (not normalized; `recip_pair` needs no more).
 #[inline(always)]
-fn denominator<L: Lanes>(r1: L, r_lo: L, kf: L) -> (L, L, L) {
-    let kn = kf - L::splat(SHIFTER32);
-    let u = r1 + r_lo;
+fn denominator<L: Lanes>(u: L, kf: L, kn: L) -> (L, L) {
     let p = u.mul_add(L::splat(C1), L::splat(C0));
-    let tail = (u * u).mul_add(p, r_lo); // e^u = 1 + r₁ + tail
+    let g = (u * u).mul_add(p, u); // e^u = 1 + g
     let th = kf.lookup32(&T_HI);
     let m = L::splat(1.0).scale_pow2(kn); // 2^K (0 for K < −149)
-    let s = th + m;
-    let e_s = (th - s) + m; // exact: th ≥ m
-    let w = th.mul_add(r1, th.mul_add(tail, e_s));
-    let d_hi = s + w;
-    (d_hi, (s - d_hi) + w, kn)
+    let d_hi = th.mul_add(g, th + m);
+    let c = (th - d_hi) + m; // th − d_hi exact; the sum too for K ≥ −24
+    (d_hi, th.mul_add(g, c))
 }
 
-/// Step 4's reciprocal: y = 1/D = y₀·(1 + ρ + ρ²), within 2^−29.1
+/// Step 4's reciprocal: y = 1/D = y₀·(1 + ρ + ρ²), within 2^−28.7
 /// relative before its rounding; t = σ(−a) = y·2^⌊kn⌋.
 #[inline(always)]
 pub(crate) fn recip_d<L: Lanes>(d_hi: L, d_lo: L) -> L {
@@ -197,6 +203,10 @@ pub(crate) fn recip_d<L: Lanes>(d_hi: L, d_lo: L) -> L {
 pub(crate) trait TableFinish: Copy {
     /// |x| is clamped here (≤ 110).
     const CLAMP: f32;
+    /// min(|x|, [`Self::CLAMP`]); NaN stays NaN unless the finish passes
+    /// x's NaN on by itself ([`Lanes::abs_min`] on AVX-512 returns the
+    /// clamp for a quiet NaN).
+    fn clamp_abs<L: Lanes>(x: L) -> L;
     fn finish<L: Lanes>(self, x: L, d_hi: L, d_lo: L, kn: L) -> L;
 }
 
@@ -207,6 +217,12 @@ pub(crate) struct Sigma;
 
 impl TableFinish for Sigma {
     const CLAMP: f32 = EXACT_CLAMP;
+    /// [`Lanes::abs`] and [`Lanes::min`]: the finish takes its NaN from
+    /// here.
+    #[inline(always)]
+    fn clamp_abs<L: Lanes>(x: L) -> L {
+        x.abs().min(L::splat(Self::CLAMP))
+    }
     #[inline(always)]
     fn finish<L: Lanes>(self, x: L, d_hi: L, d_lo: L, kn: L) -> L {
         let t = recip_d(d_hi, d_lo).scale_pow2(kn);
@@ -222,8 +238,8 @@ struct TableK<F>(F);
 impl<F: TableFinish> Apply1 for TableK<F> {
     #[inline(always)]
     fn apply<L: Lanes>(self, x: L) -> L {
-        let (r1, r_lo, kf) = reduce(x, F::CLAMP);
-        let (d_hi, d_lo, kn) = denominator(r1, r_lo, kf);
+        let (u, kf, kn) = reduce::<L, F>(x);
+        let (d_hi, d_lo) = denominator(u, kf, kn);
         self.0.finish(x, d_hi, d_lo, kn)
     }
 }
@@ -247,10 +263,10 @@ pub(crate) fn table_blocks<L: Lanes, F: TableFinish, I: Input, O: Out>(
         let s = src.skip(start).take(blk);
         let out = &mut dst[start..start + blk];
         for v in 0..VECS {
-            (a[v], b[v], c[v]) = reduce(L::load(s.get(out, v * w, w)), F::CLAMP);
+            (a[v], b[v], c[v]) = reduce::<L, F>(L::load(s.get(out, v * w, w)));
         }
         for v in 0..VECS {
-            (a[v], b[v], c[v]) = denominator(a[v], b[v], c[v]);
+            (a[v], b[v]) = denominator(a[v], b[v], c[v]);
         }
         for v in 0..VECS {
             let x = L::load(s.get(out, v * w, w));

@@ -92,27 +92,37 @@ impl Staged for SiluStages {
 
 /// silu(x) in σ's table form (`sigma_table.rs`, where the backend has
 /// it: [`Lanes::EXACT_TABLE`]), within 2 ULP for every `f32`: the finish
-/// of [`SiluStages`] on the table form's y = 1/D (within 2^−29.1 before
+/// of [`SiluStages`] on the table form's y = 1/D (within 2^−28.7 before
 /// its rounding, against about 2^−28 there) and t = y·2^⌊kn⌋, with |x|
 /// clamped at [`FWD_CLAMP`] (k/32 ≤ 159, where the table form's
 /// `scale_pow2` still holds): x·t = (x·y)·2^⌊kn⌋ with x clamped to
-/// [−110, 110], x·y rounded once and the scaling exact while normal; the
-/// result is x·t where the sign bit is set (−0 and negative NaNs
-/// included) and x − x·t rounded once elsewhere (x·t's rounding is ≤ 1
-/// ULP of the result, as x·t ≤ the result; for x ≥ 110, +∞ included, x·t
-/// is below half an ULP of x). The special values as [`SiluStages`].
+/// [−110, 110], x·y rounded once (as x·y + 0, which is +0 for x = −0)
+/// and the scaling exact while normal; the result is x·t for x < 0 and
+/// x − x·t rounded once elsewhere, −0 and NaN included (x·t's rounding is
+/// ≤ 1 ULP of the result, as x·t ≤ the result; for x ≥ 110, +∞ included,
+/// x·t is below half an ULP of x; −0 − (+0) is −0). The special values as
+/// [`SiluStages`].
 #[derive(Clone, Copy)]
 pub(crate) struct SiluTable;
 
 impl TableFinish for SiluTable {
     const CLAMP: f32 = FWD_CLAMP;
+    /// [`Lanes::abs_min`]: one `vrangeps` on AVX-512, which turns a quiet
+    /// NaN into the clamp; the finish passes x's NaN on (x − x·t).
+    #[inline(always)]
+    fn clamp_abs<L: Lanes>(x: L) -> L {
+        x.abs_min(L::splat(Self::CLAMP))
+    }
     #[inline(always)]
     fn finish<L: Lanes>(self, x: L, d_hi: L, d_lo: L, kn: L) -> L {
-        let c = L::splat(FWD_CLAMP);
-        // x·t = (x·y)·2^⌊kn⌋ with x clamped to [−110, 110] (a NaN stays
-        // NaN): for x ≥ 110, +∞ included, x − x·t is x.
-        let xt = (x.max(-c).min(c) * recip_d(d_hi, d_lo)).scale_pow2(kn);
-        x.sign_select_sub(x, xt) // x − x·t where x ≥ +0, x·t elsewhere
+        // x·t = (x·y + 0)·2^⌊kn⌋ with x clamped to [−110, 110] (a NaN
+        // stays NaN): for x ≥ 110, +∞ included, x − x·t is x; for x = −0,
+        // x·y + 0 is +0, so that x − x·t is −0.
+        let xc = x.clamp_sym(L::splat(FWD_CLAMP));
+        let xt = xc
+            .mul_add(recip_d(d_hi, d_lo), L::splat(0.0))
+            .scale_pow2(kn);
+        x.lt_zero_select_sub(x, xt) // x·t where x < 0, x − x·t elsewhere
     }
 }
 
