@@ -265,15 +265,21 @@ fn sums<const COMPARE: bool>(c: &[f32], threshold: f32) -> ChunkSums {
     let rest = &c[head..];
     let body = rest.len() - rest.len() % (STEP * LANES);
     for step in rest[..body].chunks_exact(STEP * LANES) {
-        for line in (0..STEP * LANES).step_by(16) {
-            // A prefetch is a hint: it never faults, whatever the address.
-            _mm_prefetch::<_MM_HINT_T0>(step.as_ptr().wrapping_add(AHEAD + line).cast());
-        }
         let p = step.as_ptr();
         // SAFETY: vector i of a step is 16 readable f32s at a 64-byte
         // aligned address.
         let load = |i: usize| unsafe { _mm512_load_si512(p.add(LANES * i).cast()) };
+        // Before each group, a prefetch of its lines 4 KiB ahead (16 at a
+        // time: more at once would queue behind the line fill buffers).
+        let ahead = |g: usize| {
+            for line in (GROUP * LANES * g..GROUP * LANES * (g + 1)).step_by(16) {
+                // A prefetch is a hint: it never faults, whatever the address.
+                _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(AHEAD + line).cast());
+            }
+        };
+        ahead(0);
         let x = s.group::<COMPARE>(load, t);
+        ahead(1);
         let y = s.group::<COMPARE>(|i| load(GROUP + i), t);
         for (planes, (x, y)) in s.planes.iter_mut().zip(x.into_iter().zip(y)) {
             let carry;
