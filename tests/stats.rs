@@ -207,6 +207,9 @@ fn every_backend_gives_the_same_bits() {
     ]
     .into_iter()
     .chain([(0, CHUNK), (9, g.len() - 9)])
+    // Every start within a 64-byte line (the AVX-512 kernel reads whole
+    // vectors from aligned addresses), chunk-sized and short.
+    .chain((0..16).flat_map(|s| [(s, 700), (s, 9), (s + 16, CHUNK)]))
     {
         let g = &g[start..start + n];
         // 2^-23 (the default) and 2^-40 are bin boundaries, 1e-4 is not.
