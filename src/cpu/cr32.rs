@@ -27,6 +27,9 @@ pub(crate) trait Cr32Lanes: Lanes {
     /// A bit mask (bit i for lane i) of the lanes where `x > x_min` and
     /// `v1 == v2` (both ordered: false where any is NaN).
     fn decided(x: Self, x_min: Self, v1: Self, v2: Self) -> u32;
+    /// [`redo_parts`] out of line (the rare path, kept out of the loop
+    /// and its registers).
+    fn redo(xs: &[f32], out: &mut [f32], decided: u32);
 }
 
 /// 32·log2 e rounded to `f32`: i = round(x·C32) indexes 2^(i/32).
@@ -125,7 +128,8 @@ pub(crate) const CR32_MAX_REL: f32 = f32::from_bits((127 - 34) << 23);
 ///   Sterbenz) and one more fused operation (rounded: 2^−48), and n_lo =
 ///   T_j·tail + that (2^−24 of < 2^−13.97: 1.03u): N = n_hi + n_lo to
 ///   within 5.6u relative.
-/// - D = m + N: TwoSum of m and n_hi (exact), plus n_lo (2^−24 of
+/// - D = m + N: Fast2Sum of max(m, n_hi) and min(m, n_hi) (exact: both
+///   are positive, either may be larger), plus n_lo (2^−24 of
 ///   |d_lo| < 2^−24·D + 2^−13.97·N: 1.07u); D ≥ N, so N's relative error
 ///   carries over at most.
 /// - 1/D = y₀·(1 + ρ + ρ² + …) with y₀ = [`Lanes::recip_estimate`] of
@@ -145,23 +149,44 @@ pub(crate) const CR32_MAX_REL: f32 = f32::from_bits((127 - 34) << 23);
 /// (σ rounds to 1); −∞ fails the range.
 #[inline(always)]
 pub(crate) fn cr32_lanes<L: Cr32Lanes>(x: L) -> (L, u32) {
+    let (kf, w1, tail) = reduce(x);
+    let (d_hi, d_lo, m) = denominator(kf, w1, tail);
+    finish(x, d_hi, d_lo, m)
+}
+
+/// [`cr32_lanes`] up to e^−v: (kf, w₁, tail), kf the shifter's value
+/// (i, j and m in its bits).
+#[inline(always)]
+fn reduce<L: Cr32Lanes>(x: L) -> (L, L, L) {
     let x = x.min(L::splat(X_MAX));
     let kf = x.mul_add(L::splat(C32), L::splat(SHIFTER));
     let i = kf - L::splat(SHIFTER); // exact
-    let m = kf.pow2_of_shr5(); // 2^⌊i/32⌋, exact
-    let t = kf.lookup32(&T_HI);
     let w1 = i.mul_neg_add(L::splat(L1), x); // exact
     let nu = i.mul_add(L::splat(L2), kf.lookup32(&TAU));
     let v = w1 - nu;
     let p = v.mul_add(L::splat(P[2]), L::splat(P[1]));
     let p = p.mul_add(v, L::splat(P[0]));
     let tail = (v * v).mul_add(p, nu);
+    (kf, w1, tail)
+}
+
+/// [`cr32_lanes`]'s D = m + N as the pair (d_hi, d_lo), and m.
+#[inline(always)]
+fn denominator<L: Cr32Lanes>(kf: L, w1: L, tail: L) -> (L, L, L) {
+    let m = kf.pow2_of_shr5(); // 2^⌊i/32⌋, exact
+    let t = kf.lookup32(&T_HI);
     let n_hi = t.mul_neg_add(w1, t);
     let n_lo = t.mul_add(tail, t.mul_neg_add(w1, t - n_hi));
-    // TwoSum: m + n_hi = d_hi + err exactly (either may be larger).
+    // Fast2Sum of the larger and the smaller (both positive): m + n_hi =
+    // d_hi + err exactly.
     let d_hi = m + n_hi;
-    let b = d_hi - m;
-    let d_lo = ((m - (d_hi - b)) + (n_hi - b)) + n_lo;
+    let d_lo = ((m.max(n_hi) - d_hi) + m.min(n_hi)) + n_lo;
+    (d_hi, d_lo, m)
+}
+
+/// [`cr32_lanes`]'s m/D and its rounding test.
+#[inline(always)]
+fn finish<L: Cr32Lanes>(x: L, d_hi: L, d_lo: L, m: L) -> (L, u32) {
     let y0 = d_hi.recip_estimate();
     let one = L::splat(1.0);
     let rho = y0.mul_neg_add(d_lo, y0.mul_neg_add(d_hi, one));
@@ -173,34 +198,76 @@ pub(crate) fn cr32_lanes<L: Cr32Lanes>(x: L) -> (L, u32) {
     (lo, L::decided(x, L::splat(X_MIN), lo, hi))
 }
 
-/// `dst[i] = σ(src[i])` correctly rounded: [`cr32_lanes`] vector by
-/// vector; in a vector with an undecided lane, each [`Lanes::F64`] part
-/// with one (and the last partial vector) goes through [`cr::cr_map`]
-/// (the `f64` path, then the oracle), which gives the same bits.
+/// Vectors per block of [`cr32_map`]: eight, as in σ's table form
+/// (`sigma_table.rs`), whose three passes this loop copies.
+const VECS: usize = 8;
+
+/// Stores `v` (the first pass's values) into `out[at..]` and, where
+/// `decided` misses a lane, recomputes each [`Lanes::F64`] part holding
+/// one from the input (which may be `out`: copied first) by
+/// [`Cr32Lanes::redo`].
+#[inline(always)]
+fn store_decided<L: Cr32Lanes, I: Input>(v: L, decided: u32, s: I, out: &mut [f32], at: usize) {
+    let w = L::WIDTH;
+    if decided == ((1u64 << w) - 1) as u32 {
+        v.store(&mut out[at..at + w]);
+    } else {
+        let mut xs = [0.0f32; MAX_WIDTH];
+        xs[..w].copy_from_slice(s.get(out, at, w));
+        let o = &mut out[at..at + w];
+        v.store(o);
+        L::redo(&xs[..w], o, decided);
+    }
+}
+
+/// [`Cr32Lanes::redo`]'s body: each [`Lanes::F64`] part of `out` with a
+/// lane not set in `decided` from `xs` through [`cr::cr_map`] (the `f64`
+/// path, then the oracle), which gives the same bits.
+#[inline(always)]
+pub(crate) fn redo_parts<L: Cr32Lanes>(xs: &[f32], out: &mut [f32], decided: u32) {
+    let h = <L::F64 as Lanes64>::WIDTH;
+    let part = ((1u64 << h) - 1) as u32;
+    for (k, o) in out.chunks_exact_mut(h).enumerate() {
+        if (decided >> (k * h)) & part != part {
+            cr::cr_map::<L::F64, _>(Slice(&xs[k * h..k * h + h]), o);
+        }
+    }
+}
+
+/// `dst[i] = σ(src[i])` correctly rounded: [`cr32_lanes`] in blocks of
+/// [`VECS`] vectors, each in three passes ([`reduce`], [`denominator`],
+/// [`finish`] and the store: short dependency chains side by side, as in
+/// σ's table form), then vector by vector; the lanes it leaves undecided,
+/// and the last partial vector, through [`cr::cr_map`] (the `f64` path,
+/// then the oracle), which gives the same bits.
 #[inline(always)]
 pub(crate) fn cr32_map<L: Cr32Lanes, I: Input>(src: I, dst: &mut [f32]) {
     let w = L::WIDTH;
-    let h = <L::F64 as Lanes64>::WIDTH;
-    let all = ((1u64 << w) - 1) as u32;
-    let part = ((1u64 << h) - 1) as u32;
+    let blk = VECS * w;
+    let blocks = dst.len() - dst.len() % blk;
+    let zero = L::splat(0.0);
+    let (mut a, mut b, mut c) = ([zero; VECS], [zero; VECS], [zero; VECS]);
+    for start in (0..blocks).step_by(blk) {
+        let s = src.skip(start).take(blk);
+        let out = &mut dst[start..start + blk];
+        for v in 0..VECS {
+            (a[v], b[v], c[v]) = reduce(L::load(s.get(out, v * w, w)));
+        }
+        for v in 0..VECS {
+            (a[v], b[v], c[v]) = denominator(a[v], b[v], c[v]);
+        }
+        for v in 0..VECS {
+            let x = L::load(s.get(out, v * w, w));
+            let (y, decided) = finish(x, a[v], b[v], c[v]);
+            store_decided(y, decided, s, out, v * w);
+        }
+    }
     let body = dst.len() - dst.len() % w;
-    for start in (0..body).step_by(w) {
+    for start in (blocks..body).step_by(w) {
         let s = src.skip(start).take(w);
         let out = &mut dst[start..start + w];
-        let (v, decided) = cr32_lanes(L::load(s.get(out, 0, w)));
-        if decided == all {
-            v.store(out);
-        } else {
-            // A copy of the inputs first: `out` may be the input.
-            let mut xs = [0.0f32; MAX_WIDTH];
-            xs[..w].copy_from_slice(s.get(out, 0, w));
-            v.store(out);
-            for (k, o) in out.chunks_exact_mut(h).enumerate() {
-                if (decided >> (k * h)) & part != part {
-                    cr::cr_map::<L::F64, _>(Slice(&xs[k * h..k * h + h]), o);
-                }
-            }
-        }
+        let (y, decided) = cr32_lanes(L::load(s.get(out, 0, w)));
+        store_decided(y, decided, s, out, 0);
     }
     cr::cr_map::<L::F64, _>(src.skip(body), &mut dst[body..]);
 }
