@@ -271,6 +271,53 @@ fn bench_summary_fits_100_columns() {
     assert!(!out.contains("reference"), "{out}");
 }
 
+/// `bench --pair A B`: the two named kernels alternately, one line per
+/// size with both rates and the ratio's median and quartiles; a text that
+/// matches no kernel, or several, is a usage error that says so.
+#[test]
+fn bench_pair_times_two_kernels() {
+    let o = run(&[
+        "bench",
+        "--sizes",
+        "1K,4K",
+        "--rounds",
+        "5",
+        "--pair",
+        "sigmoid exact scalar",
+        "copy baseline copy_from_slice",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("A = sigmoid exact scalar, B = copy baseline copy_from_slice"),
+        "{out}"
+    );
+    for size in ["1K: A ", "4K: A "] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(size))
+            .unwrap_or_else(|| panic!("{size}: {out}"));
+        assert!(
+            line.contains("A ÷ B median ") && line.contains("quartiles"),
+            "{line}"
+        );
+    }
+    let none = run(&["bench", "--pair", "no such kernel", "copy"]);
+    assert_eq!(none.status.code(), Some(2), "{}", stderr(&none));
+    assert!(
+        stderr(&none).contains("no CPU kernel matches \"no such kernel\""),
+        "{}",
+        stderr(&none)
+    );
+    let many = run(&["bench", "--pair", "exact", "copy"]);
+    assert_eq!(many.status.code(), Some(2), "{}", stderr(&many));
+    assert!(
+        stderr(&many).contains("make it longer"),
+        "{}",
+        stderr(&many)
+    );
+}
+
 #[test]
 fn accuracy_sample_passes() {
     let o = run(&["accuracy"]);

@@ -5,6 +5,14 @@
 //! Markdown with `--markdown`, which implies it; JSON to a file with
 //! `--json`, always every row).
 //!
+//! `--pair A B` times two CPU kernels against each other instead: each
+//! round one batch of each (about a millisecond, the order swapped every
+//! round), and the median of the per-round ratios, so that the machine's
+//! slow and fast spells fall on both alike. The speed targets that are
+//! ratios (SiLU ÷ σ, the correctly rounded ÷ the exact tier, the parallel
+//! tier ÷ a two-thread copy, GradStats ÷ a read pass, the loss ÷ a pass
+//! that reads 8 and writes 4 bytes) are measured this way.
+//!
 //! Each measurement: one warm-up call, then `--reps` timed batches of enough
 //! calls to last about a millisecond; the median batch gives the time per
 //! call. Inputs are deterministic (evenly spaced on [−12, 12] for forward
@@ -62,6 +70,17 @@ pub struct Args {
     /// Also write the results as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Time two CPU kernels against each other instead of the table: each
+    /// round one batch (about a millisecond) of A and one of B, the order
+    /// swapped every round; prints each one's median rate and the median
+    /// of the per-round ratios A ÷ B (Melem/s) with its quartiles. A and B
+    /// are `--filter` texts that must each match one kernel (`copy
+    /// baseline rayon` is the parallel copy).
+    #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with_all = ["all", "markdown", "json", "filter"])]
+    pub pair: Vec<String>,
+    /// Rounds of `--pair`.
+    #[arg(long, default_value_t = 201, value_parser = clap::value_parser!(u32).range(3..))]
+    pub rounds: u32,
 }
 
 /// Parses `4096`, `4K`, `1M` (binary multiples).
@@ -177,8 +196,9 @@ fn time_device(t: &kernels::Timer, n: usize, reps: u32) -> Result<f64, String> {
     Ok(v[v.len() / 2])
 }
 
-fn measure(k: &Kernel, d: &mut Inputs, reps: u32) -> Result<f64, String> {
-    let n = d.x.len();
+/// One call of the host kernel `k` on the inputs `d`; `false` (nothing
+/// run) for a device row, which `gpu::bench` times instead.
+fn call(k: &Kernel, d: &mut Inputs) -> bool {
     let Inputs {
         x,
         y,
@@ -189,27 +209,31 @@ fn measure(k: &Kernel, d: &mut Inputs, reps: u32) -> Result<f64, String> {
         i16,
         half16: [h16, hb16, h_out],
     } = d;
-    Ok(match &k.run {
-        Run::Forward(f) => time(|| f(black_box(x), black_box(&mut *out)), reps),
-        Run::Backward(f) => time(
-            || f(black_box(y), black_box(dy), black_box(&mut *out)),
-            reps,
-        ),
-        Run::Int8(s, b) => time(
-            || s.apply_with(*b, black_box(&i8.0), black_box(&mut i8.1)),
-            reps,
-        ),
-        Run::Uint8(s, b) => time(
-            || s.apply_with(*b, black_box(&u8.0), black_box(&mut u8.1)),
-            reps,
-        ),
-        Run::Q15(s) => time(|| s.apply(black_box(&i16.0), black_box(&mut i16.1)), reps),
+    match &k.run {
+        Run::Forward(f) => f(black_box(x), black_box(&mut *out)),
+        Run::Backward(f) => f(black_box(y), black_box(dy), black_box(&mut *out)),
+        Run::Int8(s, b) => s.apply_with(*b, black_box(&i8.0), black_box(&mut i8.1)),
+        Run::Uint8(s, b) => s.apply_with(*b, black_box(&u8.0), black_box(&mut u8.1)),
+        Run::Q15(s) => s.apply(black_box(&i16.0), black_box(&mut i16.1)),
         Run::Half16 { f, bf16 } => {
             let x = if *bf16 { &*hb16 } else { &*h16 };
-            time(|| f(black_box(x), black_box(&mut *h_out)), reps)
+            f(black_box(x), black_box(&mut *h_out))
         }
-        Run::Read(f) => time(|| f(black_box(x)), reps),
-        Run::Device { time: timer, .. } => time_device(timer, n, reps)?,
+        Run::Read(f) => f(black_box(x)),
+        Run::Device { .. } => return false,
+    }
+    true
+}
+
+fn measure(k: &Kernel, d: &mut Inputs, reps: u32) -> Result<f64, String> {
+    Ok(match &k.run {
+        Run::Device { time: timer, .. } => time_device(timer, d.x.len(), reps)?,
+        _ => time(
+            || {
+                call(k, d);
+            },
+            reps,
+        ),
     })
 }
 
@@ -273,6 +297,9 @@ fn short_on(k: &Kernel) -> String {
 }
 
 fn run_in_pool(args: &Args) -> Result<(), CliError> {
+    if let [a, b] = &args.pair[..] {
+        return pair(args, a, b);
+    }
     let reg = kernels::registry(args.filter.as_deref(), true);
     let full = args.all || args.markdown || args.json.is_some();
     let mut ks = reg.kernels;
@@ -367,6 +394,83 @@ fn run_in_pool(args: &Args) -> Result<(), CliError> {
         super::fsutil::write_atomic(path, json(&rows, &absent).as_bytes())
             .map_err(CliError::Failed)?;
         eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// The one CPU kernel (baselines included) whose label
+/// contains `text`; of several, the one whose label starts with it
+/// (`sigmoid exact avx512`, not `log_sigmoid exact avx512`).
+fn find_one(text: &str) -> Result<Kernel, CliError> {
+    let mut found: Vec<Kernel> = kernels::registry(Some(text), false).kernels;
+    if found.iter().filter(|k| k.label().starts_with(text)).count() == 1 {
+        found.retain(|k| k.label().starts_with(text));
+    }
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(CliError::Usage(format!(
+            "--pair: no CPU kernel matches {text:?}; `bench --all` lists them (name tier backend)"
+        ))),
+        _ => Err(CliError::Usage(format!(
+            "--pair: {text:?} matches {} kernels, make it longer: {}",
+            found.len(),
+            found
+                .iter()
+                .map(|k| format!("{:?}", k.label()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// `--pair A B`: rounds of one batch of each, alternating, at each size.
+fn pair(args: &Args, a: &str, b: &str) -> Result<(), CliError> {
+    let ks = [find_one(a)?, find_one(b)?];
+    if ks.iter().any(|k| k.on_device()) {
+        return Err(CliError::Usage("--pair times CPU kernels only".into()));
+    }
+    let threads = rayon::current_num_threads();
+    outln!(
+        "{} rounds, {threads} thread(s) for the parallel path; A = {}, B = {}",
+        args.rounds,
+        ks[0].label(),
+        ks[1].label()
+    );
+    for &n in &args.sizes {
+        let mut d = Inputs::new(n);
+        // Calls per batch, from one warm-up call of each: about 1 ms.
+        let batch = ks.each_ref().map(|k| {
+            call(k, &mut d);
+            let t = Instant::now();
+            call(k, &mut d);
+            let once = t.elapsed().max(Duration::from_nanos(50));
+            (Duration::from_millis(1).as_nanos() / once.as_nanos()).clamp(1, 100_000) as u32
+        });
+        let mut secs = [Vec::new(), Vec::new()];
+        for r in 0..args.rounds {
+            for i in if r % 2 == 0 { [0, 1] } else { [1, 0] } {
+                let t = Instant::now();
+                for _ in 0..batch[i] {
+                    call(&ks[i], &mut d);
+                }
+                secs[i].push(t.elapsed().as_secs_f64() / f64::from(batch[i]));
+            }
+        }
+        let mut ratios: Vec<f64> = secs[1].iter().zip(&secs[0]).map(|(b, a)| b / a).collect();
+        ratios.sort_by(f64::total_cmp);
+        let q = |p: usize| ratios[(ratios.len() - 1) * p / 4];
+        let rate = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            n as f64 / v[v.len() / 2] / 1e6
+        };
+        let (ra, rb) = (rate(&mut secs[0]), rate(&mut secs[1]));
+        outln!(
+            "{}: A {ra:.0} Melem/s, B {rb:.0} Melem/s (median rounds); A ÷ B median {:.3}× (quartiles {:.3}–{:.3}×)",
+            size_label(n),
+            q(2),
+            q(1),
+            q(3)
+        );
     }
     Ok(())
 }
