@@ -18,7 +18,7 @@
 //! the features [`detected`] checks. The dispatch in `cpu/mod.rs` calls
 //! them only for [`super::Backend::Avx512`] after checking that.
 
-use super::cr32::{cr32_map, redo_parts, Cr32Lanes};
+use super::cr32::{cr32_map, Cr32Lanes, Pending};
 use super::half16::{tie_add, tie_mask, Format, Lanes16};
 use super::lanes::{Lanes, Lanes64};
 use super::map::Input;
@@ -304,21 +304,21 @@ impl Cr32Lanes for Avx512 {
         })
     }
     #[inline(always)]
-    fn redo(xs: &[f32], out: &mut [f32], decided: u32) {
+    fn flush(pending: &mut Pending, dst: &mut [f32]) {
         // SAFETY: a value of `Avx512` exists, so the CPU has the features.
-        unsafe { cr32_redo(xs, out, decided) }
+        unsafe { cr32_flush(pending, dst) }
     }
 }
 
-/// [`redo_parts`] on this backend, out of line.
+/// [`Pending::flush`] on this backend, out of line.
 ///
 /// # Safety
 /// The CPU must have the features [`detected`] checks.
 #[cold]
 #[inline(never)]
 #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")]
-unsafe fn cr32_redo(xs: &[f32], out: &mut [f32], decided: u32) {
-    redo_parts::<Avx512>(xs, out, decided)
+unsafe fn cr32_flush(pending: &mut Pending, dst: &mut [f32]) {
+    pending.flush::<Avx512>(dst)
 }
 
 /// Eight `f64` lanes in a `__m512d`: the correctly rounded tier's fast
