@@ -305,7 +305,9 @@ impl Cr32Lanes for Avx512 {
     }
     #[inline(always)]
     fn flush(pending: &mut Pending, dst: &mut [f32]) {
-        // SAFETY: a value of `Avx512` exists, so the CPU has the features.
+        // SAFETY: only the kernels this module's entry points instantiate
+        // call it, and their callers checked the features (the module's
+        // soundness argument above).
         unsafe { cr32_flush(pending, dst) }
     }
 }

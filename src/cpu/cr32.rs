@@ -8,7 +8,7 @@
 //!
 //! Written once over [`Cr32Lanes`], a [`Lanes`] whose
 //! [`Lanes::mul_add`] and [`Lanes::mul_neg_add`] are fused (the exact
-//! steps below rely on it) with two operations of its own.
+//! steps below rely on it) with three operations of its own.
 
 use super::cr;
 use super::lanes::{Lanes, Lanes64, MAX_WIDTH};
@@ -206,7 +206,8 @@ fn finish<L: Cr32Lanes>(x: L, d_hi: L, d_lo: L, m: L) -> (L, u32) {
 const VECS: usize = 8;
 
 /// Capacity of [`Pending`]: fewer than [`MAX_WIDTH`] lanes wait before
-/// a block, and a block adds at most [`VECS`] vectors' worth.
+/// a block (flushed after it from `f64` width on) and before the vectors
+/// after the blocks, and either adds at most [`VECS`] vectors' worth.
 const PENDING: usize = (VECS + 1) * MAX_WIDTH;
 
 /// The lanes the first pass left undecided, waiting for the `f64` path in
@@ -270,10 +271,13 @@ fn store_decided<L: Cr32Lanes, I: Input>(
 
 /// `dst[i] = σ(src[i])` correctly rounded: [`cr32_lanes`] in blocks of
 /// [`VECS`] vectors, each in three passes ([`reduce`], [`denominator`],
-/// [`finish`] and the store: short dependency chains side by side, as in
-/// σ's table form), then vector by vector; the lanes it leaves undecided,
-/// and the last partial vector, through [`cr::cr_map`] (the `f64` path,
-/// then the oracle), which gives the same bits.
+/// [`finish`]: short dependency chains side by side, as in σ's table
+/// form) and one test of all their masks before the stores (a branch per
+/// vector let the compiler sink each vector's passes into its branch,
+/// back into one long chain), then vector by vector. The lanes left
+/// undecided wait in [`Pending`] and go through [`cr::cr_map`] (the `f64`
+/// path, then the oracle: the same bits) in whole `f64` vectors after a
+/// block, as does the last partial vector.
 #[inline(always)]
 pub(crate) fn cr32_map<L: Cr32Lanes, I: Input>(src: I, dst: &mut [f32]) {
     let w = L::WIDTH;
