@@ -225,7 +225,17 @@ impl Pending {
     #[cold]
     #[inline(never)]
     fn push(&mut self, xs: &[f32], decided: u32, at: usize) {
-        let mut undecided = !decided & ((1u64 << xs.len()) - 1) as u32;
+        let (n, len) = (self.n, xs.len());
+        if decided == 0 {
+            // The whole vector (x ≤ −87, NaN): one copy.
+            self.xs[n..n + len].copy_from_slice(xs);
+            for (k, a) in self.at[n..n + len].iter_mut().enumerate() {
+                *a = at + k;
+            }
+            self.n += len;
+            return;
+        }
+        let mut undecided = !decided & ((1u64 << len) - 1) as u32;
         while undecided != 0 {
             let i = undecided.trailing_zeros() as usize;
             self.xs[self.n] = xs[i];
