@@ -18,7 +18,7 @@
 //! the features [`detected`] checks. The dispatch in `cpu/mod.rs` calls
 //! them only for [`super::Backend::Avx512`] after checking that.
 
-use super::cr32::{cr32_map, Cr32Lanes};
+use super::cr32::{cr32_map, Cr32Lanes, Pending};
 use super::half16::{tie_add, tie_mask, Format, Lanes16};
 use super::lanes::{Lanes, Lanes64};
 use super::map::Input;
@@ -325,6 +325,24 @@ impl Cr32Lanes for Avx512 {
             _mm512_mask_cmp_ps_mask::<_CMP_EQ_OQ>(in_range, v1.0, v2.0)
         })
     }
+    #[inline(always)]
+    fn flush(pending: &mut Pending, dst: &mut [f32]) {
+        // SAFETY: only the kernels this module's entry points instantiate
+        // call it, and their callers checked the features (the module's
+        // soundness argument above).
+        unsafe { cr32_flush(pending, dst) }
+    }
+}
+
+/// [`Pending::flush`] on this backend, out of line.
+///
+/// # Safety
+/// The CPU must have the features [`detected`] checks.
+#[cold]
+#[inline(never)]
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")]
+unsafe fn cr32_flush(pending: &mut Pending, dst: &mut [f32]) {
+    pending.flush::<Avx512>(dst)
 }
 
 /// Eight `f64` lanes in a `__m512d`: the correctly rounded tier's fast

@@ -1,14 +1,14 @@
 //! The correctly rounded tier's `f32` first pass (AVX-512): σ(x) over a
 //! whole `f32` vector as m·y₀·(1 + ρ) with a relative error below
-//! 2^−34.57, then a rounding test at [`CR32_MAX_REL`] = 2^−34; the
-//! undecided lanes (about one in 600 of the bench's inputs, and every
+//! 2^−34.57, then a rounding test at [`CR32_MAX_REL`] = 1.5·2^−35; the
+//! undecided lanes (about one in 800 of the bench's inputs, and every
 //! x ≤ −87, NaN included) go through `cr.rs`'s `f64` path and its slow
-//! path instead, so every element gets the bits of
+//! path instead, in whole `f64` vectors, so every element gets the bits of
 //! [`reference::sigmoid_cr`](crate::reference::sigmoid_cr) either way.
 //!
 //! Written once over [`Cr32Lanes`], a [`Lanes`] whose
 //! [`Lanes::mul_add`] and [`Lanes::mul_neg_add`] are fused (the exact
-//! steps below rely on it) with two operations of its own.
+//! steps below rely on it) with three operations of its own.
 
 use super::cr;
 use super::lanes::{Lanes, Lanes64, MAX_WIDTH};
@@ -27,6 +27,9 @@ pub(crate) trait Cr32Lanes: Lanes {
     /// A bit mask (bit i for lane i) of the lanes where `x > x_min` and
     /// `v1 == v2` (both ordered: false where any is NaN).
     fn decided(x: Self, x_min: Self, v1: Self, v2: Self) -> u32;
+    /// [`Pending::flush`] out of line (the rare path, kept out of the
+    /// loop and its registers).
+    fn flush(pending: &mut Pending, dst: &mut [f32]);
 }
 
 /// 32·log2 e rounded to `f32`: i = round(x·C32) indexes 2^(i/32).
@@ -95,12 +98,15 @@ const P: [f32; 3] = [
 ];
 
 /// Bound of the relative error of [`cr32_lanes`]'s value, used by its
-/// rounding test: 2^−34. The error analysis (see [`cr32_lanes`]) gives
-/// below 2^−34.57, the rounding of ρ' ∓ 2^−34 included, so the test
-/// keeps a factor of 1.49 on top. A midpoint lies within 2^−34 of σ(x)
-/// for about one input in 600 (the bench's grid on [−12, 12]: 0.15 % of
-/// the lanes, 2.5 % of the 16-lane vectors), which go to the `f64` path.
-pub(crate) const CR32_MAX_REL: f32 = f32::from_bits((127 - 34) << 23);
+/// rounding test: 1.5·2^−35 = 12u (u = 2^−38), 2^−34.42. The error
+/// analysis (see [`cr32_lanes`]) gives below 10.8u = 2^−34.57, the
+/// rounding of ρ' ∓ 12u included, so the test keeps a factor of 1.11 on
+/// top (a scalar model measured 2^−35.7, 4.9u). A midpoint lies within
+/// 12u of σ(x) for about one input in 800 (64K uniform in [−10, 10]: 1
+/// lane in 780, 2.0 % of the 16-lane vectors; the bench's grid on
+/// [−12, 12]: 1 in 874, 1.8 %), which go to the `f64` path. (Until session 8 the test was at 2^−34 = 16u: a third more
+/// undecided lanes.)
+pub(crate) const CR32_MAX_REL: f32 = f32::from_bits(((127 - 35) << 23) | 0x40_0000);
 
 /// The first pass, one vector: (v, decided) with v = σ(x) correctly
 /// rounded in the lanes set in `decided`.
@@ -125,7 +131,8 @@ pub(crate) const CR32_MAX_REL: f32 = f32::from_bits((127 - 34) << 23);
 ///   Sterbenz) and one more fused operation (rounded: 2^−48), and n_lo =
 ///   T_j·tail + that (2^−24 of < 2^−13.97: 1.03u): N = n_hi + n_lo to
 ///   within 5.6u relative.
-/// - D = m + N: TwoSum of m and n_hi (exact), plus n_lo (2^−24 of
+/// - D = m + N: Fast2Sum of max(m, n_hi) and min(m, n_hi) (exact: both
+///   are positive, either may be larger), plus n_lo (2^−24 of
 ///   |d_lo| < 2^−24·D + 2^−13.97·N: 1.07u); D ≥ N, so N's relative error
 ///   carries over at most.
 /// - 1/D = y₀·(1 + ρ + ρ² + …) with y₀ = [`Lanes::recip_estimate`] of
@@ -133,11 +140,11 @@ pub(crate) const CR32_MAX_REL: f32 = f32::from_bits((127 - 34) << 23);
 ///   ρ = ρ₁ − y₀·d_lo, then ρ' = ρ + ρ², each rounded at < 2^−13.9
 ///   (1u each); the ρ³ left out (2^−42: 0.06u).
 /// - s = m·y₀ is exact (σ(x) > 2^−125.5 for x > −87: s is normal), and
-///   v_∓ = s + s·(ρ' ∓ 2^−34), each rounded once (fused), after ρ' ∓ 2^−34
+///   v_∓ = s + s·(ρ' ∓ 12u), each rounded once (fused), after ρ' ∓ 12u
 ///   rounded (< 2^−13.9: 1u).
 ///
 /// In all below 9.8u = 2^−34.71, and 10.8u = 2^−34.57 with the last
-/// rounding, so v_− and v_+ bracket σ(x) and where they are equal that
+/// rounding, less than the 12u of [`CR32_MAX_REL`], so v_− and v_+ bracket σ(x) and where they are equal that
 /// is σ(x) correctly rounded. (A scalar model of these steps, y₀ off by 0
 /// and ±6·10^−5, measured 2^−35.7 over every 1009th `f32` in range.) m,
 /// n_hi, D and y₀ are normal `f32`s for x in (−87, 64], and no step
@@ -145,23 +152,44 @@ pub(crate) const CR32_MAX_REL: f32 = f32::from_bits((127 - 34) << 23);
 /// (σ rounds to 1); −∞ fails the range.
 #[inline(always)]
 pub(crate) fn cr32_lanes<L: Cr32Lanes>(x: L) -> (L, u32) {
+    let (kf, w1, tail) = reduce(x);
+    let (d_hi, d_lo, m) = denominator(kf, w1, tail);
+    finish(x, d_hi, d_lo, m)
+}
+
+/// [`cr32_lanes`] up to e^−v: (kf, w₁, tail), kf the shifter's value
+/// (i, j and m in its bits).
+#[inline(always)]
+fn reduce<L: Cr32Lanes>(x: L) -> (L, L, L) {
     let x = x.min(L::splat(X_MAX));
     let kf = x.mul_add(L::splat(C32), L::splat(SHIFTER));
     let i = kf - L::splat(SHIFTER); // exact
-    let m = kf.pow2_of_shr5(); // 2^⌊i/32⌋, exact
-    let t = kf.lookup32(&T_HI);
     let w1 = i.mul_neg_add(L::splat(L1), x); // exact
     let nu = i.mul_add(L::splat(L2), kf.lookup32(&TAU));
     let v = w1 - nu;
     let p = v.mul_add(L::splat(P[2]), L::splat(P[1]));
     let p = p.mul_add(v, L::splat(P[0]));
     let tail = (v * v).mul_add(p, nu);
+    (kf, w1, tail)
+}
+
+/// [`cr32_lanes`]'s D = m + N as the pair (d_hi, d_lo), and m.
+#[inline(always)]
+fn denominator<L: Cr32Lanes>(kf: L, w1: L, tail: L) -> (L, L, L) {
+    let m = kf.pow2_of_shr5(); // 2^⌊i/32⌋, exact
+    let t = kf.lookup32(&T_HI);
     let n_hi = t.mul_neg_add(w1, t);
     let n_lo = t.mul_add(tail, t.mul_neg_add(w1, t - n_hi));
-    // TwoSum: m + n_hi = d_hi + err exactly (either may be larger).
+    // Fast2Sum of the larger and the smaller (both positive): m + n_hi =
+    // d_hi + err exactly.
     let d_hi = m + n_hi;
-    let b = d_hi - m;
-    let d_lo = ((m - (d_hi - b)) + (n_hi - b)) + n_lo;
+    let d_lo = ((m.max(n_hi) - d_hi) + m.min(n_hi)) + n_lo;
+    (d_hi, d_lo, m)
+}
+
+/// [`cr32_lanes`]'s m/D and its rounding test.
+#[inline(always)]
+fn finish<L: Cr32Lanes>(x: L, d_hi: L, d_lo: L, m: L) -> (L, u32) {
     let y0 = d_hi.recip_estimate();
     let one = L::splat(1.0);
     let rho = y0.mul_neg_add(d_lo, y0.mul_neg_add(d_hi, one));
@@ -173,34 +201,145 @@ pub(crate) fn cr32_lanes<L: Cr32Lanes>(x: L) -> (L, u32) {
     (lo, L::decided(x, L::splat(X_MIN), lo, hi))
 }
 
-/// `dst[i] = σ(src[i])` correctly rounded: [`cr32_lanes`] vector by
-/// vector; in a vector with an undecided lane, each [`Lanes::F64`] part
-/// with one (and the last partial vector) goes through [`cr::cr_map`]
-/// (the `f64` path, then the oracle), which gives the same bits.
+/// Vectors per block of [`cr32_map`]: eight, as in σ's table form
+/// (`sigma_table.rs`), whose three passes this loop copies.
+const VECS: usize = 8;
+
+/// Capacity of [`Pending`]: fewer than [`MAX_WIDTH`] lanes wait before
+/// a block (flushed after it from `f64` width on) and before the vectors
+/// after the blocks, and either adds at most [`VECS`] vectors' worth.
+const PENDING: usize = (VECS + 1) * MAX_WIDTH;
+
+/// The lanes the first pass left undecided, waiting for the `f64` path in
+/// whole [`Lanes::F64`] vectors: their inputs and their positions in the
+/// output.
+pub(crate) struct Pending {
+    xs: [f32; PENDING],
+    at: [usize; PENDING],
+    n: usize,
+}
+
+impl Pending {
+    /// Adds the lanes of `xs` (the inputs of a vector stored at `at`) that
+    /// are not set in `decided`.
+    #[cold]
+    #[inline(never)]
+    fn push(&mut self, xs: &[f32], decided: u32, at: usize) {
+        let (n, len) = (self.n, xs.len());
+        if decided == 0 {
+            // The whole vector (x ≤ −87, NaN): one copy.
+            self.xs[n..n + len].copy_from_slice(xs);
+            for (k, a) in self.at[n..n + len].iter_mut().enumerate() {
+                *a = at + k;
+            }
+            self.n += len;
+            return;
+        }
+        let mut undecided = !decided & ((1u64 << len) - 1) as u32;
+        while undecided != 0 {
+            let i = undecided.trailing_zeros() as usize;
+            self.xs[self.n] = xs[i];
+            self.at[self.n] = at + i;
+            self.n += 1;
+            undecided &= undecided - 1;
+        }
+    }
+
+    /// [`Cr32Lanes::flush`]'s body: the waiting lanes through
+    /// [`cr::cr_map`] (the `f64` path, then the oracle: the same bits),
+    /// each result to its position in `dst`.
+    #[inline(always)]
+    pub(crate) fn flush<L: Cr32Lanes>(&mut self, dst: &mut [f32]) {
+        let n = self.n;
+        let mut ys = [0.0f32; PENDING];
+        cr::cr_map::<L::F64, _>(Slice(&self.xs[..n]), &mut ys[..n]);
+        for (&at, &y) in self.at[..n].iter().zip(&ys[..n]) {
+            dst[at] = y;
+        }
+        self.n = 0;
+    }
+}
+
+/// Stores `v` (the first pass's values) into `out[at..]`; where `decided`
+/// misses a lane, the vector's inputs (which may be `out`: read first)
+/// go to `pending`, for position `base + at`.
+#[inline(always)]
+fn store_decided<L: Cr32Lanes, I: Input>(
+    v: L,
+    decided: u32,
+    s: I,
+    out: &mut [f32],
+    at: usize,
+    (pending, base): (&mut Pending, usize),
+) {
+    let w = L::WIDTH;
+    if decided != ((1u64 << w) - 1) as u32 {
+        pending.push(s.get(out, at, w), decided, base + at);
+    }
+    v.store(&mut out[at..at + w]);
+}
+
+/// `dst[i] = σ(src[i])` correctly rounded: [`cr32_lanes`] in blocks of
+/// [`VECS`] vectors, each in three passes ([`reduce`], [`denominator`],
+/// [`finish`]: short dependency chains side by side, as in σ's table
+/// form) and one test of all their masks before the stores (a branch per
+/// vector let the compiler sink each vector's passes into its branch,
+/// back into one long chain), then vector by vector. The lanes left
+/// undecided wait in [`Pending`] and go through [`cr::cr_map`] (the `f64`
+/// path, then the oracle: the same bits) in whole `f64` vectors after a
+/// block, as does the last partial vector.
 #[inline(always)]
 pub(crate) fn cr32_map<L: Cr32Lanes, I: Input>(src: I, dst: &mut [f32]) {
     let w = L::WIDTH;
     let h = <L::F64 as Lanes64>::WIDTH;
-    let all = ((1u64 << w) - 1) as u32;
-    let part = ((1u64 << h) - 1) as u32;
-    let body = dst.len() - dst.len() % w;
-    for start in (0..body).step_by(w) {
-        let s = src.skip(start).take(w);
-        let out = &mut dst[start..start + w];
-        let (v, decided) = cr32_lanes(L::load(s.get(out, 0, w)));
-        if decided == all {
-            v.store(out);
+    let blk = VECS * w;
+    let blocks = dst.len() - dst.len() % blk;
+    let full = ((1u64 << w) - 1) as u32;
+    let zero = L::splat(0.0);
+    let (mut a, mut b, mut c) = ([zero; VECS], [zero; VECS], [zero; VECS]);
+    let mut pending = Pending {
+        xs: [0.0; PENDING],
+        at: [0; PENDING],
+        n: 0,
+    };
+    for start in (0..blocks).step_by(blk) {
+        let s = src.skip(start).take(blk);
+        let out = &mut dst[start..start + blk];
+        for v in 0..VECS {
+            (a[v], b[v], c[v]) = reduce(L::load(s.get(out, v * w, w)));
+        }
+        for v in 0..VECS {
+            (a[v], b[v], c[v]) = denominator(a[v], b[v], c[v]);
+        }
+        let mut decided = [0u32; VECS];
+        let mut all = full;
+        for v in 0..VECS {
+            let x = L::load(s.get(out, v * w, w));
+            (a[v], decided[v]) = finish(x, a[v], b[v], c[v]);
+            all &= decided[v];
+        }
+        if all == full {
+            for v in 0..VECS {
+                a[v].store(&mut out[v * w..v * w + w]);
+            }
         } else {
-            // A copy of the inputs first: `out` may be the input.
-            let mut xs = [0.0f32; MAX_WIDTH];
-            xs[..w].copy_from_slice(s.get(out, 0, w));
-            v.store(out);
-            for (k, o) in out.chunks_exact_mut(h).enumerate() {
-                if (decided >> (k * h)) & part != part {
-                    cr::cr_map::<L::F64, _>(Slice(&xs[k * h..k * h + h]), o);
-                }
+            for v in 0..VECS {
+                store_decided(a[v], decided[v], s, out, v * w, (&mut pending, start));
+            }
+            if pending.n >= h {
+                L::flush(&mut pending, dst);
             }
         }
+    }
+    let body = dst.len() - dst.len() % w;
+    for start in (blocks..body).step_by(w) {
+        let s = src.skip(start).take(w);
+        let out = &mut dst[start..start + w];
+        let (y, decided) = cr32_lanes(L::load(s.get(out, 0, w)));
+        store_decided(y, decided, s, out, 0, (&mut pending, start));
+    }
+    if pending.n > 0 {
+        L::flush(&mut pending, &mut dst[..body]);
     }
     cr::cr_map::<L::F64, _>(src.skip(body), &mut dst[body..]);
 }
