@@ -308,10 +308,11 @@ fn streamed_output_matches_cached() {
     let dys: Vec<f32> = (0..n).map(|_| rng.uniform(-2.0, 2.0)).collect();
     type Unary = fn(Backend, &[f32], &mut [f32]);
     type Binary = fn(Backend, &[f32], &[f32], &mut [f32]);
-    let unary: [(&str, Unary); 3] = [
+    let unary: [(&str, Unary); 4] = [
         ("exact", |b, x, y| b.sigmoid(x, y)),
         ("fast", |b, x, y| b.sigmoid_fast(x, y)),
         ("hard", |b, x, y| b.hard_sigmoid(x, y)),
+        ("cr", |b, x, y| b.sigmoid_cr(x, y)),
     ];
     let binary: [(&str, Binary); 2] = [
         ("backward", |b, y, dy, dx| b.sigmoid_backward(y, dy, dx)),

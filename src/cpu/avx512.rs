@@ -21,7 +21,7 @@
 use super::cr32::{cr32_map, Cr32Lanes, Pending};
 use super::half16::{tie_add, tie_mask, Format, Lanes16};
 use super::lanes::{Lanes, Lanes64};
-use super::map::Input;
+use super::map::{Input, Out};
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -302,8 +302,8 @@ impl Lanes for Avx512 {
         })
     }
     #[inline(always)]
-    fn cr_map<I: Input>(src: I, dst: &mut [f32]) {
-        cr32_map::<Self, I>(src, dst)
+    fn cr_map<I: Input, O: Out>(src: I, dst: &mut [f32]) {
+        cr32_map::<Self, I, O>(src, dst)
     }
 }
 

@@ -12,7 +12,7 @@
 
 use super::cr;
 use super::lanes::{Lanes, Lanes64, MAX_WIDTH};
-use super::map::{Input, Slice};
+use super::map::{Input, Out, Slice};
 use super::sigma_table::{bits, T_HI};
 
 /// A [`Lanes`] that runs [`cr32_map`] (with [`Lanes::lookup32`] for its
@@ -287,9 +287,12 @@ fn store_decided<L: Cr32Lanes, I: Input>(
 /// back into one long chain), then vector by vector. The lanes left
 /// undecided wait in [`Pending`] and go through [`cr::cr_map`] (the `f64`
 /// path, then the oracle: the same bits) in whole `f64` vectors after a
-/// block, as does the last partial vector.
+/// block, as does the last partial vector. A block whose lanes are all
+/// decided is stored as `O` says (streamed from [`crate::cpu::STREAM_MIN`]
+/// elements, its input prefetched ahead, as in σ's table form); the
+/// others through the cache.
 #[inline(always)]
-pub(crate) fn cr32_map<L: Cr32Lanes, I: Input>(src: I, dst: &mut [f32]) {
+pub(crate) fn cr32_map<L: Cr32Lanes, I: Input, O: Out>(src: I, dst: &mut [f32]) {
     let w = L::WIDTH;
     let h = <L::F64 as Lanes64>::WIDTH;
     let blk = VECS * w;
@@ -303,6 +306,7 @@ pub(crate) fn cr32_map<L: Cr32Lanes, I: Input>(src: I, dst: &mut [f32]) {
         n: 0,
     };
     for start in (0..blocks).step_by(blk) {
+        O::ahead::<L, I>(&src, start, blk);
         let s = src.skip(start).take(blk);
         let out = &mut dst[start..start + blk];
         for v in 0..VECS {
@@ -320,7 +324,7 @@ pub(crate) fn cr32_map<L: Cr32Lanes, I: Input>(src: I, dst: &mut [f32]) {
         }
         if all == full {
             for v in 0..VECS {
-                a[v].store(&mut out[v * w..v * w + w]);
+                O::put(a[v], &mut out[v * w..v * w + w]);
             }
         } else {
             for v in 0..VECS {

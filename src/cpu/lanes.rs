@@ -11,7 +11,7 @@
 //! module, except that [`Lanes::cr_map`] names the correctly rounded
 //! tier's loop by default.
 
-use super::map::Input;
+use super::map::{Input, Out};
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
 /// Largest vector width of any backend: the size of the tail buffers.
@@ -234,9 +234,11 @@ pub(crate) trait Lanes:
     /// `dst[i] = σ(src[i])` correctly rounded: by default `cr.rs`'s `f64`
     /// path over [`Lanes::F64`]; a backend with a
     /// [`Cr32Lanes`](super::cr32::Cr32Lanes) puts `cr32.rs`'s `f32` first
-    /// pass in front of it (the same bits).
+    /// pass in front of it (the same bits), whose block loop streams its
+    /// stores and prefetches its input as `O` says; the `f64` path stores
+    /// through the cache either way.
     #[inline(always)]
-    fn cr_map<I: Input>(src: I, dst: &mut [f32]) {
+    fn cr_map<I: Input, O: Out>(src: I, dst: &mut [f32]) {
         super::cr::cr_map::<Self::F64, I>(src, dst)
     }
 }

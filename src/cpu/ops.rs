@@ -91,7 +91,7 @@ fn unary_from<L: Lanes, I: Input, O: Out>(op: Unary, src: I, dst: &mut [f32]) {
         Unary::LogSigmoid => map1::<L, _, _, O>(stable::LogSigmoidK, src, dst),
         Unary::SoftplusFast => map1::<L, _, _, O>(stable::SoftplusFastK, src, dst),
         Unary::LogSigmoidFast => map1::<L, _, _, O>(stable::LogSigmoidFastK, src, dst),
-        Unary::Cr => L::cr_map(src, dst),
+        Unary::Cr => L::cr_map::<I, O>(src, dst),
         Unary::Silu if L::EXACT_TABLE => {
             sigma_table::table_blocks::<L, _, _, O>(silu::SiluTable, src, dst)
         }
