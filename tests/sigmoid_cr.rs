@@ -152,3 +152,32 @@ fn hard_input_table_is_complete() {
     let table: Vec<u32> = cr_hard_inputs().iter().map(|h| h.0.to_bits()).collect();
     assert_eq!(near, table, "tests/data/sigmoid_cr_hard.txt is out of date");
 }
+
+/// Whole blocks where no lane is decided by the AVX-512 first pass (x ≤ −87:
+/// subnormal and near-subnormal results; NaN; −∞), mixed blocks at their
+/// edges, and in place: the oracle's bits on every backend. Without its
+/// clamp that pass ran such blocks through subnormal arithmetic.
+#[test]
+fn blocks_left_to_the_f64_path_are_correctly_rounded() {
+    let mut x: Vec<f32> = (0..2048)
+        .map(|i| -104.0 + 17.0 * i as f32 / 2048.0)
+        .collect();
+    x.extend([f32::NAN; 200]);
+    x.extend([f32::NEG_INFINITY; 100]);
+    x.extend((0..300).map(|i| -88.0 + 0.01 * i as f32));
+    for b in Backend::available() {
+        let mut y = vec![0.0f32; x.len()];
+        b.sigmoid_cr(&x, &mut y);
+        let mut z = x.clone();
+        b.sigmoid_cr_inplace(&mut z);
+        for (i, &xi) in x.iter().enumerate() {
+            let want = reference::sigmoid_cr(xi);
+            for (what, got) in [("out of place", y[i]), ("in place", z[i])] {
+                assert!(
+                    got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                    "{b} {what}: x = {xi:e}: {got:e}, want {want:e}"
+                );
+            }
+        }
+    }
+}

@@ -30,12 +30,15 @@ pub(crate) trait Cr32Lanes: Lanes {
     /// [`Pending::flush`] out of line (the rare path, kept out of the
     /// loop and its registers).
     fn flush(pending: &mut Pending, dst: &mut [f32]);
+    /// `dst[i] = σ(xs[i])` by [`cr::cr_map`] alone, out of line: a block
+    /// where the first pass decided no lane.
+    fn redo(xs: &[f32], dst: &mut [f32]);
 }
 
 /// 32·log2 e rounded to `f32`: i = round(x·C32) indexes 2^(i/32).
 const C32: f32 = f32::from_bits(0x4238_AA3B);
-/// 1.5·2^23 + 32·127: adding x·C32 ∈ [−4032, 2955] rounds to the integer
-/// i and leaves 4064 + i ∈ [32, 7019] in the low 13 bits: bits 0–4 hold
+/// 1.5·2^23 + 32·127: adding x·C32 ∈ [−4017, 4017] rounds to the integer
+/// i and leaves 4064 + i ∈ [47, 8081] in the low 13 bits: bits 0–4 hold
 /// j = i mod 32 (the table index), bits 5–12 hold 127 + ⌊i/32⌋, the
 /// exponent field of m = 2^⌊i/32⌋ ([`Cr32Lanes::pow2_of_shr5`]).
 const SHIFTER: f32 = 12_582_912.0 + 4064.0;
@@ -43,10 +46,14 @@ const SHIFTER: f32 = 12_582_912.0 + 4064.0;
 /// rest rounded to `f32` (`L2`, |L1 + L2 − ln 2/32| < 2^−58.3).
 const L1: f32 = f32::from_bits(0x3CB1_7218);
 const L2: f32 = f32::from_bits(0xAE82_E308);
-/// x is clamped to 64 (σ(64) and all above round to 1, far from a
-/// midpoint); below −87 σ(x) < 2^−125.5 comes near the subnormals, where
-/// m·y₀ would round: those lanes are left undecided.
-const X_MAX: f32 = 64.0;
+/// x is clamped to [−87, 87] in one operation ([`Lanes::clamp_sym`]):
+/// σ(87) and all above round to 1, far from a midpoint; below −87
+/// σ(x) < 2^−125.5 comes near the subnormals, where m·y₀ would round:
+/// those lanes are left undecided (`X_MIN`), and the clamp keeps their
+/// arithmetic away from subnormal values, which cost an Intel core a
+/// microcode assist per operation (x in [−100, −87]: 75 Melem/s
+/// unclamped, 585 clamped, on Emerald Rapids).
+const X_CLAMP: f32 = 87.0;
 const X_MIN: f32 = -87.0;
 /// T_j = 2^(−j/32) rounded to `f32` (σ's table form's [`T_HI`]), and
 /// τ_j = ln(2^(−j/32)/T_j) rounded to `f32` (|τ_j| < 2^−24, its rounding
@@ -111,7 +118,7 @@ pub(crate) const CR32_MAX_REL: f32 = f32::from_bits(((127 - 35) << 23) | 0x40_00
 /// The first pass, one vector: (v, decided) with v = σ(x) correctly
 /// rounded in the lanes set in `decided`.
 ///
-/// With x clamped to 64, i = round(x·32·log2 e) and w = x − i·ln 2/32
+/// With x clamped to [−87, 87], i = round(x·32·log2 e) and w = x − i·ln 2/32
 /// (|w| < 0.010836: C32's rounding moves x·C32 by at most 2^−12),
 /// e^−x = 2^(−i/32)·e^−w; with i = 32·K + j (0 ≤ j < 32; the shifter
 /// gives j and m = 2^K, both exact, from the bits), σ(x) = 1/(1 + e^−x)
@@ -147,8 +154,8 @@ pub(crate) const CR32_MAX_REL: f32 = f32::from_bits(((127 - 35) << 23) | 0x40_00
 /// rounding, less than the 12u of [`CR32_MAX_REL`], so v_− and v_+ bracket σ(x) and where they are equal that
 /// is σ(x) correctly rounded. (A scalar model of these steps, y₀ off by 0
 /// and ±6·10^−5, measured 2^−35.7 over every 1009th `f32` in range.) m,
-/// n_hi, D and y₀ are normal `f32`s for x in (−87, 64], and no step
-/// overflows. NaN fails `x > −87` (the clamp keeps it); +∞ clamps to 64
+/// n_hi, D and y₀ are normal `f32`s for x in [−87, 87], and no step
+/// overflows. NaN fails `x > −87` (the clamp makes it ±87); +∞ clamps to 87
 /// (σ rounds to 1); −∞ fails the range.
 #[inline(always)]
 pub(crate) fn cr32_lanes<L: Cr32Lanes>(x: L) -> (L, u32) {
@@ -161,7 +168,7 @@ pub(crate) fn cr32_lanes<L: Cr32Lanes>(x: L) -> (L, u32) {
 /// (i, j and m in its bits).
 #[inline(always)]
 fn reduce<L: Cr32Lanes>(x: L) -> (L, L, L) {
-    let x = x.min(L::splat(X_MAX));
+    let x = x.clamp_sym(L::splat(X_CLAMP));
     let kf = x.mul_add(L::splat(C32), L::splat(SHIFTER));
     let i = kf - L::splat(SHIFTER); // exact
     let w1 = i.mul_neg_add(L::splat(L1), x); // exact
@@ -287,7 +294,8 @@ fn store_decided<L: Cr32Lanes, I: Input>(
 /// back into one long chain), then vector by vector. The lanes left
 /// undecided wait in [`Pending`] and go through [`cr::cr_map`] (the `f64`
 /// path, then the oracle: the same bits) in whole `f64` vectors after a
-/// block, as does the last partial vector. A block whose lanes are all
+/// block, as does the last partial vector; a block where no lane was
+/// decided (x ≤ −87) goes through the `f64` path whole. A block whose lanes are all
 /// decided is stored as `O` says (streamed from [`crate::cpu::STREAM_MIN`]
 /// elements, its input prefetched ahead, as in σ's table form); the
 /// others through the cache.
@@ -316,16 +324,24 @@ pub(crate) fn cr32_map<L: Cr32Lanes, I: Input, O: Out>(src: I, dst: &mut [f32]) 
             (a[v], b[v], c[v]) = denominator(a[v], b[v], c[v]);
         }
         let mut decided = [0u32; VECS];
-        let mut all = full;
+        let (mut all, mut any) = (full, 0);
         for v in 0..VECS {
             let x = L::load(s.get(out, v * w, w));
             (a[v], decided[v]) = finish(x, a[v], b[v], c[v]);
             all &= decided[v];
+            any |= decided[v];
         }
         if all == full {
             for v in 0..VECS {
                 O::put(a[v], &mut out[v * w..v * w + w]);
             }
+        } else if any == 0 {
+            // No lane decided (x ≤ −87 or NaN throughout): the whole
+            // block through the `f64` path, from a copy of its inputs
+            // (which may be `out`).
+            let mut xs = [0.0f32; VECS * MAX_WIDTH];
+            xs[..blk].copy_from_slice(s.get(out, 0, blk));
+            L::redo(&xs[..blk], out);
         } else {
             for v in 0..VECS {
                 store_decided(a[v], decided[v], s, out, v * w, (&mut pending, start));
