@@ -179,6 +179,7 @@ avx_binop_pd!(Add add _mm256_add_pd, Sub sub _mm256_sub_pd, Mul mul _mm256_mul_p
 // accesses carry their own note.
 impl Lanes64 for Avx2F64 {
     const WIDTH: usize = 4;
+    const CR_EIGHT_PER_STEP: bool = true;
     #[inline(always)]
     fn splat(v: f64) -> Self {
         Avx2F64(unsafe { _mm256_set1_pd(v) })

@@ -125,8 +125,13 @@ const MAX_WIDTH: usize = 8;
 /// Vectors per step of [`cr_map`]: four independent chains in one block,
 /// which the core overlaps.
 const STEP: usize = 4;
+/// [`STEP`] where [`Lanes64::CR_EIGHT_PER_STEP`] (AVX2: eight chains of
+/// 4 lanes, so that eight `vdivpd`s and gathers overlap the FMA work;
+/// measured in `docs/benchmarks.md`, six and sixteen were slower).
+const STEP_EIGHT: usize = 8;
 
-/// `dst[i] = σ(src[i])` correctly rounded, in steps of [`STEP`] vectors:
+/// `dst[i] = σ(src[i])` correctly rounded, in steps of [`STEP`] (or
+/// [`STEP_EIGHT`]) vectors:
 /// the fast path, and for the lanes its rounding test leaves undecided,
 /// [`reference::sigmoid_cr`] (a double-double evaluation; a few hundred
 /// of all 2^32 inputs). The rest goes vector by vector, the last partial
@@ -136,8 +141,15 @@ const STEP: usize = 4;
 pub(crate) fn cr_map<L: Lanes64, I: Input>(src: I, dst: &mut [f32]) {
     let w = L::WIDTH;
     let n = dst.len();
-    let steps = n - n % (STEP * w);
-    cr_steps::<L, I, STEP>(src, &mut dst[..steps]);
+    let steps = if L::CR_EIGHT_PER_STEP {
+        let steps = n - n % (STEP_EIGHT * w);
+        cr_steps::<L, I, STEP_EIGHT>(src, &mut dst[..steps]);
+        steps
+    } else {
+        let steps = n - n % (STEP * w);
+        cr_steps::<L, I, STEP>(src, &mut dst[..steps]);
+        steps
+    };
     let body = n - n % w;
     cr_steps::<L, I, 1>(src.skip(steps), &mut dst[steps..body]);
     if body < n {
@@ -168,7 +180,7 @@ fn cr_steps<L: Lanes64, I: Input, const V: usize>(src: I, dst: &mut [f32]) {
             v[i] = lo;
             hard[i] = L::round_differs(lo, hi);
         }
-        if hard.iter().all(|&h| h == 0) {
+        if hard.iter().fold(0, |a, &h| a | h) == 0 {
             for i in 0..V {
                 v[i].store_f32(&mut out[i * w..i * w + w]);
             }

@@ -374,6 +374,8 @@ pub(crate) trait Lanes64:
 {
     /// Number of lanes.
     const WIDTH: usize;
+    /// Whether `cr::cr_map` runs eight vectors per step instead of four.
+    const CR_EIGHT_PER_STEP: bool = false;
     /// All lanes set to `v`.
     fn splat(v: f64) -> Self;
     /// The first `WIDTH` elements of `src`, widened to `f64` (exact).
