@@ -292,6 +292,16 @@ fn dispatch_around_the_parallel_threshold() {
     }
 }
 
+/// Panics naming `what` and the first index where `a` and `b` differ in
+/// their bits (NaNs with other payloads count as equal).
+fn same_bits(what: &str, a: &[f32], b: &[f32]) {
+    let bad = a
+        .iter()
+        .zip(b)
+        .position(|(p, q)| p.to_bits() != q.to_bits() && !(p.is_nan() && q.is_nan()));
+    assert!(bad.is_none(), "{what}: the bits differ at {bad:?}");
+}
+
 /// From `STREAM_MIN` elements the output is written with non-temporal
 /// stores after an unaligned head: on every backend, at several
 /// offsets into the buffers (0, 3, 8 and 15 floats, so that the head up to
@@ -321,16 +331,6 @@ fn streamed_output_matches_cached() {
         }),
     ];
     let piece = STREAM_MIN / 4;
-    let same = |what: &str, a: &[f32], b: &[f32]| {
-        let bad = a
-            .iter()
-            .zip(b)
-            .position(|(p, q)| p.to_bits() != q.to_bits() && !(p.is_nan() && q.is_nan()));
-        assert!(
-            bad.is_none(),
-            "{what}: streamed and cached differ at {bad:?}"
-        );
-    };
     let mut streamed = vec![0.0f32; n];
     let mut cached = vec![0.0f32; n];
     for b in Backend::available() {
@@ -341,8 +341,8 @@ fn streamed_output_matches_cached() {
                 for (xc, yc) in x.chunks(piece).zip(cached[off..].chunks_mut(piece)) {
                     f(b, xc, yc);
                 }
-                same(
-                    &format!("{b} {name} offset {off}"),
+                same_bits(
+                    &format!("{b} {name} offset {off}: streamed and cached"),
                     &streamed[off..],
                     &cached[off..],
                 );
@@ -353,8 +353,8 @@ fn streamed_output_matches_cached() {
                 for ((xc, dc), yc) in pieces.zip(cached[off..].chunks_mut(piece)) {
                     f(b, xc, dc, yc);
                 }
-                same(
-                    &format!("{b} {name} offset {off}"),
+                same_bits(
+                    &format!("{b} {name} offset {off}: streamed and cached"),
                     &streamed[off..],
                     &cached[off..],
                 );
@@ -607,13 +607,6 @@ fn output_bits_do_not_depend_on_alignment() {
         ("backward", |b, y, dy, dx| b.sigmoid_backward(y, dy, dx)),
         ("silu backward", |b, x, dy, dx| b.silu_backward(x, dy, dx)),
     ];
-    let same = |what: String, a: &[f32], b: &[f32]| {
-        let bad = a
-            .iter()
-            .zip(b)
-            .position(|(p, q)| p.to_bits() != q.to_bits() && !(p.is_nan() && q.is_nan()));
-        assert!(bad.is_none(), "{what}: differs from one-by-one at {bad:?}");
-    };
     let n = xs.len();
     let mut buf = vec![0.0f32; n + 16];
     for b in Backend::available() {
@@ -624,7 +617,11 @@ fn output_bits_do_not_depend_on_alignment() {
             }
             for off in 0..16 {
                 f(b, &xs, &mut buf[off..off + n]);
-                same(format!("{b} {name} offset {off}"), &buf[off..off + n], &one);
+                same_bits(
+                    &format!("{b} {name} offset {off}"),
+                    &buf[off..off + n],
+                    &one,
+                );
             }
         }
         for (name, f) in binary {
@@ -634,7 +631,11 @@ fn output_bits_do_not_depend_on_alignment() {
             }
             for off in 0..16 {
                 f(b, &xs, &dys, &mut buf[off..off + n]);
-                same(format!("{b} {name} offset {off}"), &buf[off..off + n], &one);
+                same_bits(
+                    &format!("{b} {name} offset {off}"),
+                    &buf[off..off + n],
+                    &one,
+                );
             }
         }
         for off in 0..16 {
@@ -642,8 +643,8 @@ fn output_bits_do_not_depend_on_alignment() {
             b.sigmoid_inplace(&mut buf[off..off + n]);
             let mut y = vec![0.0f32; n];
             b.sigmoid(&xs, &mut y);
-            same(
-                format!("{b} exact in place offset {off}"),
+            same_bits(
+                &format!("{b} exact in place offset {off}"),
                 &buf[off..off + n],
                 &y,
             );
