@@ -292,6 +292,11 @@ fn dispatch_around_the_parallel_threshold() {
     }
 }
 
+/// A forward kernel on a backend, and a two-input one (backward, SiLU's
+/// backward), as the tables of kernels below list them.
+type Unary = fn(Backend, &[f32], &mut [f32]);
+type Binary = fn(Backend, &[f32], &[f32], &mut [f32]);
+
 /// Panics naming `what` and the first index where `a` and `b` differ in
 /// their bits (NaNs with other payloads count as equal).
 fn same_bits(what: &str, a: &[f32], b: &[f32]) {
@@ -316,8 +321,6 @@ fn streamed_output_matches_cached() {
     let specials = special_inputs();
     xs[..specials.len()].copy_from_slice(&specials);
     let dys: Vec<f32> = (0..n).map(|_| rng.uniform(-2.0, 2.0)).collect();
-    type Unary = fn(Backend, &[f32], &mut [f32]);
-    type Binary = fn(Backend, &[f32], &[f32], &mut [f32]);
     let unary: [(&str, Unary); 4] = [
         ("exact", |b, x, y| b.sigmoid(x, y)),
         ("fast", |b, x, y| b.sigmoid_fast(x, y)),
@@ -594,8 +597,6 @@ fn output_bits_do_not_depend_on_alignment() {
     let mut xs = special_inputs();
     xs.extend((0..300).map(|_| rng.uniform(-110.0, 110.0)));
     let dys: Vec<f32> = (0..xs.len()).map(|_| rng.uniform(-2.0, 2.0)).collect();
-    type Unary = fn(Backend, &[f32], &mut [f32]);
-    type Binary = fn(Backend, &[f32], &[f32], &mut [f32]);
     let unary: [(&str, Unary); 5] = [
         ("exact", |b, x, y| b.sigmoid(x, y)),
         ("fast", |b, x, y| b.sigmoid_fast(x, y)),
