@@ -18,8 +18,10 @@
 //! "avx2,fma")]` and whose `# Safety` contract is that the CPU has AVX2 and
 //! FMA. The dispatch in `cpu/mod.rs` calls them only after checking that.
 
+use super::cr32::{cr32_map, Cr32Lanes, Pending};
 use super::half16::{tie_add, tie_mask, Format, Lanes16};
 use super::lanes::{Lanes, Lanes64};
+use super::map::{Input, Out};
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -93,6 +95,27 @@ impl Lanes for Avx2 {
         }
     }
     #[inline(always)]
+    fn lookup32(self, table: &[f32; 32]) -> Self {
+        // Four vpermps (each picks by the index's low 3 bits from 8
+        // entries, the table as a memory operand) and three vblendvps on
+        // bits 3 and 4 (shifted into the sign bit, which blendv reads).
+        // SAFETY: AVX2 is enabled in every caller; `table` has 32 readable
+        // f32s: four 8-lane unaligned loads at 0, 8, 16 and 24.
+        Avx2(unsafe {
+            let i = _mm256_castps_si256(self.0);
+            let b3 = _mm256_castsi256_ps(_mm256_slli_epi32::<28>(i));
+            let b4 = _mm256_castsi256_ps(_mm256_slli_epi32::<27>(i));
+            let p = table.as_ptr();
+            let t0 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(p), i);
+            let t1 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(p.add(8)), i);
+            let t2 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(p.add(16)), i);
+            let t3 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(p.add(24)), i);
+            let lo = _mm256_blendv_ps(t0, t1, b3);
+            let hi = _mm256_blendv_ps(t2, t3, b3);
+            _mm256_blendv_ps(lo, hi, b4)
+        })
+    }
+    #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {
         // SAFETY: FMA is enabled in every caller.
         Avx2(unsafe { _mm256_fmadd_ps(self.0, b.0, c.0) })
@@ -150,6 +173,69 @@ impl Lanes for Avx2 {
         // SAFETY: AVX is enabled in every caller. LT_OQ is false on NaN.
         Avx2(unsafe { _mm256_blendv_ps(b.0, a.0, _mm256_cmp_ps::<_CMP_LT_OQ>(self.0, o.0)) })
     }
+    #[inline(always)]
+    fn cr_map<I: Input, O: Out>(src: I, dst: &mut [f32]) {
+        cr32_map::<Self, I, O>(src, dst)
+    }
+}
+
+// `recip_estimate` stays the default, the correctly rounded division
+// (within 2^−24 of 1/d, inside `Cr32Lanes`'s 2^−14): `vrcpps` is only
+// within 1.5·2^−12.
+// SAFETY (every block in this impl): an `Avx2` value exists only inside an
+// entry point of this module, which runs with AVX2 and FMA enabled and
+// detected (module docs).
+impl Cr32Lanes for Avx2 {
+    #[inline(always)]
+    fn pow2_of_shr5(self) -> Self {
+        Avx2(unsafe {
+            let b = _mm256_slli_epi32::<18>(_mm256_castps_si256(self.0));
+            _mm256_castsi256_ps(_mm256_and_si256(b, _mm256_set1_epi32(0x7f80_0000)))
+        })
+    }
+    #[inline(always)]
+    fn decided(x: Self, x_min: Self, v1: Self, v2: Self) -> u32 {
+        // GT_OQ and EQ_OQ are false on NaN.
+        unsafe {
+            let in_range = _mm256_cmp_ps::<_CMP_GT_OQ>(x.0, x_min.0);
+            let eq = _mm256_cmp_ps::<_CMP_EQ_OQ>(v1.0, v2.0);
+            _mm256_movemask_ps(_mm256_and_ps(in_range, eq)) as u32
+        }
+    }
+    #[inline(always)]
+    fn flush(pending: &mut Pending, dst: &mut [f32]) {
+        // SAFETY: only the kernels this module's entry points instantiate
+        // call it, and their callers checked AVX2 and FMA (the module's
+        // soundness argument above).
+        unsafe { cr32_flush(pending, dst) }
+    }
+    #[inline(always)]
+    fn redo(xs: &[f32], dst: &mut [f32]) {
+        // SAFETY: as for `flush`.
+        unsafe { cr32_redo(xs, dst) }
+    }
+}
+
+/// [`Pending::flush`] on this backend, out of line.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cold]
+#[inline(never)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn cr32_flush(pending: &mut Pending, dst: &mut [f32]) {
+    pending.flush::<Avx2>(dst)
+}
+
+/// [`Cr32Lanes::redo`] on this backend, out of line.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cold]
+#[inline(never)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn cr32_redo(xs: &[f32], dst: &mut [f32]) {
+    super::cr::cr_map::<<Avx2 as Lanes>::F64, _>(super::map::Slice(xs), dst)
 }
 
 /// Four `f64` lanes in a `__m256d`: the correctly rounded tier's fast
