@@ -153,9 +153,9 @@ fn hard_input_table_is_complete() {
     assert_eq!(near, table, "tests/data/sigmoid_cr_hard.txt is out of date");
 }
 
-/// Whole blocks where no lane is decided by the AVX-512 first pass (x ≤ −87:
-/// subnormal and near-subnormal results; NaN; −∞), mixed blocks at their
-/// edges, and in place: the oracle's bits on every backend. Without its
+/// Whole blocks where no lane is decided by the `f32` first pass (AVX-512,
+/// AVX2; x ≤ −87: subnormal and near-subnormal results; NaN; −∞), mixed
+/// blocks at their edges, and in place: the oracle's bits on every backend. Without its
 /// clamp that pass ran such blocks through subnormal arithmetic.
 #[test]
 fn blocks_left_to_the_f64_path_are_correctly_rounded() {

@@ -18,8 +18,10 @@
 //! "avx2,fma")]` and whose `# Safety` contract is that the CPU has AVX2 and
 //! FMA. The dispatch in `cpu/mod.rs` calls them only after checking that.
 
+use super::cr32::{cr32_map, Cr32Lanes, Pending};
 use super::half16::{tie_add, tie_mask, Format, Lanes16};
 use super::lanes::{Lanes, Lanes64};
+use super::map::{Input, Out};
 use core::arch::x86_64::*;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -93,6 +95,27 @@ impl Lanes for Avx2 {
         }
     }
     #[inline(always)]
+    fn lookup32(self, table: &[f32; 32]) -> Self {
+        // Four vpermps (each picks by the index's low 3 bits from 8
+        // entries, the table as a memory operand) and three vblendvps on
+        // bits 3 and 4 (shifted into the sign bit, which blendv reads).
+        // SAFETY: AVX2 is enabled in every caller; `table` has 32 readable
+        // f32s: four 8-lane unaligned loads at 0, 8, 16 and 24.
+        Avx2(unsafe {
+            let i = _mm256_castps_si256(self.0);
+            let b3 = _mm256_castsi256_ps(_mm256_slli_epi32::<28>(i));
+            let b4 = _mm256_castsi256_ps(_mm256_slli_epi32::<27>(i));
+            let p = table.as_ptr();
+            let t0 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(p), i);
+            let t1 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(p.add(8)), i);
+            let t2 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(p.add(16)), i);
+            let t3 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(p.add(24)), i);
+            let lo = _mm256_blendv_ps(t0, t1, b3);
+            let hi = _mm256_blendv_ps(t2, t3, b3);
+            _mm256_blendv_ps(lo, hi, b4)
+        })
+    }
+    #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {
         // SAFETY: FMA is enabled in every caller.
         Avx2(unsafe { _mm256_fmadd_ps(self.0, b.0, c.0) })
@@ -150,6 +173,69 @@ impl Lanes for Avx2 {
         // SAFETY: AVX is enabled in every caller. LT_OQ is false on NaN.
         Avx2(unsafe { _mm256_blendv_ps(b.0, a.0, _mm256_cmp_ps::<_CMP_LT_OQ>(self.0, o.0)) })
     }
+    #[inline(always)]
+    fn cr_map<I: Input, O: Out>(src: I, dst: &mut [f32]) {
+        cr32_map::<Self, I, O>(src, dst)
+    }
+}
+
+// `recip_estimate` stays the default, the correctly rounded division
+// (within 2^−24 of 1/d, inside `Cr32Lanes`'s 2^−14): `vrcpps` is only
+// within 1.5·2^−12.
+// SAFETY (every block in this impl): an `Avx2` value exists only inside an
+// entry point of this module, which runs with AVX2 and FMA enabled and
+// detected (module docs).
+impl Cr32Lanes for Avx2 {
+    #[inline(always)]
+    fn pow2_of_shr5(self) -> Self {
+        Avx2(unsafe {
+            let b = _mm256_slli_epi32::<18>(_mm256_castps_si256(self.0));
+            _mm256_castsi256_ps(_mm256_and_si256(b, _mm256_set1_epi32(0x7f80_0000)))
+        })
+    }
+    #[inline(always)]
+    fn decided(x: Self, x_min: Self, v1: Self, v2: Self) -> u32 {
+        // GT_OQ and EQ_OQ are false on NaN.
+        unsafe {
+            let in_range = _mm256_cmp_ps::<_CMP_GT_OQ>(x.0, x_min.0);
+            let eq = _mm256_cmp_ps::<_CMP_EQ_OQ>(v1.0, v2.0);
+            _mm256_movemask_ps(_mm256_and_ps(in_range, eq)) as u32
+        }
+    }
+    #[inline(always)]
+    fn flush(pending: &mut Pending, dst: &mut [f32]) {
+        // SAFETY: only the kernels this module's entry points instantiate
+        // call it, and their callers checked AVX2 and FMA (the module's
+        // soundness argument above).
+        unsafe { cr32_flush(pending, dst) }
+    }
+    #[inline(always)]
+    fn redo(xs: &[f32], dst: &mut [f32]) {
+        // SAFETY: as for `flush`.
+        unsafe { cr32_redo(xs, dst) }
+    }
+}
+
+/// [`Pending::flush`] on this backend, out of line.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cold]
+#[inline(never)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn cr32_flush(pending: &mut Pending, dst: &mut [f32]) {
+    pending.flush::<Avx2>(dst)
+}
+
+/// [`Cr32Lanes::redo`] on this backend, out of line.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cold]
+#[inline(never)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn cr32_redo(xs: &[f32], dst: &mut [f32]) {
+    super::cr::cr_map::<<Avx2 as Lanes>::F64, _>(super::map::Slice(xs), dst)
 }
 
 /// Four `f64` lanes in a `__m256d`: the correctly rounded tier's fast
@@ -452,3 +538,61 @@ fn narrow<F: Format>(v: __m256) -> __m128i {
 }
 
 x86_entry_points16!(Avx2, "avx2,fma,f16c", "AVX2, FMA and F16C");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::cr32::cr32_lanes;
+    use crate::reference;
+
+    /// [`cr32_lanes`] on 8 inputs: the values and the decided mask.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA (the module's soundness argument,
+    /// for this test-only entry point).
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn cr32_pass(xs: &[f32; 8]) -> ([f32; 8], u32) {
+        let (v, decided) = cr32_lanes(Avx2::load(xs));
+        let mut out = [0.0f32; 8];
+        v.store(&mut out);
+        (out, decided)
+    }
+
+    /// The `f32` first pass alone on this backend (its table lookup, the
+    /// division for the reciprocal): as `avx512.rs`'s test, on the hard
+    /// inputs (`tests/data`) it decides none wrongly, and on a grid over
+    /// [−90, 70] it decides only correct results, nothing from x ≤ −87, and
+    /// nearly everything else.
+    #[test]
+    fn cr32_pass_decides_only_what_it_may() {
+        if !(is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")) {
+            println!("skipped: no AVX2 and FMA on this CPU");
+            return;
+        }
+        let hard = crate::cpu::cr::tests::hard_inputs();
+        let grid = (0..1 << 20).map(|i| -90.0 + 160.0 * i as f32 / (1 << 20) as f32);
+        let cases: Vec<(f32, f32)> = hard
+            .iter()
+            .copied()
+            .chain(grid.map(|x| (x, reference::sigmoid_cr(x))))
+            .collect();
+        let (mut decided, mut in_range) = (0usize, 0usize);
+        for c in cases.chunks(8) {
+            let mut xs = [0.0f32; 8];
+            for (x, &(v, _)) in xs.iter_mut().zip(c) {
+                *x = v;
+            }
+            // SAFETY: AVX2 and FMA were detected above.
+            let (out, mask) = unsafe { cr32_pass(&xs) };
+            for (i, &(x, want)) in c.iter().enumerate() {
+                in_range += usize::from(x > -87.0);
+                if mask & (1 << i) != 0 {
+                    assert!(x > -87.0, "x = {x:e} decided");
+                    assert_eq!(out[i], want, "x = {x:e}: decided wrongly");
+                    decided += 1;
+                }
+            }
+        }
+        assert!(decided * 1000 > in_range * 995, "{decided} of {in_range}");
+    }
+}

@@ -8,8 +8,8 @@
 //! Every function is `#[inline(always)]`, as in `sigma.rs`; `ops.rs`
 //! dispatches to [`Lanes::cr_map`](super::lanes::Lanes::cr_map), which
 //! runs [`cr_map`] with the backend's [`Lanes::F64`](super::lanes::Lanes::F64),
-//! on AVX-512 after the `f32` first pass of `cr32.rs` (which sends only
-//! its undecided lanes here).
+//! on AVX-512 and AVX2 after the `f32` first pass of `cr32.rs` (which sends
+//! only its undecided lanes here).
 
 use super::lanes::Lanes64;
 use super::map::Input;

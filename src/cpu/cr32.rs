@@ -1,4 +1,4 @@
-//! The correctly rounded tier's `f32` first pass (AVX-512): σ(x) over a
+//! The correctly rounded tier's `f32` first pass (AVX-512, AVX2): σ(x) over a
 //! whole `f32` vector as m·y₀·(1 + ρ) with a relative error below
 //! 2^−34.57, then a rounding test at [`CR32_MAX_REL`] = 1.5·2^−35; the
 //! undecided lanes (about one in 800 of the bench's inputs, and every
@@ -110,7 +110,7 @@ const P: [f32; 3] = [
 /// rounding of ρ' ∓ 12u included, so the test keeps a factor of 1.11 on
 /// top (a scalar model measured 2^−35.7, 4.9u). A midpoint lies within
 /// 12u of σ(x) for about one input in 800 (64K uniform in [−10, 10]: 1
-/// lane in 780, 2.0 % of the 16-lane vectors; the bench's grid on
+/// lane in 780, 2.0 % of AVX-512's 16-lane vectors; the bench's grid on
 /// [−12, 12]: 1 in 874, 1.8 %), which go to the `f64` path. (Until session 8 the test was at 2^−34 = 16u: a third more
 /// undecided lanes.)
 pub(crate) const CR32_MAX_REL: f32 = f32::from_bits(((127 - 35) << 23) | 0x40_0000);
@@ -155,8 +155,8 @@ pub(crate) const CR32_MAX_REL: f32 = f32::from_bits(((127 - 35) << 23) | 0x40_00
 /// is σ(x) correctly rounded. (A scalar model of these steps, y₀ off by 0
 /// and ±6·10^−5, measured 2^−35.7 over every 1009th `f32` in range.) m,
 /// n_hi, D and y₀ are normal `f32`s for x in [−87, 87], and no step
-/// overflows. NaN fails `x > −87` (the clamp makes it ±87); +∞ clamps to 87
-/// (σ rounds to 1); −∞ fails the range.
+/// overflows. NaN fails `x > −87` (the clamp keeps it NaN, or on AVX-512
+/// makes it ±87); +∞ clamps to 87 (σ rounds to 1); −∞ fails the range.
 #[inline(always)]
 pub(crate) fn cr32_lanes<L: Cr32Lanes>(x: L) -> (L, u32) {
     let (kf, w1, tail) = reduce(x);

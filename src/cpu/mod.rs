@@ -5,7 +5,7 @@
 //! `hard.rs`, generic over the lane trait in `lanes.rs`, looped by
 //! `map.rs`, chosen in `ops.rs`; the correctly rounded tier in `cr.rs`,
 //! over the `f64` lanes of the same instruction set, with its own loop,
-//! on AVX-512 behind a first pass in `f32` lanes, `cr32.rs`);
+//! on AVX-512 and AVX2 behind a first pass in `f32` lanes, `cr32.rs`);
 //! they differ in instruction set or in threads:
 //!
 //! | backend | what runs |
