@@ -208,9 +208,11 @@ fn finish<L: Cr32Lanes>(x: L, d_hi: L, d_lo: L, m: L) -> (L, u32) {
     (lo, L::decided(x, L::splat(X_MIN), lo, hi))
 }
 
-/// Vectors per block of [`cr32_map`]: eight, as in σ's table form
-/// (`sigma_table.rs`), whose three passes this loop copies.
-const VECS: usize = 8;
+/// Vectors per block of [`cr32_map`]: three. σ's table form
+/// (`sigma_table.rs`), whose three passes this loop copies, takes eight;
+/// here eight ran 10–15 % slower than three on Zen 4 (four and two in
+/// between: `docs/benchmarks.md`), the same operations per vector.
+const VECS: usize = 3;
 
 /// Capacity of [`Pending`]: fewer than [`MAX_WIDTH`] lanes wait before
 /// a block (flushed after it from `f64` width on) and before the vectors
