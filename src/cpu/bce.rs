@@ -22,12 +22,18 @@
 //!    into eight `f64` running sums over the index mod 8.
 //!
 //! A plain job (no weights, no pos_weight, no label smoothing: the common
-//! case, t any value) instead runs both stages on two vectors at a time,
-//! without block buffers, its stage 2 in `f32` ([`combine_plain`]: the
-//! same pairs, the gradient's difference by an error-free transformation
-//! and rounded once, the loss with one rounding more where the example
-//! disagrees with its target; twice the lanes of `f64` and no
-//! conversions); only the running sums stay in `f64`.
+//! case, t any value) instead runs both stages vector by vector, without
+//! block buffers, its stage 2 in `f32` ([`combine_plain`]: the loss term
+//! L rounded once, σ(−a) as an unnormalized pair, the gradient's
+//! difference by Fast2Sum, exact for t ∈ {0, 1}, and rounded once, the
+//! loss with one rounding more where the example disagrees with its
+//! target; twice the lanes of `f64` and no conversions); only the running
+//! sums stay in `f64`. Where the backend looks up 32 entries and scales
+//! by a power of two in one instruction each (AVX-512), its stage 1 is
+//! the table form of the exact σ tier instead (`sigma_table.rs`:
+//! [`table_terms`], two denominators from one T·(1 + g), about 40 bits
+//! each as above) in passes over a few vectors ([`table_steps`]);
+//! elsewhere it is [`terms`], two vectors at a time.
 //!
 //! With x ≥ 0, softplus(x) = a + L and softplus(−x) = L for L = log1p(e^−a),
 //! σ(x) = 1 − u and σ(−x) = u for u = σ(−a); x < 0 swaps them. So every
@@ -289,9 +295,15 @@ fn plain_terms<L: Lanes, const GRAD: bool>(x: L) -> [L; 3] {
 /// denominators of [`terms`] from the same T_HI·(1 + g):
 /// D₁ = T_HI·(1 + g) + 2^(K−1) for log1p (s = 2^(K−1)/D₁) and
 /// D₂ = T_HI·(1 + g) + 2^K for σ(−a) = 2^K/D₂, each as a pair to within
-/// 2^−28.8 relative (that module's analysis, for either power of two), and
-/// each reciprocal as y₀·(1 + ρ + ρ²) (2^−42 more). The powers of two are
-/// applied by [`Lanes::scale_pow2`] (2^⌊kn⌋ = 2^K), rounding once.
+/// 2^−28.8 relative (that module's analysis, for either power of two).
+/// Each reciprocal is y₀·(1 + ρ) (the estimate's error squared, ρ² <
+/// 2^−28, is left), and the series is [`Q4`] (2^−29.9). So
+/// L = 2^K·y₀·(1 + corr) is within 2^−25.9 relative of log1p(e^−a)
+/// before its one rounding (w's roundings, at most 5·2^−24 of w, times
+/// wQ ≤ 0.039 are 2^−26.4 of that, at a near 0 where w is largest; the
+/// rest adds 2^−27.1), and u_h + u_l within 2^−27.4 of σ(−a). The
+/// powers of two are applied by [`Lanes::scale_pow2`] (2^⌊kn⌋ = 2^K),
+/// rounding once.
 #[inline(always)]
 fn table_terms<L: Lanes, const GRAD: bool>(x: L) -> [L; 3] {
     table_quotients::<L, GRAD>(table_denominators::<L, GRAD>(x))
@@ -328,9 +340,7 @@ const Q4: [f32; 5] = [
     0.116_121_65,
 ];
 
-/// [`table_terms`]' second stage: the quotients and the series. Each
-/// reciprocal is y₀·(1 + ρ) (the estimate's error squared, < 2^−28,
-/// left: ρ² is not added).
+/// [`table_terms`]' second stage: the quotients and the series.
 #[inline(always)]
 fn table_quotients<L: Lanes, const GRAD: bool>(v: [L; 6]) -> [L; 3] {
     let [kn, mh, d1_hi, d1_lo, d2_hi, d2_lo] = v;
@@ -386,9 +396,7 @@ fn combine_plain<L: Lanes, const GRAD: bool>(x: L, t: L, v: [L; 3], sc: (L, L)) 
     let cl = x.lt_zero_select_sub((one - ch) - t, zero); // 0 for x < 0
     let a = x.abs();
     let a_cap = a.min(L::splat(f32::MAX)); // NaN stays NaN
-    let a_far = ch
-        .abs()
-        .lt_select(L::splat(f32::from_bits(1)), zero, a);
+    let a_far = ch.abs().lt_select(L::splat(f32::from_bits(1)), zero, a);
     let loss = ch.mul_add(a_far, cl.mul_add(a_cap, l));
     if !GRAD {
         return (loss, zero);
@@ -511,8 +519,10 @@ fn table_steps<L: Lanes, const GRAD: bool>(
 }
 
 /// Vectors per step of [`table_steps`] (a [`BLOCK`] holds a whole number
-/// of steps at every width).
-const TABLE_VECS: usize = 8;
+/// of steps at every width): 4 and 8 measured the same within noise
+/// (`docs/benchmarks.md`), 4 keeps the passes' values nearer to the
+/// registers.
+const TABLE_VECS: usize = 4;
 
 /// 1.0 for the weights a job does not have.
 static ONES: [f32; BLOCK] = [1.0; BLOCK];
