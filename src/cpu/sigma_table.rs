@@ -189,8 +189,8 @@ fn denominator<L: Lanes>(u: L, kf: L, kn: L) -> (L, L) {
     denominator_of(th, g, m)
 }
 
-/// Step 2: (T_HI[j], g) with T_j·e^u = T_HI·(1 + g) up to the errors of
-/// the analysis above.
+/// Step 2: (th, g), th the entry j of [`T_HI`], with
+/// T_j·e^u = th·(1 + g) up to the errors of the analysis above.
 #[inline(always)]
 pub(crate) fn exp_table<L: Lanes>(u: L, kf: L) -> (L, L) {
     let p = u.mul_add(L::splat(C1), L::splat(C0));
