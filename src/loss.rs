@@ -77,7 +77,10 @@
 //! the losses are added into the chunk's `f64` sum. Without weights,
 //! pos_weight and smoothing (any targets) the combination is done in
 //! `f32` instead, vector by vector, with error-free transformations (pairs
-//! of `f32`s) and the same single rounding of each result. softplus(x) = |x| + L
+//! of `f32`s) and the same single rounding of each result; on AVX-512
+//! that path takes the reduction and e^r from the table form of σ's exact
+//! tier (32-entry lookups, degree-3 e^r) and runs in passes over a few
+//! vectors at a time. softplus(x) = |x| + L
 //! and σ(x) = 1 − σ(−|x|) for x ≥ 0 (mirrored for x < 0), so nothing
 //! cancels before the `f64` step, and the 2^−k applied there keeps a
 //! tiny term exact however large its weight (|x| is clamped at 300: past
@@ -104,19 +107,22 @@ use rayon::prelude::*;
 /// [`crate::reference::bce_with_logits_f64`], for every finite and infinite
 /// logit. The loss is then softplus(±x), here from log1p(e^−|x|) as a
 /// pair of `f32`s whose error is that of the shared e^r (under 0.11 ULP,
-/// see `cpu/sigma.rs`) plus the pair's own (about 2^−28 relative),
-/// rounded once where the example agrees with its target (the loss is
-/// log1p(e^−|x|)); where it disagrees, |x| is added to that rounded value
-/// in a fused multiply-add, one rounding more (the first is half an ULP of
-/// log1p(e^−|x|), at most one of the result): about 1.1 ULP at most, near
-/// x = 0. In the subnormal range
-/// (|x| > 87.3) the pair is rounded to 24 bits before the power of two, a
-/// quarter of an ULP more at most. Exhaustive, all 2^32 logits with t = 1
-/// (t = 0 is the same computation mirrored), avx512 backend: max 1.1252 ULP (at x = −0.0985)
-/// (0.8075 ULP at x = 87.75 before the second rounding, with the sum by
-/// error-free transformations; 0.7214 at x = 48.17 with the earlier
-/// `f64` combination; `cargo test --release --test loss -- --ignored`,
-/// 260–1014 s on the shared 2-vCPU machine). The bound is that of
+/// see `cpu/sigma.rs`) plus the pair's own (about 2^−28 relative; on
+/// AVX-512 the table form of `cpu/sigma_table.rs`, within 2^−25.9 in all,
+/// see `cpu/bce.rs`), rounded once where the example agrees with its
+/// target (the loss is log1p(e^−|x|)); where it disagrees, |x| is added to
+/// that rounded value in a fused multiply-add, one rounding more (the
+/// first is half an ULP of log1p(e^−|x|), at most one of the result):
+/// about 1.1 ULP at most, near x = 0. In the subnormal range (|x| > 87.3)
+/// the power of two rounds the pair once (a quarter of an ULP more at
+/// most where it is rounded to 24 bits first). Exhaustive, all 2^32
+/// logits with t = 1 (t = 0 is the same computation mirrored), avx512
+/// backend: max 1.1160 ULP (at x = −0.0354) with the table form (1.1252
+/// at x = −0.0985 with the polynomial form; 0.8075 ULP at x = 87.75
+/// before the second rounding, with the sum by error-free
+/// transformations; 0.7214 at x = 48.17 with the earlier `f64`
+/// combination; `cargo test --release --test loss -- --ignored`, 260–1014
+/// s on the shared 2-vCPU machine). The bound is that of
 /// [`crate::SOFTPLUS_MAX_ULP`].
 pub const BCE_BINARY_MAX_ULP: f64 = 2.0;
 /// Bound of the per-element loss for any t ∈ [0, 1], finite non-negative
@@ -125,7 +131,7 @@ pub const BCE_BINARY_MAX_ULP: f64 = 2.0;
 /// `f32::MAX`; above it the result is +∞). Both terms are non-negative and
 /// are combined from the same pair as [`BCE_BINARY_MAX_ULP`], in `f64` with
 /// weights or smoothing (measured 0.66 ULP in all), else in `f32` as that
-/// loss (measured 1.05); the bound leaves room for the GPU and for
+/// loss (measured 1.082); the bound leaves room for the GPU and for
 /// backends without a fused multiply-add.
 pub const BCE_MAX_ULP: f64 = 4.0;
 /// Bound of the gradient without weights or pos_weight: for t ∈ {0, 1} and
@@ -136,9 +142,12 @@ pub const BCE_MAX_ULP: f64 = 4.0;
 /// two terms (1 − t')·σ(x) and t'·σ(−x) (they cancel near the minimum, where
 /// no relative bound holds). σ(−|x|) comes as a pair (as the loss's
 /// log1p), the difference is formed in `f64` (without weights and
-/// smoothing: in `f32` as a pair) and rounded once: for t ∈ {0, 1} max
-/// 0.8829 ULP over all 2^32 logits (avx512, subnormal as the loss's; the
-/// exhaustive test beside [`BCE_BINARY_MAX_ULP`]'s), 0.66 ULP of the
+/// smoothing: in `f32` as a pair, by Fast2Sum, which is exact for
+/// t ∈ {0, 1} and otherwise adds at most half an ULP of the larger term)
+/// and rounded once: for t ∈ {0, 1} max 1.0000 ULP over all 2^32 logits
+/// (avx512, at x = 93.05: a subnormal result, where both parts of the
+/// pair are rounded to the grid; 0.8829 with the earlier normalized pair;
+/// the exhaustive test beside [`BCE_BINARY_MAX_ULP`]'s), 0.66 ULP of the
 /// larger term for any t over the test's sweep.
 pub const BCE_GRAD_MAX_ULP: f64 = 2.0;
 /// Bound of the gradient with weights and pos_weight (finite, ≥ 0): the
@@ -149,8 +158,8 @@ pub const BCE_GRAD_WEIGHTED_MAX_ULP: f64 = 4.0;
 /// Added to the gradient bounds for [`Reduction::Mean`]: the gradient is
 /// multiplied by 1/n (in `f64`, or in `f32` as a pair) before its one
 /// rounding; in `f32` a subnormal σ is rounded to the grid before that
-/// (measured 0.882 ULP for t ∈ {0, 1}, at a subnormal result); the
-/// allowance keeps room for a backend that rounds σ before the division.
+/// (up to 1 ULP of σ scaled by 1/n, plus that rounding); the allowance
+/// keeps room for a backend that rounds σ before the division.
 pub const BCE_GRAD_MEAN_EXTRA_ULP: f64 = 0.5;
 
 /// Elements per chunk of the reductions and of the rayon split. Fixed, so

@@ -22,12 +22,18 @@
 //!    into eight `f64` running sums over the index mod 8.
 //!
 //! A plain job (no weights, no pos_weight, no label smoothing: the common
-//! case, t any value) instead runs both stages on two vectors at a time,
-//! without block buffers, its stage 2 in `f32` ([`combine_plain`]: the
-//! same pairs, the gradient's difference by an error-free transformation
-//! and rounded once, the loss with one rounding more where the example
-//! disagrees with its target; twice the lanes of `f64` and no
-//! conversions); only the running sums stay in `f64`.
+//! case, t any value) instead runs both stages vector by vector, without
+//! block buffers, its stage 2 in `f32` ([`combine_plain`]: the loss term
+//! L rounded once, σ(−a) as an unnormalized pair, the gradient's
+//! difference by Fast2Sum, exact for t ∈ {0, 1}, and rounded once, the
+//! loss with one rounding more where the example disagrees with its
+//! target; twice the lanes of `f64` and no conversions); only the running
+//! sums stay in `f64`. Where the backend looks up 32 entries and scales
+//! by a power of two in one instruction each (AVX-512), its stage 1 is
+//! the table form of the exact σ tier instead (`sigma_table.rs`:
+//! [`table_terms`], two denominators from one T·(1 + g), about 40 bits
+//! each as above) in passes over a few vectors ([`table_steps`]);
+//! elsewhere it is [`terms`], two vectors at a time.
 //!
 //! With x ≥ 0, softplus(x) = a + L and softplus(−x) = L for L = log1p(e^−a),
 //! σ(x) = 1 − u and σ(−x) = u for u = σ(−a); x < 0 swaps them. So every
@@ -40,7 +46,8 @@
 //! Not here: option checks, chunking and threads (`loss.rs`).
 
 use super::lanes::{Lanes, MAX_WIDTH};
-use super::sigma::{denominator, exact_exp, LN2_HI, LN2_LO, LOG2E};
+use super::sigma::{denominator, exact_exp, recip_pair, EXACT_CLAMP, LN2_HI, LN2_LO, LOG2E};
+use super::sigma_table::{denominator_of, exp_table, reduce_abs};
 use super::stable::{log1p_series, pow2_neg, ROUNDER, S_M_MIN};
 
 /// Elements per block: the per-block buffers (five `f32` arrays) and the
@@ -88,7 +95,7 @@ pub(crate) struct Job<'a> {
 /// high product exact in a fused multiply-subtract) and e = ρ + ρ², which
 /// leaves ρ³ < 2^−42. No division where the backend has an estimate.
 #[inline(always)]
-fn recip_pair<L: Lanes>(n_hi: L, n_lo: L, m: L) -> (L, L) {
+fn quotient<L: Lanes>(n_hi: L, n_lo: L, m: L) -> (L, L) {
     let (d_hi, d_lo) = denominator(n_hi, n_lo, m);
     let y0 = d_hi.recip_estimate();
     let rho = y0.mul_sub_exact(d_hi, L::splat(1.0));
@@ -121,7 +128,7 @@ fn terms<L: Lanes, const GRAD: bool>(x: L) -> [L; 5] {
         pow2_neg(k.min(L::splat(QUOTIENT_K_CAP)))
     });
     let mh = m * half;
-    let (y0, e) = recip_pair(n_hi, n_lo, mh);
+    let (y0, e) = quotient(n_hi, n_lo, mh);
     // s with m capped at 2^−30, as in softplus: below it w·Q(w) < 2^−60
     // matters to nothing, and the uncapped w² would be subnormal from
     // |x| ≈ 22 on (a microcode assist per vector on x86).
@@ -130,7 +137,7 @@ fn terms<L: Lanes, const GRAD: bool>(x: L) -> [L; 5] {
     let wq = w * log1p_series(w);
     let corr = wq.mul_add(e, wq + e); // (1 + e)(1 + wq) − 1
     let (s0, se) = if GRAD {
-        recip_pair(n_hi, n_lo, m)
+        quotient(n_hi, n_lo, m)
     } else {
         (L::splat(0.0), L::splat(0.0))
     };
@@ -246,45 +253,22 @@ fn combine<const GRAD: bool, const WEIGHTED: bool>(
     }
 }
 
-/// Stage 2 in `f32` for a plain job (no weights, no pos_weight, no label
-/// smoothing: c = 1), one vector, straight from [`terms`]: the loss and,
-/// for `GRAD`, the gradient times the scale sc = sc_h + sc_l (1/n as a
-/// pair of `f32`s). No conversions and twice the lanes of [`combine`].
-///
-/// c_far (1 − t for x ≥ 0, t for x < 0) is the pair ch + cl (1 − t by
-/// Fast2Sum, exact; cl = 0 for t ∈ {0, 1}). The pairs Y and S are
-/// renormalized (their high parts rounded to 24 bits) and multiplied by
-/// 2^−k as 2^−min(k, 60) (exact) then 2^−min(k − 60, 126), which rounds
-/// only into the subnormal range; with AVX-512 as one `vscalefps`, which
-/// rounds once everywhere.
-///
-/// - ℓ = ch·|x| + (cl·|x| + L) in two fused multiply-adds, with L = 2^−k·Y
-///   rounded once (a quarter of an ULP more in the subnormal range, where
-///   Y's 24-bit rounding is scaled into the result's last place). Where
-///   c_far = 0 (t ∈ {0, 1}, the example agreeing with its target) that is
-///   ℓ = L itself; for t ∈ {0, 1} otherwise, ℓ = |x| + L rounded once more:
-///   L's rounding (≤ half an ULP of L ≤ |x| + L) plus that one, at most
-///   one ULP. |x| = ∞ gives ∞ (0 where c_far = 0: the limit).
-/// - dℓ/dx = ∓(u − c_far)·sc: u − ch by TwoSum, its error, u's low part
-///   and −cl as the low part, times the pair sc in two fused
-///   multiply-adds: one rounding (in the subnormal range u is rounded to
-///   the grid first: two where sc ≠ 1, within [`crate::loss`]'s Mean
-///   allowance).
-///
-/// NaN in x or t gives NaN in both.
+/// A plain job's terms, one vector: [l, u_h, u_l] with l = log1p(e^−|x|)
+/// rounded once (subnormal included) and, for `GRAD`, σ(−|x|) = u_h + u_l
+/// (zeros otherwise): u_h = 2^−k·s₀ and u_l = 2^−k·(s₀·e), each rounded
+/// once (exact while normal), an unnormalized pair (|u_l| < 2^−13·u_h)
+/// that carries about 40 bits. Where the backend looks up tables and
+/// scales in one instruction each ([`Lanes::EXACT_TABLE`]) from
+/// [`table_terms`], else from [`terms`], the power of two applied as
+/// 2^−min(k, 60) (exact) then 2^−min(k − 60, 126), which rounds only into
+/// the subnormal range. NaN gives NaN throughout.
 #[inline(always)]
-fn combine_plain<L: Lanes, const GRAD: bool>(x: L, t: L, v: [L; 5], sc: (L, L)) -> (L, L) {
-    let [y0, corr, s0, se, k] = v;
+fn plain_terms<L: Lanes, const GRAD: bool>(x: L) -> [L; 3] {
+    if L::EXACT_TABLE {
+        return table_terms::<L, GRAD>(x);
+    }
+    let [y0, corr, s0, se, k] = terms::<L, GRAD>(x);
     let zero = L::splat(0.0);
-    let a = x.abs();
-    let a_cap = a.min(L::splat(f32::MAX));
-    // ch + cl = b + tt: 1 − t (Fast2Sum) for x ≥ 0, t (cl = 0) for x < 0.
-    let b = x.lt_select(zero, zero, L::splat(1.0));
-    let tt = x.lt_select(zero, t, -t);
-    let ch = b + tt;
-    let cl = (b - ch) + tt;
-    // v·2^−k: one scaling instruction where the backend has it, else
-    // 2^−min(k, 60) (exact) then 2^−min(k − 60, 126).
     let kn = -k;
     let scaled = |v: L| {
         v.scale_or(kn, || {
@@ -297,30 +281,131 @@ fn combine_plain<L: Lanes, const GRAD: bool>(x: L, t: L, v: [L; 5], sc: (L, L)) 
             (v * m1) * m2
         })
     };
-    // Loss: c_far·|x| + L, |x| capped so that c_far = 0 gives 0 there.
     let l = scaled(y0.mul_add(corr, y0));
-    let r = ch.mul_add(a_cap, cl.mul_add(a_cap, l));
-    // |x| = ∞: c_far·∞, or 0 where c_far = 0 (|c_far| below 2^−149).
-    let far = ch
-        .abs()
-        .lt_select(L::splat(f32::from_bits(1)), zero, ch * a);
-    let loss = a_cap.lt_select(a, far, r); // NaN: r
+    if !GRAD {
+        return [l, zero, zero];
+    }
+    [l, scaled(s0), scaled(s0 * se)]
+}
+
+/// [`plain_terms`] in the table form of σ's exact tier
+/// (`sigma_table.rs`): a = min(|x|, 104) (past it both terms are below
+/// 2^−150 and round to 0), kn = −k/32 = K + j/32 and
+/// e^−a = 2^K/(T_j·e^u) from its reduction and degree-3 e^u, then the two
+/// denominators of [`terms`] from the same T_HI·(1 + g):
+/// D₁ = T_HI·(1 + g) + 2^(K−1) for log1p (s = 2^(K−1)/D₁) and
+/// D₂ = T_HI·(1 + g) + 2^K for σ(−a) = 2^K/D₂, each as a pair to within
+/// 2^−28.8 relative (that module's analysis, for either power of two).
+/// Each reciprocal is y₀·(1 + ρ) (the estimate's error squared, ρ² <
+/// 2^−28, is left), and the series is [`Q4`] (2^−29.9). So
+/// L = 2^K·y₀·(1 + corr) is within 2^−25.9 relative of log1p(e^−a)
+/// before its one rounding (w's roundings, at most 5·2^−24 of w, times
+/// wQ ≤ 0.039 are 2^−26.4 of that, at a near 0 where w is largest; the
+/// rest adds 2^−27.1), and u_h + u_l within 2^−27.4 of σ(−a). The
+/// powers of two are applied by [`Lanes::scale_pow2`] (2^⌊kn⌋ = 2^K),
+/// rounding once.
+#[inline(always)]
+fn table_terms<L: Lanes, const GRAD: bool>(x: L) -> [L; 3] {
+    table_quotients::<L, GRAD>(table_denominators::<L, GRAD>(x))
+}
+
+/// [`table_terms`]' first stage: [kn, 2^(K−1), d₁_hi, d₁_lo, d₂_hi,
+/// d₂_lo] (the second pair only for `GRAD`, zeros otherwise).
+#[inline(always)]
+fn table_denominators<L: Lanes, const GRAD: bool>(x: L) -> [L; 6] {
+    let zero = L::splat(0.0);
+    let a = x.abs().min(L::splat(EXACT_CLAMP)); // NaN stays NaN
+    let (u, kf, kn) = reduce_abs(a);
+    let (th, g) = exp_table(u, kf);
+    let mh = L::splat(0.5).scale_pow2(kn); // 2^(K−1)
+    let (d1_hi, d1_lo) = denominator_of(th, g, mh);
+    // 2^K (0 for K = −149, where 2^−149 is far below any effect on D₂).
+    let (d2_hi, d2_lo) = if GRAD {
+        denominator_of(th, g, mh + mh)
+    } else {
+        (zero, zero)
+    };
+    [kn, mh, d1_hi, d1_lo, d2_hi, d2_lo]
+}
+
+/// Q(w) ≈ (atanh(√w)/√w − 1)/w on [0, 1/9] to degree 4 (Chebyshev fit,
+/// coefficients rounded to `f32`): |w·(Q − P)| < 2^−29.9, the series of
+/// [`log1p_series`] (degree 6, Taylor: 2^−30.4 with its `f32`
+/// coefficients) in two operations fewer.
+const Q4: [f32; 5] = [
+    0.333_333_34,
+    0.199_998_53,
+    0.142_961_79,
+    0.108_532_876,
+    0.116_121_65,
+];
+
+/// [`table_terms`]' second stage: the quotients and the series.
+#[inline(always)]
+fn table_quotients<L: Lanes, const GRAD: bool>(v: [L; 6]) -> [L; 3] {
+    let [kn, mh, d1_hi, d1_lo, d2_hi, d2_lo] = v;
+    let zero = L::splat(0.0);
+    let (y0, e) = recip_pair(d1_hi, d1_lo);
+    // s capped as in [`terms`] (w stays normal).
+    let s = mh.max(L::splat(S_M_MIN * 0.5)) * y0.mul_add(e, y0);
+    let w = s * s;
+    let w2 = w * w;
+    let p01 = w.mul_add(L::splat(Q4[1]), L::splat(Q4[0]));
+    let p23 = w.mul_add(L::splat(Q4[3]), L::splat(Q4[2]));
+    let wq = w * w2.mul_add(w2.mul_add(L::splat(Q4[4]), p23), p01);
+    let corr = wq.mul_add(e, wq + e); // (1 + e)(1 + wq) − 1
+    let l = y0.mul_add(corr, y0).scale_pow2(kn);
+    if !GRAD {
+        return [l, zero, zero];
+    }
+    let (s0, se) = recip_pair(d2_hi, d2_lo);
+    [l, s0.scale_pow2(kn), (s0 * se).scale_pow2(kn)]
+}
+
+/// Stage 2 in `f32` for a plain job (no weights, no pos_weight, no label
+/// smoothing: c = 1), one vector, from [`plain_terms`]: the loss and, for
+/// `GRAD`, the gradient times the scale sc = sc_h + sc_l (1/n as a pair of
+/// `f32`s). No conversions and twice the lanes of [`combine`].
+///
+/// c_far (1 − t for x ≥ 0, t for x < 0) is the pair ch + cl (1 − t by
+/// Fast2Sum, exact for t ∈ [0, 1]; cl = 0 for x < 0 and for t ∈ {0, 1}).
+///
+/// - ℓ = ch·|x| + (cl·|x| + l) in two fused multiply-adds. Where
+///   c_far = 0 (t ∈ {0, 1}, the example agreeing with its target) that is
+///   ℓ = l itself; for t ∈ {0, 1} otherwise, ℓ = |x| + l rounded once
+///   more: l's rounding (≤ half an ULP of l ≤ |x| + l) plus that one, at
+///   most one ULP. |x| = ∞ gives ∞, 0 where ch = 0 (the limit: |x| is
+///   replaced by 0 there, and capped at `f32::MAX` in cl's product).
+/// - dℓ/dx = ∓(u − c_far)·sc: d = u_h − ch by Fast2Sum (exact where
+///   ch ∈ {0, 1} ≥ u_h, i.e. t ∈ {0, 1}; for fractional t its error is at
+///   most half an ULP of u_h, the larger term's), its error, u_l and −cl
+///   as the low part, times the pair sc in two fused multiply-adds: one
+///   rounding where u is normal; in the subnormal range u_h and u_l are
+///   each rounded to the grid, and where sc ≠ 1 the product rounds again
+///   (within [`crate::loss`]'s Mean allowance). Negated last for x ≥ 0
+///   (−0 − g), so that an underflowed −u is −0 there, the sign of its
+///   limit.
+///
+/// NaN in x or t gives NaN in both.
+#[inline(always)]
+fn combine_plain<L: Lanes, const GRAD: bool>(x: L, t: L, v: [L; 3], sc: (L, L)) -> (L, L) {
+    let [l, uh, ul] = v;
+    let zero = L::splat(0.0);
+    let one = L::splat(1.0);
+    let ch = x.lt_zero_select_sub(one, t); // t for x < 0, else 1 − t
+    let cl = x.lt_zero_select_sub((one - ch) - t, zero); // 0 for x < 0
+    let a = x.abs();
+    let a_cap = a.min(L::splat(f32::MAX)); // NaN stays NaN
+    let a_far = ch.abs().lt_select(L::splat(f32::from_bits(1)), zero, a);
+    let loss = ch.mul_add(a_far, cl.mul_add(a_cap, l));
     if !GRAD {
         return (loss, zero);
     }
     let (sc_h, sc_l) = sc;
-    // u − c_far = 2^−k·S − (ch + cl): TwoSum of u's high part and −ch,
-    // then sc times the sum and its low part, rounded once. Negated for
-    // x ≥ 0 (so that an underflowed −u is −0 there, the sign of its
-    // limit).
-    let sn = s0.mul_add(se, s0);
-    let (uh, ul) = (scaled(sn), scaled(s0.mul_add(se, s0 - sn)));
     let d = uh - ch;
-    let bd = d - uh;
-    let e2 = (uh - (d - bd)) - (ch + bd);
-    let dl = (e2 + ul) - cl;
+    let dl = ((uh - (d + ch)) + ul) - cl;
     let g = d.mul_add(sc_h, d.mul_add(sc_l, dl * sc_h));
-    (loss, x.lt_select(zero, g, -g))
+    (loss, x.lt_zero_select_sub(L::splat(-0.0), g))
 }
 
 /// Both stages for a plain job's block, one vector at a time (no block
@@ -337,27 +422,32 @@ fn plain_block<L: Lanes, const GRAD: bool>(
     let n = x.len();
     let (t, lo) = (&t[..n], &mut lo[..n]);
     let go = &mut go[..if GRAD { n } else { 0 }];
-    // Stage 1 of PLAIN_VECS vectors before their stage 2: independent
-    // chains side by side for the out-of-order core (measured in
-    // `docs/benchmarks.md`).
-    let step = w * PLAIN_VECS;
-    let body = n - n % step;
-    for i in (0..body).step_by(step) {
-        let mut xv = [L::splat(0.0); PLAIN_VECS];
-        let mut v = [[L::splat(0.0); 5]; PLAIN_VECS];
-        for j in 0..PLAIN_VECS {
-            xv[j] = L::load(&x[i + j * w..i + j * w + w]);
-            v[j] = terms::<L, GRAD>(xv[j]);
-        }
-        for (j, (&xv, v)) in xv.iter().zip(v).enumerate() {
-            let o = i + j * w;
-            let (l, g) = combine_plain::<L, GRAD>(xv, L::load(&t[o..o + w]), v, sc);
-            l.store(&mut lo[o..o + w]);
-            if GRAD {
-                g.store(&mut go[o..o + w]);
+    let body = if L::EXACT_TABLE {
+        table_steps::<L, GRAD>(x, t, lo, go, sc)
+    } else {
+        // Stage 1 of PLAIN_VECS vectors before their stage 2: independent
+        // chains side by side for the out-of-order core (measured in
+        // `docs/benchmarks.md`).
+        let step = w * PLAIN_VECS;
+        let body = n - n % step;
+        for i in (0..body).step_by(step) {
+            let mut xv = [L::splat(0.0); PLAIN_VECS];
+            let mut v = [[L::splat(0.0); 3]; PLAIN_VECS];
+            for j in 0..PLAIN_VECS {
+                xv[j] = L::load(&x[i + j * w..i + j * w + w]);
+                v[j] = plain_terms::<L, GRAD>(xv[j]);
+            }
+            for (j, (&xv, v)) in xv.iter().zip(v).enumerate() {
+                let o = i + j * w;
+                let (l, g) = combine_plain::<L, GRAD>(xv, L::load(&t[o..o + w]), v, sc);
+                l.store(&mut lo[o..o + w]);
+                if GRAD {
+                    g.store(&mut go[o..o + w]);
+                }
             }
         }
-    }
+        body
+    };
     // The rest (the job's last block) one vector at a time.
     for i in (body..n).step_by(w) {
         let e = n.min(i + w);
@@ -366,7 +456,7 @@ fn plain_block<L: Lanes, const GRAD: bool>(
         } else {
             (L::load_partial(&x[i..e]), L::load_partial(&t[i..e]))
         };
-        let (l, g) = combine_plain::<L, GRAD>(xv, tv, terms::<L, GRAD>(xv), sc);
+        let (l, g) = combine_plain::<L, GRAD>(xv, tv, plain_terms::<L, GRAD>(xv), sc);
         if e - i == w {
             l.store(&mut lo[i..e]);
             if GRAD {
@@ -384,6 +474,55 @@ fn plain_block<L: Lanes, const GRAD: bool>(
 /// Vectors per step of [`plain_block`] (a [`BLOCK`] holds a whole number
 /// of steps at every width).
 const PLAIN_VECS: usize = 2;
+
+/// [`plain_block`]'s steps in the table form: [`TABLE_VECS`] vectors at a
+/// time in three passes ([`table_denominators`] of each, then
+/// [`table_quotients`] of each, then [`combine_plain`] of each), so that
+/// each pass is a run of independent short chains; returns how many
+/// elements it did (the rest is the caller's).
+#[inline(always)]
+fn table_steps<L: Lanes, const GRAD: bool>(
+    x: &[f32],
+    t: &[f32],
+    lo: &mut [f32],
+    go: &mut [f32],
+    sc: (L, L),
+) -> usize {
+    let w = L::WIDTH;
+    let n = x.len();
+    let (t, lo) = (&t[..n], &mut lo[..n]);
+    let go = &mut go[..if GRAD { n } else { 0 }];
+    let step = w * TABLE_VECS;
+    let body = n - n % step;
+    let zero = L::splat(0.0);
+    for i in (0..body).step_by(step) {
+        let (x, t) = (&x[i..i + step], &t[i..i + step]);
+        let mut d = [[zero; 6]; TABLE_VECS];
+        for (j, d) in d.iter_mut().enumerate() {
+            *d = table_denominators::<L, GRAD>(L::load(&x[j * w..j * w + w]));
+        }
+        let mut q = [[zero; 3]; TABLE_VECS];
+        for (q, d) in q.iter_mut().zip(d) {
+            *q = table_quotients::<L, GRAD>(d);
+        }
+        for (j, q) in q.into_iter().enumerate() {
+            let r = j * w..j * w + w;
+            let (xv, tv) = (L::load(&x[r.clone()]), L::load(&t[r.clone()]));
+            let (l, g) = combine_plain::<L, GRAD>(xv, tv, q, sc);
+            l.store(&mut lo[i + j * w..i + j * w + w]);
+            if GRAD {
+                g.store(&mut go[i + j * w..i + j * w + w]);
+            }
+        }
+    }
+    body
+}
+
+/// Vectors per step of [`table_steps`] (a [`BLOCK`] holds a whole number
+/// of steps at every width): 4 and 8 measured the same within noise
+/// (`docs/benchmarks.md`), 4 keeps the passes' values nearer to the
+/// registers.
+const TABLE_VECS: usize = 4;
 
 /// 1.0 for the weights a job does not have.
 static ONES: [f32; BLOCK] = [1.0; BLOCK];
@@ -403,7 +542,11 @@ pub(crate) fn run<L: Lanes>(job: Job<'_>) -> f64 {
 
 #[inline(always)]
 fn run_as<L: Lanes, const GRAD: bool>(mut job: Job<'_>) -> f64 {
-    debug_assert!(BLOCK.is_multiple_of(MAX_WIDTH * PLAIN_VECS) && BLOCK.is_multiple_of(8));
+    debug_assert!(
+        BLOCK.is_multiple_of(MAX_WIDTH * PLAIN_VECS)
+            && BLOCK.is_multiple_of(MAX_WIDTH * TABLE_VECS)
+            && BLOCK.is_multiple_of(8)
+    );
     let n = job.x.len();
     let mut acc = [0.0f64; 8];
     let mut buf = [[0.0f32; BLOCK]; 5];

@@ -166,7 +166,13 @@ pub(crate) const fn bits(b: [u32; 32]) -> [f32; 32] {
 /// index in one) and kn = −k/32.
 #[inline(always)]
 fn reduce<L: Lanes, F: TableFinish>(x: L) -> (L, L, L) {
-    let a = F::clamp_abs(x);
+    reduce_abs(F::clamp_abs(x))
+}
+
+/// Step 1 from a = |x| already clamped (at ≤ 110): (u, kf, kn) as
+/// [`reduce`] returns them.
+#[inline(always)]
+pub(crate) fn reduce_abs<L: Lanes>(a: L) -> (L, L, L) {
     let kf = a.mul_add(L::splat(-LOG2E), L::splat(SHIFTER32));
     let kn = kf - L::splat(SHIFTER32); // −k/32, exact
     let r1 = kn.mul_add(L::splat(LN2_HI), a); // exact
@@ -178,10 +184,24 @@ fn reduce<L: Lanes, F: TableFinish>(x: L) -> (L, L, L) {
 /// 2^−21·d_hi (not normalized; `recip_pair` needs no more).
 #[inline(always)]
 fn denominator<L: Lanes>(u: L, kf: L, kn: L) -> (L, L) {
+    let (th, g) = exp_table(u, kf);
+    let m = L::splat(1.0).scale_pow2(kn); // 2^K (0 for K < −149)
+    denominator_of(th, g, m)
+}
+
+/// Step 2: (th, g), th the entry j of [`T_HI`], with
+/// T_j·e^u = th·(1 + g) up to the errors of the analysis above.
+#[inline(always)]
+pub(crate) fn exp_table<L: Lanes>(u: L, kf: L) -> (L, L) {
     let p = u.mul_add(L::splat(C1), L::splat(C0));
     let g = (u * u).mul_add(p, u); // e^u = 1 + g
-    let th = kf.lookup32(&T_HI);
-    let m = L::splat(1.0).scale_pow2(kn); // 2^K (0 for K < −149)
+    (kf.lookup32(&T_HI), g)
+}
+
+/// Step 3: D = m + T_HI·(1 + g) as the pair (d_hi, d_lo), for m a power
+/// of two ≤ 1 (2^K, or any smaller power: the analysis holds for each).
+#[inline(always)]
+pub(crate) fn denominator_of<L: Lanes>(th: L, g: L, m: L) -> (L, L) {
     let d_hi = th.mul_add(g, th + m);
     let c = (th - d_hi) + m; // th − d_hi exact; the sum too for K ≥ −24
     (d_hi, th.mul_add(g, c))
