@@ -611,7 +611,6 @@ pub(crate) mod bf16ne {
 mod tests {
     use super::*;
     use crate::cpu::cr32::cr32_lanes;
-    use crate::reference;
 
     /// [`cr32_lanes`] on 16 inputs: the values and the decided mask.
     ///
@@ -626,40 +625,18 @@ mod tests {
         (out, decided)
     }
 
-    /// The `f32` first pass alone: on the hard inputs (`tests/data`,
-    /// mpmath at 200 bits, all within 2^−21 ULP of a midpoint) it decides
-    /// none wrongly, and on a grid over [−90, 70] it decides only correct
-    /// results, nothing from x ≤ −87, and nearly everything else.
+    /// The `f32` first pass alone on this backend (`vpermt2ps` tables,
+    /// `vrcp14ps`): the shared check.
     #[test]
     fn cr32_pass_decides_only_what_it_may() {
         if !detected() {
             return;
         }
-        let hard = crate::cpu::cr::tests::hard_inputs();
-        let grid = (0..1 << 20).map(|i| -90.0 + 160.0 * i as f32 / (1 << 20) as f32);
-        let cases: Vec<(f32, f32)> = hard
-            .iter()
-            .copied()
-            .chain(grid.map(|x| (x, reference::sigmoid_cr(x))))
-            .collect();
-        let (mut decided, mut in_range) = (0usize, 0usize);
-        for c in cases.chunks(16) {
-            let mut xs = [0.0f32; 16];
-            for (x, &(v, _)) in xs.iter_mut().zip(c) {
-                *x = v;
-            }
+        crate::cpu::cr32::tests::check_first_pass(16, |xs| {
             // SAFETY: `detected()` was checked above.
-            let (out, mask) = unsafe { cr32_pass(&xs) };
-            for (i, &(x, want)) in c.iter().enumerate() {
-                in_range += usize::from(x > -87.0);
-                if mask & (1 << i) != 0 {
-                    assert!(x > -87.0, "x = {x:e} decided");
-                    assert_eq!(out[i], want, "x = {x:e}: decided wrongly");
-                    decided += 1;
-                }
-            }
-        }
-        assert!(decided * 1000 > in_range * 995, "{decided} of {in_range}");
+            let (v, decided) = unsafe { cr32_pass(xs.try_into().expect("16 inputs")) };
+            (v.to_vec(), decided)
+        });
     }
 
     /// `vrcp14ps` of 16 inputs.
