@@ -833,4 +833,96 @@ mod tests {
         assert_eq!(best_below(Some("avx2")), avx2);
         assert_eq!(best_below(Some("avx2+fma")), avx2);
     }
+
+    /// Every element-wise op, on every backend, writes the same bits with
+    /// `stream` on (non-temporal stores after the aligned head) as with it
+    /// off, at output offsets 0, 3, 8 and 15 floats. The public functions
+    /// stream only from [`STREAM_MIN`] elements, and the correctly rounded
+    /// tier not at all on AMD CPUs ([`cr_streams`]); this calls the
+    /// single-threaded pieces directly, so the streamed path of each op is
+    /// checked on any CI machine, and at a small size.
+    #[test]
+    fn streamed_pieces_match_cached_on_any_cpu() {
+        let n = 4099;
+        let x: Vec<f32> = (0..n + 16)
+            .map(|i| -120.0 + 150.0 * i as f32 / n as f32)
+            .chain([f32::NAN, f32::INFINITY, -f32::INFINITY, 0.0, -0.0])
+            .collect();
+        let dy: Vec<f32> = (0..x.len()).map(|i| 1.5 - (i % 7) as f32 / 2.0).collect();
+        let y: Vec<f32> = x.iter().map(|&v| crate::reference::sigmoid(v)).collect();
+        let unary = [
+            Unary::Exact,
+            Unary::Fast,
+            Unary::Hard,
+            Unary::HardAffine {
+                alpha: 0.2,
+                beta: 0.5,
+            },
+            Unary::Plan,
+            Unary::Softplus,
+            Unary::LogSigmoid,
+            Unary::SoftplusFast,
+            Unary::LogSigmoidFast,
+            Unary::Cr,
+            Unary::Silu,
+            Unary::SiluFast,
+        ];
+        let grads = [
+            (Grad::Sigmoid, &y),
+            (Grad::SigmoidFromInput, &x),
+            (Grad::Hard, &x),
+            (
+                Grad::HardAffine {
+                    alpha: 0.2,
+                    beta: 0.5,
+                },
+                &x,
+            ),
+            (Grad::Plan, &x),
+            (Grad::Silu, &x),
+        ];
+        // The first index where two outputs differ in their bits, if any.
+        let first_diff = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .position(|(p, q)| p.to_bits() != q.to_bits())
+                .map(|i| (i, a[i].to_bits(), b[i].to_bits()))
+        };
+        // Two outputs at the same alignment (a whole number of cache lines
+        // apart), so that both split off the same head and every element
+        // takes the same path through the loops: on the portable backend a
+        // NaN input comes out as +NaN or −NaN depending on that path (NaN's
+        // sign is not part of the contract), which is not what this checks.
+        let m = x.len().next_multiple_of(16);
+        let mut both = vec![0.0f32; 2 * m];
+        let (streamed, cached) = both.split_at_mut(m);
+        let (streamed, cached) = (&mut streamed[..x.len()], &mut cached[..x.len()]);
+        for b in Backend::available() {
+            if b == Backend::Parallel {
+                continue;
+            }
+            for off in [0, 3, 8, 15] {
+                let src = &x[off..];
+                for op in unary {
+                    b.unary_chunk(op, Some(src), &mut streamed[off..], true);
+                    b.unary_chunk(op, Some(src), &mut cached[off..], false);
+                    let d = first_diff(&streamed[off..], &cached[off..]);
+                    assert_eq!(
+                        d, None,
+                        "{b} {op:?} offset {off}: (index, streamed, cached)"
+                    );
+                }
+                for (op, a) in grads {
+                    let (a, d) = (&a[off..], &dy[off..]);
+                    b.binary_chunk(op, a, Some(d), &mut streamed[off..], true);
+                    b.binary_chunk(op, a, Some(d), &mut cached[off..], false);
+                    let d = first_diff(&streamed[off..], &cached[off..]);
+                    assert_eq!(
+                        d, None,
+                        "{b} {op:?} offset {off}: (index, streamed, cached)"
+                    );
+                }
+            }
+        }
+    }
 }
