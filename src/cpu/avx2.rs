@@ -216,28 +216,6 @@ impl Cr32Lanes for Avx2 {
     }
 }
 
-/// [`Pending::flush`] on this backend, out of line.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cold]
-#[inline(never)]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn cr32_flush(pending: &mut Pending, dst: &mut [f32]) {
-    pending.flush::<Avx2>(dst)
-}
-
-/// [`Cr32Lanes::redo`] on this backend, out of line.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cold]
-#[inline(never)]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn cr32_redo(xs: &[f32], dst: &mut [f32]) {
-    super::cr::cr_map::<<Avx2 as Lanes>::F64, _>(super::map::Slice(xs), dst)
-}
-
 /// Four `f64` lanes in a `__m256d`: the correctly rounded tier's fast
 /// path. Private like [`Avx2`], and made only through [`Lanes::F64`] inside
 /// the same entry points, so the module's soundness argument covers it.

@@ -339,28 +339,6 @@ impl Cr32Lanes for Avx512 {
     }
 }
 
-/// [`Pending::flush`] on this backend, out of line.
-///
-/// # Safety
-/// The CPU must have the features [`detected`] checks.
-#[cold]
-#[inline(never)]
-#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")]
-unsafe fn cr32_flush(pending: &mut Pending, dst: &mut [f32]) {
-    pending.flush::<Avx512>(dst)
-}
-
-/// [`Cr32Lanes::redo`] on this backend, out of line.
-///
-/// # Safety
-/// The CPU must have the features [`detected`] checks.
-#[cold]
-#[inline(never)]
-#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")]
-unsafe fn cr32_redo(xs: &[f32], dst: &mut [f32]) {
-    super::cr::cr_map::<<Avx512 as Lanes>::F64, _>(super::map::Slice(xs), dst)
-}
-
 /// Eight `f64` lanes in a `__m512d`: the correctly rounded tier's fast
 /// path. Private like [`Avx512`], and made only through [`Lanes::F64`]
 /// inside the same entry points, so the module's soundness argument

@@ -36,9 +36,10 @@ mod sigma_table;
 pub(crate) mod silu;
 pub(crate) mod stable;
 
-/// The two `#[target_feature]` entry points of an x86-64 backend:
+/// The `#[target_feature]` entry points of an x86-64 backend:
 /// `unary` and `binary`, [`ops::unary`] and [`ops::binary`] instantiated
-/// with the backend's lane type and compiled with its features. Streamed
+/// with the backend's lane type and compiled with its features; `bce`
+/// (the fused loss) and the cr tier's two out-of-line helpers likewise. Streamed
 /// stores are fenced before they return, so they are ordered before
 /// whatever the caller does next (rayon's join included). Each is an
 /// `unsafe fn` whose contract is that the CPU has those features.
@@ -89,6 +90,31 @@ macro_rules! x86_entry_points {
         #[target_feature(enable = $features)]
         pub(crate) unsafe fn bce(job: super::bce::Job<'_>) -> f64 {
             super::bce::run::<$lanes>(job)
+        }
+
+        /// [`Pending::flush`](super::cr32::Pending::flush) on this
+        /// backend, out of line (the cr tier's rare `f64` path, called
+        /// through `Cr32Lanes::flush`).
+        ///
+        /// # Safety
+        #[doc = concat!("The CPU must support ", $cpu, ".")]
+        #[cold]
+        #[inline(never)]
+        #[target_feature(enable = $features)]
+        unsafe fn cr32_flush(pending: &mut super::cr32::Pending, dst: &mut [f32]) {
+            pending.flush::<$lanes>(dst)
+        }
+
+        /// `Cr32Lanes::redo` on this backend, out of line: the `f64` path
+        /// over a block the `f32` pass decided nothing in.
+        ///
+        /// # Safety
+        #[doc = concat!("The CPU must support ", $cpu, ".")]
+        #[cold]
+        #[inline(never)]
+        #[target_feature(enable = $features)]
+        unsafe fn cr32_redo(xs: &[f32], dst: &mut [f32]) {
+            super::cr::cr_map::<<$lanes as super::lanes::Lanes>::F64, _>(super::map::Slice(xs), dst)
         }
     };
 }
