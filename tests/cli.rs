@@ -344,21 +344,44 @@ fn accuracy_sample_passes() {
 }
 
 /// Output piped into a reader that goes away (`… | head`): the tool stops
-/// quietly with status 0 instead of panicking on the broken pipe.
+/// quietly with status 0 instead of panicking on the broken pipe; stdout on
+/// a full device: a one-line error, status 1. For every command that
+/// prints results.
 #[test]
 fn a_closed_stdout_ends_quietly() {
     use std::process::Stdio;
-    let mut child = Command::new(BIN)
-        .args(["accuracy", "--filter", "sigmoid exact scalar"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    drop(child.stdout.take()); // close the read end before anything is written
-    let o = child.wait_with_output().unwrap();
-    let err = stderr(&o);
-    assert!(o.status.success(), "{:?}: {err}", o.status);
-    assert!(!err.contains("panicked"), "{err}");
+    let d = dir("closed-stdout");
+    let g = d.join("g.npy");
+    std::fs::write(&g, npy("<f4", false, "(3,)", &f32_bytes(&[0.5, -2.0, 0.0]))).unwrap();
+    let commands: [&[&str]; 3] = [
+        &["accuracy", "--filter", "sigmoid exact scalar"],
+        &["stats", "--input", s(&g)],
+        &["compare", "--size", "1024", "--reps", "1"],
+    ];
+    for args in commands {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        drop(child.stdout.take()); // close the read end before anything is written
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert!(o.status.success(), "{args:?}: {:?}: {err}", o.status);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        if Path::new("/dev/full").exists() {
+            let o = Command::new(BIN)
+                .args(args)
+                .stdout(std::fs::File::create("/dev/full").unwrap())
+                .output()
+                .unwrap();
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+            assert!(err.contains("writing to stdout"), "{args:?}: {err}");
+            assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        }
+    }
 }
 
 #[test]
@@ -369,6 +392,7 @@ fn plot_writes_an_svg() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
+    assert_xml_text_escaped(&text);
     for want in [
         "σ(x)",
         "sigmoid_fast",
@@ -943,7 +967,36 @@ fn silu_and_stats() {
         out.contains(&format!("L2 norm:        {:e}", g.l2_norm)),
         "{out}"
     );
-    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg"), "{text}");
+    assert_xml_text_escaped(&text);
+    assert!(
+        text.contains("&lt;2^-40") && text.contains("&gt;=2^10"),
+        "{text}"
+    );
+    // Refused before any work: a threshold or ε that is NaN or negative, an
+    // SVG path that cannot be written (nothing printed then).
+    let bad: [&[&str]; 4] = [
+        &["--threshold", "NaN"],
+        &["--threshold", "-1"],
+        &["--sigmoid-output", "--eps", "NaN"],
+        &["--svg", "/nonexistent-dir/h.svg"],
+    ];
+    for extra in bad {
+        let mut a = vec!["stats", "--input", s(&dxp)];
+        a.extend_from_slice(extra);
+        let o = run(&a);
+        let err = stderr(&o);
+        assert!(
+            !o.status.success() && !err.contains("panicked"),
+            "{a:?}: {err}"
+        );
+        assert!(
+            err.contains(extra[extra.len() - 2]) || err.contains("nonexistent-dir"),
+            "{a:?}: {err}"
+        );
+        assert_eq!(stdout(&o), "", "{a:?}");
+    }
     let mut y = vec![0.0; x.len()];
     sigmoid_kernels::sigmoid(&x, &mut y);
     let yp = d.join("sig.npy");
@@ -952,6 +1005,32 @@ fn silu_and_stats() {
     assert!(o.status.success(), "{}", stderr(&o));
     let sat = sigmoid_kernels::stats::saturation(&y, 0.01);
     assert!(stdout(&o).contains(&format!("{sat:.6}")), "{}", stdout(&o));
+}
+
+/// Every `<` of `xml` opens a tag (a name, `/`, `?` or `!` follows) and
+/// every `&` an entity reference (`amp`, `lt`, `gt`, `quot`, `apos`): what
+/// an XML parser needs of the text between tags.
+fn assert_xml_text_escaped(xml: &str) {
+    for (i, c) in xml.char_indices() {
+        let (rest, at) = (&xml[i + c.len_utf8()..], || {
+            xml[i..].chars().take(40).collect::<String>()
+        });
+        match c {
+            '<' => assert!(
+                rest.starts_with(|n: char| n.is_ascii_alphabetic() || "/?!".contains(n)),
+                "a bare '<' at byte {i}: {}",
+                at()
+            ),
+            '&' => assert!(
+                ["amp;", "lt;", "gt;", "quot;", "apos;"]
+                    .iter()
+                    .any(|e| rest.starts_with(e)),
+                "a bare '&' at byte {i}: {}",
+                at()
+            ),
+            _ => {}
+        }
+    }
 }
 
 /// `compare` prints one row per activation with the measured columns.

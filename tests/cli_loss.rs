@@ -36,6 +36,12 @@ fn save(p: &Path, shape: &str, v: &[f32]) {
 
 /// Writes a `.npy` of any dtype from its data bytes.
 fn save_raw(p: &Path, descr: &str, shape: &str, data: &[u8]) {
+    std::fs::write(p, npy_bytes(descr, shape, data)).unwrap();
+}
+
+/// A `.npy` file's bytes: its header for `shape` (which `data` need not
+/// fill), then `data`.
+fn npy_bytes(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
     let mut h = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
     while (10 + h.len() + 1) % 64 != 0 {
         h.push(' ');
@@ -45,7 +51,7 @@ fn save_raw(p: &Path, descr: &str, shape: &str, data: &[u8]) {
     b.extend_from_slice(&(h.len() as u16).to_le_bytes());
     b.extend_from_slice(h.as_bytes());
     b.extend_from_slice(data);
-    std::fs::write(p, b).unwrap();
+    b
 }
 
 /// Reads a float32 `.npy` written by the tool: (the shape text, data).
@@ -311,4 +317,75 @@ fn loss_refusals() {
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(!out.exists() && !grad.exists(), "{a:?} wrote an output");
     }
+}
+
+/// `--output` and `--grad-output` naming one file (also through `./`):
+/// refused before anything is written, since the gradient would replace
+/// the loss; an existing file there is left as it was.
+#[test]
+fn one_file_for_loss_and_gradient_is_refused() {
+    let d = dir("same-out");
+    let (xp, tp) = (d.join("x.npy"), d.join("t.npy"));
+    save(&xp, "(2,)", &[0.5, -1.0]);
+    save(&tp, "(2,)", &[1.0, 0.0]);
+    let same = d.join("same.npy");
+    std::fs::write(&same, b"old").unwrap();
+    let dotted = d.join(".").join("same.npy");
+    for (out, grad) in [(&same, &same), (&same, &dotted)] {
+        let o = run(&[
+            "apply",
+            "bce-with-logits",
+            "--input",
+            s(&xp),
+            "--targets",
+            s(&tp),
+            "--output",
+            s(out),
+            "--grad-output",
+            s(grad),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("are the same file"), "{err}");
+        assert_eq!(std::fs::read(&same).unwrap(), b"old");
+    }
+}
+
+/// A header read from a pipe (whose length is not known up front) that
+/// claims far more data than follows: a one-line "truncated" error, not an
+/// allocation of what the header claims (4 TiB here).
+#[test]
+fn a_forged_shape_through_a_pipe_is_truncated_data() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let d = dir("forged-pipe");
+    let tp = d.join("t.npy");
+    save(&tp, "(2,)", &[1.0, 0.0]);
+    let b = npy_bytes("<f4", "(1099511627776,)", &[0u8; 16]);
+    let out = d.join("l.npy");
+    let mut child = Command::new(BIN)
+        .args([
+            "apply",
+            "bce-with-logits",
+            "--input",
+            "/dev/stdin",
+            "--targets",
+            s(&tp),
+            "--output",
+            s(&out),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&b).unwrap();
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("truncated"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!out.exists());
 }

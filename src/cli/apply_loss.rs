@@ -8,7 +8,7 @@
 //! created; the outputs are written through [`AtomicFile`] and committed
 //! together at the end.
 
-use super::fsutil::AtomicFile;
+use super::fsutil::{same_entry, AtomicFile};
 use super::npy::{self, Dtype, Header, Reader};
 use super::CliError;
 use sigmoid_kernels::loss::{self, BceOptions, LossError, Reduction};
@@ -85,12 +85,20 @@ fn read_f32(path: &Path, what: &str) -> Result<(Header, Vec<f32>), CliError> {
     }
     let n = usize::try_from(h.shape.iter().product::<u64>())
         .map_err(|_| CliError::Failed(format!("{}: too large", path.display())))?;
+    // In chunks, so that a forged shape read from a pipe (whose length is
+    // not checked up front) fails as truncated data instead of allocating
+    // what the header claims; the last (empty) read checks the end.
     let mut v = Vec::new();
-    r.read_chunk(&mut v, n)
-        .map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
-    let mut end = Vec::<f32>::new();
-    r.read_chunk(&mut end, 1)
-        .map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
+    let mut chunk = Vec::<f32>::new();
+    loop {
+        r.read_chunk(&mut chunk, super::apply::CHUNK)
+            .map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
+        if chunk.is_empty() {
+            break;
+        }
+        v.extend_from_slice(&chunk);
+    }
+    debug_assert_eq!(v.len(), n);
     Ok((h, v))
 }
 
@@ -142,6 +150,18 @@ pub fn run(form: Form, a: &Args) -> Result<(), CliError> {
         Form::Logits => "bce-with-logits",
         Form::Probabilities => "bce",
     };
+    if let Some(g) = a
+        .grad_output
+        .as_deref()
+        .filter(|g| same_entry(&a.output, g))
+    {
+        return Err(CliError::Usage(format!(
+            "--output {} and --grad-output {} are the same file: the gradient would \
+             replace the loss; give them different paths",
+            a.output.display(),
+            g.display()
+        )));
+    }
     let (h, x) = read_f32(&a.input, "--input")?;
     let (ht, t) = read_f32(&a.targets, "--targets")?;
     same_shape(&a.input, &h, &a.targets, &ht)?;

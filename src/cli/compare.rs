@@ -148,17 +148,17 @@ pub fn run(args: &Args) -> Result<(), CliError> {
             .collect();
         sweep.extend([f32::MAX, -f32::MAX, 0.0, -0.0]);
         let grid: Vec<f64> = (0..=1_200_000).map(|i| -6.0 + i as f64 * 1e-5).collect();
-        println!(
+        outln!(
             "{} on one thread, {} elements per call; sweep of {} finite f32, grid of {} points on [-6, 6]",
             Backend::best_simd().isa(),
             args.size,
             sweep.len(),
             grid.len()
         );
-        println!(
+        outln!(
             "| activation | output range | derivative < 0.01 on [-6, 6] | mean on [-6, 6] (zero-centred?) | Melem/s | max error vs f64 |"
         );
-        println!("|---|---|---|---|---|---|");
+        outln!("|---|---|---|---|---|---|");
         for a in acts() {
             let mut y = vec![0.0f32; sweep.len()];
             (a.run)(&sweep, &mut y);
@@ -183,7 +183,7 @@ pub fn run(args: &Args) -> Result<(), CliError> {
             let hi = ends.fold(f32::NEG_INFINITY, f32::max);
             let mean = gy.iter().map(|&v| f64::from(v)).sum::<f64>() / gy.len() as f64;
             let speed = median_melems(&*a.run, args.size, args.reps);
-            println!(
+            outln!(
                 "| {} | [{lo:e}, {hi:e}] | {:.4} | {mean:.4} ({}) | {speed:.0} | {err:.3e} {} |",
                 a.name,
                 flat as f64 / grid.len() as f64,

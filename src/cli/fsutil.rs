@@ -137,6 +137,22 @@ impl Drop for AtomicFile {
     }
 }
 
+/// Whether `a` and `b` name the same directory entry, the one a commit
+/// renames over: the same file name in the same directory once the
+/// directories' paths are resolved (`x.npy` and `./x.npy` are the same). A
+/// directory that cannot be resolved is compared as written.
+pub fn same_entry(a: &Path, b: &Path) -> bool {
+    let split = |p: &Path| {
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let dir = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+        (dir, p.file_name().map(ToOwned::to_owned))
+    };
+    split(a) == split(b)
+}
+
 /// Writes `bytes` to `path` through an [`AtomicFile`].
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let mut f = AtomicFile::create(path)?;

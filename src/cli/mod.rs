@@ -85,7 +85,8 @@ enum Command {
     /// hard/PLAN/quantized kernels' absolute error over [-12, 12],
     /// optionally the backward curves.
     Plot(plot::Args),
-    /// Run a kernel over a NumPy .npy array (float32, int8, uint8, int16;
+    /// Run a kernel over a NumPy .npy array (float32; float16 or bfloat16
+    /// with `--dtype`; int8, uint8, int16 for the quantized kernels;
     /// little-endian, C order, any shape) and write the result as .npy;
     /// `apply KERNEL --help` lists a kernel's flags.
     Apply(apply::Args),

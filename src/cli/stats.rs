@@ -3,11 +3,12 @@
 //! and optionally as an SVG bar chart, and with `--sigmoid-output` the
 //! saturation of σ outputs ([`sigmoid_kernels::stats::saturation`]).
 
-use super::fsutil::write_atomic;
+use super::fsutil::AtomicFile;
 use super::npy::{Dtype, Reader};
 use super::CliError;
 use sigmoid_kernels::stats::{self, GradStats};
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 /// Options of the `stats` subcommand.
@@ -20,11 +21,16 @@ pub struct Args {
     /// whose local gradient y·(1 − y) is below --eps.
     #[arg(long)]
     sigmoid_output: bool,
-    /// Saturation threshold for --sigmoid-output.
-    #[arg(long, default_value_t = stats::DEFAULT_SATURATION_EPS, requires = "sigmoid_output")]
+    /// Saturation threshold for --sigmoid-output (≥ 0).
+    #[arg(
+        long,
+        default_value_t = stats::DEFAULT_SATURATION_EPS,
+        requires = "sigmoid_output",
+        allow_hyphen_values = true
+    )]
     eps: f32,
-    /// |g| below this counts as vanished.
-    #[arg(long, default_value_t = stats::DEFAULT_THRESHOLD)]
+    /// |g| below this counts as vanished (≥ 0).
+    #[arg(long, default_value_t = stats::DEFAULT_THRESHOLD, allow_hyphen_values = true)]
     threshold: f32,
     /// Also write the histogram as an SVG bar chart (written whole or not
     /// at all).
@@ -34,6 +40,21 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: &Args) -> Result<(), CliError> {
+    for (flag, v) in [("--threshold", args.threshold), ("--eps", args.eps)] {
+        if v.is_nan() || v < 0.0 {
+            return Err(CliError::Usage(format!(
+                "{flag} must be a number ≥ 0, got {v}"
+            )));
+        }
+    }
+    // Created before the work, so that an unwritable path fails first; the
+    // temporary is removed if anything below fails.
+    let mut svg_file = args
+        .svg
+        .as_deref()
+        .map(AtomicFile::create)
+        .transpose()
+        .map_err(CliError::Failed)?;
     let mut r = Reader::open(&args.input).map_err(CliError::Failed)?;
     if r.header().dtype != Dtype::F32 {
         return Err(CliError::Failed(format!(
@@ -58,9 +79,11 @@ pub fn run(args: &Args) -> Result<(), CliError> {
         let sat = stats::saturation(&g, args.eps);
         let _ = writeln!(out, "saturated (y(1-y) < {}): {:.6}", args.eps, sat);
     }
-    print!("{out}");
-    if let Some(p) = &args.svg {
-        write_atomic(p, svg(&s).as_bytes()).map_err(CliError::Failed)?;
+    out!("{out}");
+    if let (Some(mut f), Some(p)) = (svg_file.take(), &args.svg) {
+        f.write_all(svg(&s).as_bytes())
+            .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", p.display())))?;
+        f.commit().map_err(CliError::Failed)?;
     }
     Ok(())
 }
@@ -110,6 +133,11 @@ fn svg(s: &GradStats) -> String {
         s.count, s.l2_norm
     );
     for (i, (label, c)) in b.iter().enumerate() {
+        // `<2^-40` and `>=2^10` as XML text.
+        let label = label
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
         let bh = h * (*c as f64) / top;
         let x = left + w * i as f64;
         let _ = writeln!(
