@@ -180,8 +180,9 @@ pub enum Reduction {
     Sum,
     /// Keras: the mean over the last axis of `classes` elements per sample,
     /// then over the samples. The same value as [`Reduction::Mean`] (see
-    /// the [module docs](self)); `classes` must be positive and divide the
-    /// length ([`LossError::Classes`]). NaN for an empty input.
+    /// the [module docs](self)); `classes` must divide the length
+    /// ([`LossError::Classes`]; 0 divides only an empty input, the last
+    /// axis of a shape (B, 0)). NaN for an empty input.
     MeanLastAxis(usize),
 }
 
@@ -212,7 +213,8 @@ pub struct BceOptions<'a> {
 /// offending value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LossError {
-    /// `pos_weight.len()` is 0 or does not divide the length of x.
+    /// `pos_weight.len()` does not divide the length of x (0 divides only
+    /// 0: an empty pos_weight goes with an empty input).
     PosWeightLength {
         /// `pos_weight.len()`.
         classes: usize,
@@ -240,8 +242,10 @@ pub enum LossError {
     /// [`Reduction::None`] given to a function that returns one number.
     Unreduced,
     /// A class count (of [`Reduction::MeanLastAxis`] or
-    /// [`bce_with_logits_per_sample`]) that is 0 or does not divide the
-    /// length.
+    /// [`bce_with_logits_per_sample`]) that does not divide the length, or
+    /// is 0 where it must be positive (always for
+    /// [`bce_with_logits_per_sample`], which needs the sample count;
+    /// [`Reduction::MeanLastAxis`]`(0)` only goes with an empty input).
     Classes {
         /// The class count.
         classes: usize,
@@ -319,7 +323,8 @@ impl BceOptions<'_> {
             check_weights("weight", w)?;
         }
         if let Some(pw) = self.pos_weight {
-            if pw.is_empty() || !len.is_multiple_of(pw.len()) {
+            // An empty pos_weight divides only an empty input (shape (B, 0)).
+            if !len.is_multiple_of(pw.len()) {
                 return Err(LossError::PosWeightLength {
                     classes: pw.len(),
                     len,
@@ -515,7 +520,9 @@ pub(crate) fn divisor(reduction: Reduction, len: usize) -> Result<f64, LossError
     match reduction {
         Reduction::None => Err(LossError::Unreduced),
         Reduction::MeanLastAxis(classes) => {
-            check_classes(classes, len)?;
+            if !len.is_multiple_of(classes) {
+                return Err(LossError::Classes { classes, len });
+            }
             Ok(len as f64)
         }
         Reduction::Mean | Reduction::Sum => Ok(len as f64),
@@ -659,5 +666,6 @@ fn run(
     } else {
         jobs.into_iter().map(|j| backend.bce(j)).collect()
     };
-    sums.iter().sum()
+    // From +0 (`Sum` for floats starts at −0): an empty input's Sum is +0.
+    sums.iter().fold(0.0, |a, b| a + b)
 }

@@ -275,9 +275,15 @@ fn special_values() {
         }
     }
 
-    // Empty input: Sum 0, Mean NaN (0/0, as PyTorch).
+    // Empty input: Sum +0 (not −0: PyTorch's sign), Mean NaN (0/0, as
+    // PyTorch); on probabilities too.
     let e: [f32; 0] = [];
-    assert_eq!(bce_with_logits(&e, &e, &NONE, Reduction::Sum).unwrap(), 0.0);
+    for sum in [
+        bce_with_logits(&e, &e, &NONE, Reduction::Sum).unwrap(),
+        sigmoid_kernels::loss::bce(&e, &e, &NONE, Reduction::Sum).unwrap(),
+    ] {
+        assert_eq!(sum.to_bits(), 0, "{sum}");
+    }
     assert!(bce_with_logits(&e, &e, &NONE, Reduction::Mean)
         .unwrap()
         .is_nan());
@@ -285,6 +291,25 @@ fn special_values() {
     assert!(bce_with_logits_grad(&e, &e, &NONE, Reduction::Mean, &mut d)
         .unwrap()
         .is_nan());
+    // An empty last axis (shape (B, 0)): no classes, an empty pos_weight,
+    // the Keras mean NaN as the plain one; 0 classes divide nothing else.
+    let no_classes = BceOptions {
+        pos_weight: Some(&e),
+        ..NONE
+    };
+    assert_eq!(
+        bce_with_logits(&e, &e, &no_classes, Reduction::Sum)
+            .unwrap()
+            .to_bits(),
+        0
+    );
+    assert!(bce_with_logits(&e, &e, &NONE, Reduction::MeanLastAxis(0))
+        .unwrap()
+        .is_nan());
+    assert_eq!(
+        bce_with_logits(&[0.0], &[1.0], &NONE, Reduction::MeanLastAxis(0)),
+        Err(LossError::Classes { classes: 0, len: 1 })
+    );
 }
 
 #[test]

@@ -212,7 +212,8 @@ fn run(
     } else {
         jobs.into_iter().map(|j| chunk(j, opts, scale)).collect()
     };
-    sums.iter().sum()
+    // From +0 (`Sum` for floats starts at −0): an empty input's Sum is +0.
+    sums.iter().fold(0.0, |a, b| a + b)
 }
 
 /// One chunk, element by element in `f64`; returns the sum of the rounded
