@@ -36,23 +36,43 @@
 //! may see any mix of old and new values in the result. Not doing that is
 //! the caller's part of the contract, as it is for NumPy.
 
+use numpy::npyffi::{npy_intp, PY_ARRAY_API};
 use numpy::{
     dtype, Element, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray,
     PyUntypedArrayMethods,
 };
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use sigmoid_kernels::half;
 use sigmoid_kernels::quant::{self, QuantError, QuantParams};
 use sigmoid_kernels::{Backend, HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA};
+use std::ffi::c_int;
 
 mod loss;
 mod stable;
 
-/// `x` as an ndarray: arrays pass through, anything else goes through
-/// `numpy.asarray` (so lists and scalars work, with NumPy's dtype rules).
-fn ndarray<'py>(x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyUntypedArray>> {
+/// `x` (argument `name` of `func`) as an ndarray: arrays pass through,
+/// anything else goes through `numpy.asarray` (so lists and scalars work,
+/// with NumPy's dtype rules). A masked array is refused: its mask would be
+/// ignored.
+fn ndarray<'py>(
+    func: &str,
+    name: &str,
+    x: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyUntypedArray>> {
     if let Ok(a) = x.cast::<PyUntypedArray>() {
+        // Only a subclass can be a masked array (one type name compared
+        // for plain arrays).
+        if a.get_type().name()? != "ndarray" {
+            let masked = x.py().import("numpy.ma")?.getattr("MaskedArray")?;
+            if x.is_instance(&masked)? {
+                return Err(PyTypeError::new_err(format!(
+                    "{func}: {name} is a numpy.ma.MaskedArray, whose mask the kernels would \
+                     ignore; pass {name}.filled(value) to replace the masked elements, or \
+                     np.ma.getdata({name}) to compute them as they are"
+                )));
+            }
+        }
         return Ok(a.clone());
     }
     let a = x.py().import("numpy")?.call_method1("asarray", (x,))?;
@@ -145,7 +165,7 @@ fn output<'py, T: Element>(
     out: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArrayDyn<T>>> {
     let Some(out) = out else {
-        return Ok(PyArrayDyn::<T>::zeros(py, shape, false));
+        return zeros(py, shape);
     };
     let Ok(o) = out.cast::<PyUntypedArray>() else {
         return Err(PyTypeError::new_err(format!(
@@ -179,7 +199,43 @@ fn output<'py, T: Element>(
              pass out=np.empty_like({shape_of}) or out=None"
         )));
     }
+    // An empty `out` is never borrowed (nothing is written), so its flag is
+    // checked here, as NumPy's functions do.
+    if o.len() == 0
+        && !o
+            .getattr("flags")?
+            .getattr("writeable")?
+            .extract::<bool>()?
+    {
+        return Err(borrow_error(func, "out", numpy::BorrowError::NotWriteable));
+    }
     Ok(o)
+}
+
+/// A new zeroed C-order array of `shape`: rust-numpy's `zeros` panics
+/// where NumPy cannot allocate, this raises NumPy's `MemoryError` instead.
+pub(crate) fn zeros<'py, T: Element>(
+    py: Python<'py>,
+    shape: &[usize],
+) -> PyResult<Bound<'py, PyArrayDyn<T>>> {
+    // An existing array's shape: every dimension fits in `npy_intp`.
+    let mut dims: Vec<npy_intp> = shape.iter().map(|&d| d as npy_intp).collect();
+    let nd = c_int::try_from(dims.len()).expect("NumPy has at most 64 dimensions");
+    // SAFETY: `dims` holds `nd` dimensions and outlives the call;
+    // `PyArray_Zeros` steals the descriptor reference that `into_dtype_ptr`
+    // adds and returns a new reference to a C-order array of T's dtype, or
+    // NULL with a Python exception set, which `from_owned_ptr_or_err` turns
+    // into that `Err`.
+    unsafe {
+        let ptr = PY_ARRAY_API.PyArray_Zeros(
+            py,
+            nd,
+            dims.as_mut_ptr(),
+            T::get_dtype(py).into_dtype_ptr(),
+            0,
+        );
+        Ok(Bound::from_owned_ptr_or_err(py, ptr)?.cast_into_unchecked())
+    }
 }
 
 fn borrow_error(func: &str, what: &str, e: numpy::BorrowError) -> PyErr {
@@ -199,7 +255,7 @@ fn borrow_error(func: &str, what: &str, e: numpy::BorrowError) -> PyErr {
 fn unary<'py, T, K, I>(
     py: Python<'py>,
     func: &str,
-    x: Bound<'py, PyArrayDyn<T>>,
+    (x, x_name): (Bound<'py, PyArrayDyn<T>>, &str),
     out: Option<&Bound<'py, PyAny>>,
     kernel: K,
     inplace: Option<I>,
@@ -210,7 +266,7 @@ where
     I: Fn(&mut [T]) + Send + Sync,
 {
     let mut x = contiguous(x)?;
-    let y = output::<T>(py, func, x.shape(), "x", out)?;
+    let y = output::<T>(py, func, x.shape(), x_name, out)?;
     if x.len() == 0 {
         // Nothing to compute; and `out` may be `x` itself, which numpy's
         // borrow checker would not lend twice.
@@ -234,7 +290,9 @@ where
     if overlaps(&sx, &sy) {
         x = copy(&x)?;
     }
-    let x_ro = x.try_readonly().map_err(|e| borrow_error(func, "x", e))?;
+    let x_ro = x
+        .try_readonly()
+        .map_err(|e| borrow_error(func, x_name, e))?;
     let mut y_rw = y
         .try_readwrite()
         .map_err(|e| borrow_error(func, "out", e))?;
@@ -315,11 +373,11 @@ fn unary_f32<'py>(
     kernel: impl Fn(&[f32], &mut [f32]) + Send + Sync,
     inplace: impl Fn(&mut [f32]) + Send + Sync,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let a = ndarray(x)?;
+    let a = ndarray(func, "x", x)?;
     let Some(x32) = typed::<f32>(&a) else {
         return Err(dtype_error(func, "x", &a, "float32 only"));
     };
-    Ok(unary(x.py(), func, x32, out, kernel, Some(inplace))?.into_any())
+    Ok(unary(x.py(), func, (x32, "x"), out, kernel, Some(inplace))?.into_any())
 }
 
 /// A float32-only kernel of `(first, dy)`.
@@ -330,7 +388,7 @@ fn binary_f32<'py>(
     out: Option<&Bound<'py, PyAny>>,
     kernel: impl Fn(&[f32], &[f32], &mut [f32]) + Send + Sync,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (aa, da) = (ndarray(a)?, ndarray(dy)?);
+    let (aa, da) = (ndarray(func, a_name, a)?, ndarray(func, "dy", dy)?);
     let Some(a32) = typed::<f32>(&aa) else {
         return Err(dtype_error(func, a_name, &aa, "float32 only"));
     };
@@ -368,12 +426,12 @@ fn sigmoid<'py>(
     out: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = x.py();
-    let a = ndarray(x)?;
+    let a = ndarray("sigmoid", "x", x)?;
     if let Some(x32) = typed::<f32>(&a) {
         let y = unary(
             py,
             "sigmoid",
-            x32,
+            (x32, "x"),
             out,
             sigmoid_kernels::sigmoid,
             Some(sigmoid_kernels::sigmoid_inplace),
@@ -384,7 +442,7 @@ fn sigmoid<'py>(
         let y = unary(
             py,
             "sigmoid",
-            x64,
+            (x64, "x"),
             out,
             sigmoid_kernels::sigmoid_f64,
             Some(sigmoid_kernels::sigmoid_f64_inplace),
@@ -395,7 +453,7 @@ fn sigmoid<'py>(
         let y = unary(
             py,
             "sigmoid",
-            x16,
+            (x16, "x"),
             out,
             sigmoid_kernels::sigmoid_f16,
             Some(sigmoid_kernels::sigmoid_f16_inplace),
@@ -409,7 +467,7 @@ fn sigmoid<'py>(
             let y = unary(
                 py,
                 "sigmoid",
-                xb,
+                (xb, "x"),
                 out,
                 sigmoid_kernels::sigmoid_bf16,
                 Some(sigmoid_kernels::sigmoid_bf16_inplace),
@@ -536,13 +594,14 @@ fn hard_sigmoid_backward<'py>(
 /// product and sum rounded separately. Max |error| against σ with the
 /// defaults (0.2, 0.5): 0.0759. float32 only; ``out`` as for ``sigmoid``.
 #[pyfunction]
-#[pyo3(signature = (x, alpha=HARD_SIGMOID_ALPHA, beta=HARD_SIGMOID_BETA, out=None))]
+#[pyo3(signature = (x, alpha=0.2, beta=0.5, out=None))]
 fn hard_sigmoid_affine<'py>(
     x: &Bound<'py, PyAny>,
-    alpha: f32,
-    beta: f32,
+    alpha: f64,
+    beta: f64,
     out: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let [alpha, beta] = affine_params("hard_sigmoid_affine", alpha, beta)?;
     unary_f32(
         "hard_sigmoid_affine",
         x,
@@ -552,17 +611,36 @@ fn hard_sigmoid_affine<'py>(
     )
 }
 
+/// `alpha` and `beta` as the `float32`s the kernels take: each must stay
+/// finite (`1e40` would become inf, and inf·0 a NaN for a finite x).
+fn affine_params(func: &str, alpha: f64, beta: f64) -> PyResult<[f32; 2]> {
+    let v = [alpha as f32, beta as f32];
+    for (name, given, v) in [("alpha", alpha, v[0]), ("beta", beta, v[1])] {
+        if !v.is_finite() {
+            return Err(PyValueError::new_err(format!(
+                "{func}: {name} must be finite as a float32 (|{name}| < 3.4e38), got {given:e}"
+            )));
+        }
+    }
+    debug_assert_eq!(
+        [0.2f64 as f32, 0.5f64 as f32],
+        [HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA]
+    );
+    Ok(v)
+}
+
 /// Gradient of ``hard_sigmoid_affine``: dx = dy·alpha where
 /// 0 < alpha·x + beta < 1, +0 elsewhere and where it is NaN.
 #[pyfunction]
-#[pyo3(signature = (x, dy, alpha=HARD_SIGMOID_ALPHA, beta=HARD_SIGMOID_BETA, out=None))]
+#[pyo3(signature = (x, dy, alpha=0.2, beta=0.5, out=None))]
 fn hard_sigmoid_affine_backward<'py>(
     x: &Bound<'py, PyAny>,
     dy: &Bound<'py, PyAny>,
-    alpha: f32,
-    beta: f32,
+    alpha: f64,
+    beta: f64,
     out: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let [alpha, beta] = affine_params("hard_sigmoid_affine_backward", alpha, beta)?;
     binary_f32(
         "hard_sigmoid_affine_backward",
         (x, "x"),
@@ -661,7 +739,7 @@ fn grad_stats<'py>(
     g: &Bound<'py, PyAny>,
     threshold: Option<f32>,
 ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
-    let a = ndarray(g)?;
+    let a = ndarray("grad_stats", "g", g)?;
     let Some(g32) = typed::<f32>(&a) else {
         return Err(dtype_error("grad_stats", "g", &a, "float32 only"));
     };
@@ -671,6 +749,12 @@ fn grad_stats<'py>(
         .map_err(|e| borrow_error("grad_stats", "g", e))?;
     let gs = ro.as_slice().expect("g was made C-contiguous and aligned");
     let t = threshold.unwrap_or(sigmoid_kernels::stats::DEFAULT_THRESHOLD);
+    if t.is_nan() || t < 0.0 {
+        return Err(PyValueError::new_err(format!(
+            "grad_stats: threshold must be a number >= 0 (|g| below it counts as vanished), \
+             got {t}; omit it for the default 2^-23"
+        )));
+    }
     // GIL released: `gs` is only read and kept alive by `g32` (module docs).
     let s = g
         .py()
@@ -709,8 +793,58 @@ fn parallel_threshold() -> usize {
 /// threads off (every call runs on the calling thread).
 #[pyfunction]
 #[pyo3(signature = (n))]
-fn set_parallel_threshold(n: Option<usize>) {
-    sigmoid_kernels::set_parallel_threshold(n.unwrap_or(usize::MAX));
+fn set_parallel_threshold(n: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    let n = match n {
+        None => usize::MAX,
+        Some(v) => match v.extract::<i128>() {
+            Ok(i) if i >= 0 => usize::try_from(i).unwrap_or(usize::MAX),
+            Ok(_) => {
+                return Err(PyValueError::new_err(format!(
+                    "set_parallel_threshold: n must be a length >= 0, or None to turn threads \
+                     off, got {v}"
+                )))
+            }
+            // Beyond 128 bits: no array is that long, as with None.
+            Err(e) if e.is_instance_of::<PyOverflowError>(v.py()) && v.gt(0)? => usize::MAX,
+            Err(e) if e.is_instance_of::<PyOverflowError>(v.py()) => {
+                return Err(PyValueError::new_err(format!(
+                    "set_parallel_threshold: n must be a length >= 0, or None to turn threads \
+                     off, got {v}"
+                )))
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    sigmoid_kernels::set_parallel_threshold(n);
+    Ok(())
+}
+
+/// An int argument as `i64`. One beyond it (pyo3's `OverflowError`) is far
+/// outside what any integer parameter here takes, so it raises the
+/// `ValueError` a value just outside the range would (pyo3 adds a note that
+/// names the argument); `range` says what the parameter takes.
+fn int_in(v: &Bound<'_, PyAny>, range: &str) -> PyResult<i64> {
+    v.extract::<i64>().map_err(|e| {
+        if e.is_instance_of::<PyOverflowError>(v.py()) {
+            PyValueError::new_err(format!("{v} is out of range: {range}"))
+        } else {
+            e
+        }
+    })
+}
+
+/// A scale from Python (a float64) as the `float32` the tables take: a
+/// finite positive value that rounds to 0 or inf there raises ValueError
+/// (anything else not finite and > 0 is the crate's error, as before).
+fn scale_f32(name: &str, side: &str, v: f64) -> PyResult<f32> {
+    let s = v as f32;
+    if v.is_finite() && v > 0.0 && (s == 0.0 || s.is_infinite()) {
+        return Err(PyValueError::new_err(format!(
+            "{name}: {side} scale {v:e} is not a finite, nonzero float32 (it rounds to {s}); \
+             float32 scales lie in [1.4e-45, 3.4e38]"
+        )));
+    }
+    Ok(s)
 }
 
 fn quant_error(name: &str, e: &QuantError) -> PyErr {
@@ -755,14 +889,32 @@ macro_rules! quantized_class {
             inner: quant::$rust,
         }
 
+        impl $rust {
+            /// pyo3's extraction of a zero point (see [`int_in`]).
+            fn zero_point_arg(v: &Bound<'_, PyAny>) -> PyResult<i64> {
+                int_in(v, concat!("a ", $np, " zero point is a code of ", $np))
+            }
+        }
+
         #[pymethods]
         impl $rust {
             #[new]
             #[pyo3(signature = (scale, zero_point, out_scale=1.0/256.0, out_zero_point=$out_zp))]
-            fn new(scale: f32, zero_point: i64, out_scale: f32, out_zero_point: i64) -> PyResult<Self> {
+            fn new(
+                scale: f64,
+                #[pyo3(from_py_with = Self::zero_point_arg)] zero_point: i64,
+                out_scale: f64,
+                #[pyo3(from_py_with = Self::zero_point_arg)] out_zero_point: i64,
+            ) -> PyResult<Self> {
                 let range = (i64::from(<$t>::MIN), i64::from(<$t>::MAX));
-                let input = QuantParams::new(scale, zero_point_i32($py_name, "input", zero_point, range)?);
-                let output = QuantParams::new(out_scale, zero_point_i32($py_name, "output", out_zero_point, range)?);
+                let input = QuantParams::new(
+                    scale_f32($py_name, "input", scale)?,
+                    zero_point_i32($py_name, "input", zero_point, range)?,
+                );
+                let output = QuantParams::new(
+                    scale_f32($py_name, "output", out_scale)?,
+                    zero_point_i32($py_name, "output", out_zero_point, range)?,
+                );
                 quant::$rust::with_output(input, output)
                     .map(|inner| $rust { inner })
                     .map_err(|e| quant_error($py_name, &e))
@@ -770,7 +922,7 @@ macro_rules! quantized_class {
 
             #[pyo3(signature = (q, out=None))]
             fn __call__<'py>(&self, q: &Bound<'py, PyAny>, out: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
-                let a = ndarray(q)?;
+                let a = ndarray($py_name, "q", q)?;
                 let Some(qt) = typed::<$t>(&a) else {
                     return Err(dtype_error($py_name, "q", &a, $np));
                 };
@@ -778,7 +930,7 @@ macro_rules! quantized_class {
                 let y = unary(
                     q.py(),
                     $py_name,
-                    qt,
+                    (qt, "q"),
                     out,
                     |x: &[$t], y: &mut [$t]| inner.apply_with(quant_backend(x.len()), x, y),
                     None::<fn(&mut [$t])>,
@@ -829,6 +981,11 @@ quantized_class!("Uint8Sigmoid", Uint8Sigmoid, u8, "uint8", 0);
 /// every input and every n. ``Q15Sigmoid(frac_bits)``, then
 /// ``obj(q, out=None)`` on an int16 array; frac_bits outside 0..15 raises
 /// ValueError.
+/// pyo3's extraction of `frac_bits` (see [`int_in`]).
+fn frac_bits_arg(v: &Bound<'_, PyAny>) -> PyResult<i64> {
+    int_in(v, "an i16 Q-format has 0 to 15 fractional bits")
+}
+
 #[pyclass(name = "Q15Sigmoid", module = "sigmoid_kernels", frozen)]
 struct Q15Sigmoid {
     inner: quant::Q15Sigmoid,
@@ -837,7 +994,7 @@ struct Q15Sigmoid {
 #[pymethods]
 impl Q15Sigmoid {
     #[new]
-    fn new(frac_bits: i64) -> PyResult<Self> {
+    fn new(#[pyo3(from_py_with = frac_bits_arg)] frac_bits: i64) -> PyResult<Self> {
         // A negative count has no u32; u32::MAX is rejected with the same
         // message shape, so report the value as given.
         let n = u32::try_from(frac_bits).unwrap_or(u32::MAX);
@@ -859,7 +1016,7 @@ impl Q15Sigmoid {
         q: &Bound<'py, PyAny>,
         out: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let a = ndarray(q)?;
+        let a = ndarray("Q15Sigmoid", "q", q)?;
         let Some(qt) = typed::<i16>(&a) else {
             return Err(dtype_error("Q15Sigmoid", "q", &a, "int16"));
         };
@@ -867,7 +1024,7 @@ impl Q15Sigmoid {
         let y = unary(
             q.py(),
             "Q15Sigmoid",
-            qt,
+            (qt, "q"),
             out,
             move |x: &[i16], y: &mut [i16]| inner.apply(x, y),
             Some(move |x: &mut [i16]| inner.apply_inplace(x)),
@@ -890,13 +1047,15 @@ impl Q15Sigmoid {
 /// sigmoid-kernels.
 ///
 /// float32: ``sigmoid`` (≤ 1 ULP), ``sigmoid_fast`` (relative ≤ 1e−4),
-/// ``sigmoid_backward``, ``hard_sigmoid``, ``hard_sigmoid_affine``,
-/// ``plan_sigmoid`` and their ``*_backward``, ``softplus``, ``log_sigmoid``
-/// (and ``*_fast``),
-/// ``sigmoid_backward_from_input``; float64: ``sigmoid``;
-/// quantized: ``Int8Sigmoid``, ``Uint8Sigmoid``, ``Q15Sigmoid``. The dtype
-/// of the input is the dtype of the output; other dtypes raise TypeError.
-/// The GIL is released while a kernel runs; large arrays use all threads.
+/// ``sigmoid_cr`` (correctly rounded), ``sigmoid_backward``,
+/// ``hard_sigmoid``, ``hard_sigmoid_affine``, ``plan_sigmoid`` and their
+/// ``*_backward``, ``softplus``, ``log_sigmoid`` (and ``*_fast``),
+/// ``sigmoid_backward_from_input``, ``silu`` and ``silu_backward``; the
+/// losses ``bce_with_logits`` and ``bce``; ``grad_stats``; float64,
+/// float16 and bfloat16: ``sigmoid``; quantized: ``Int8Sigmoid``,
+/// ``Uint8Sigmoid``, ``Q15Sigmoid``. The dtype of the input is the dtype of
+/// the output; other dtypes raise TypeError. The GIL is released while a
+/// kernel runs; large arrays use all threads.
 #[pymodule]
 #[pyo3(name = "sigmoid_kernels")]
 fn sigmoid_kernels_py(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -8,7 +8,7 @@
 //! arrays held for the whole call (the crate root's module docs say why
 //! that is sound); the outputs are new arrays this module allocates.
 
-use super::{borrow_error, contiguous, dtype_error, ndarray, shape_str, typed};
+use super::{borrow_error, contiguous, dtype_error, ndarray, shape_str, typed, zeros};
 use numpy::{PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -28,7 +28,7 @@ fn f32_arg<'py>(
     v: &Bound<'py, PyAny>,
     shape: Option<&[usize]>,
 ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-    let a = ndarray(v)?;
+    let a = ndarray(func, name, v)?;
     let Some(a32) = typed::<f32>(&a) else {
         return Err(dtype_error(func, name, &a, "float32 only"));
     };
@@ -110,8 +110,10 @@ fn run<'py>(
         .transpose()?;
     let r = reduction(func, reduction_name, classes)?;
     let n = x.len();
-    let out = (r == Reduction::None).then(|| PyArrayDyn::<f32>::zeros(py, &shape[..], false));
-    let dx = grad.then(|| PyArrayDyn::<f32>::zeros(py, &shape[..], false));
+    let out = (r == Reduction::None)
+        .then(|| zeros::<f32>(py, &shape[..]))
+        .transpose()?;
+    let dx = grad.then(|| zeros::<f32>(py, &shape[..])).transpose()?;
     let ro = |a: &Bound<'py, PyArrayDyn<f32>>, name: &str| {
         a.try_readonly().map_err(|e| borrow_error(func, name, e))
     };

@@ -148,8 +148,16 @@ def test_reductions():
     a, b = bce_logits_grad_terms(x, t)
     assert ulp_errors(dx, (a - b) / x.size).max() <= BCE_GRAD_MAX_ULP + 0.5
     empty = np.zeros((0, 4), F32)
-    assert sk.bce_with_logits(empty, empty, reduction="sum") == 0.0
+    total = sk.bce_with_logits(empty, empty, reduction="sum")
+    assert total == 0.0 and np.copysign(1.0, total) == 1.0  # +0, PyTorch's sign
+    assert np.copysign(1.0, sk.bce(empty, empty, reduction="sum")) == 1.0
     assert np.isnan(sk.bce_with_logits(empty, empty))
+    # An empty last axis: no classes, an empty pos_weight, Keras' mean NaN.
+    z = np.zeros((2, 0), F32)
+    for f in (sk.bce_with_logits, sk.bce):
+        assert f(z, z, pos_weight=np.zeros(0, F32), reduction="sum") == 0.0
+        assert np.isnan(f(z, z, reduction="mean_last_axis"))
+        assert np.isnan(f(z, z))
 
 
 def test_jax_composite_agrees():

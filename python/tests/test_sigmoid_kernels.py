@@ -450,8 +450,92 @@ def test_bad_out():
     ro.flags.writeable = False
     with pytest.raises(ValueError, match=r"out is read-only"):
         sk.sigmoid(x, out=ro)
-    with pytest.raises(TypeError, match=r"Int8Sigmoid: out has dtype uint8, but the result is int8"):
+    with pytest.raises(TypeError, match=r"Int8Sigmoid: out has dtype uint8, but the result is int8; pass out=np.empty_like\(q\)"):
         sk.Int8Sigmoid(0.1, 0)(np.zeros(3, np.int8), out=np.zeros(3, np.uint8))
+    # An empty out is checked too, though nothing would be written to it.
+    e = np.zeros(0, F32)
+    e.flags.writeable = False
+    with pytest.raises(ValueError, match=r"out is read-only"):
+        sk.sigmoid(np.zeros(0, F32), out=e)
+
+
+def test_masked_arrays_are_refused():
+    m = np.ma.array(np.float32([-3, -2, -1]), mask=[0, 1, 0])
+    with pytest.raises(TypeError, match=r"sigmoid: x is a numpy.ma.MaskedArray.*x\.filled\(value\)"):
+        sk.sigmoid(m)
+    with pytest.raises(TypeError, match=r"sigmoid_backward: dy is a numpy.ma.MaskedArray"):
+        sk.sigmoid_backward(np.zeros(3, F32), m)
+    with pytest.raises(TypeError, match=r"bce_with_logits: t is a numpy.ma.MaskedArray"):
+        sk.bce_with_logits(np.zeros(3, F32), m)
+    # The suggested fixes work; other subclasses still go through.
+    np.testing.assert_array_equal(sk.sigmoid(m.filled(0)), sk.sigmoid(np.float32([-3, 0, -1])))
+    np.testing.assert_array_equal(sk.sigmoid(np.ma.getdata(m)), sk.sigmoid(m.data))
+    class Sub(np.ndarray):
+        pass
+
+    v = np.float32([[0, 1]])
+    np.testing.assert_array_equal(sk.sigmoid(v.view(Sub)), sk.sigmoid(v))
+
+
+def test_hard_sigmoid_affine_parameters_must_be_finite_float32():
+    x = np.float32([0.0, 1.0])
+    for f, args in [(sk.hard_sigmoid_affine, (x,)), (sk.hard_sigmoid_affine_backward, (x, x))]:
+        name = f.__name__
+        with pytest.raises(ValueError, match=rf"{name}: alpha must be finite as a float32 .* got 1e40"):
+            f(*args, alpha=1e40)
+        with pytest.raises(ValueError, match=rf"{name}: beta must be finite as a float32 .* got NaN"):
+            f(*args, beta=float("nan"))
+    # The defaults are ONNX's (0.2, 0.5) as float32.
+    np.testing.assert_array_equal(sk.hard_sigmoid_affine(x), sk.hard_sigmoid_affine(x, 0.2, 0.5))
+    assert sk.hard_sigmoid_affine(x)[0] == F32(0.5)
+
+
+def test_set_parallel_threshold_arguments():
+    old = sk.parallel_threshold()
+    try:
+        with pytest.raises(ValueError, match=r"set_parallel_threshold: n must be a length >= 0, or None .* got -1"):
+            sk.set_parallel_threshold(-1)
+        with pytest.raises(ValueError, match=r"got -\d+"):
+            sk.set_parallel_threshold(-(2**200))
+        sk.set_parallel_threshold(2**200)  # as None: no array is that long
+        assert sk.parallel_threshold() == 2**64 - 1
+        with pytest.raises(TypeError):
+            sk.set_parallel_threshold("8")
+    finally:
+        sk.set_parallel_threshold(old)
+    assert sk.parallel_threshold() == old
+
+
+def test_out_of_memory_is_memory_error_not_a_panic():
+    """Where NumPy cannot allocate the result: its MemoryError, as np.exp
+    raises, not a Rust panic (a subprocess under an address-space limit)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import resource, numpy as np, sigmoid_kernels as sk
+        x = np.zeros(32 << 20, np.float32)  # 128 MiB
+        t = np.zeros_like(x)
+        vm = int([l for l in open('/proc/self/status') if l.startswith('VmSize')][0].split()[1]) * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (vm + (64 << 20), resource.RLIM_INFINITY))
+        for f in (lambda: sk.sigmoid(x), lambda: sk.sigmoid_backward(x, x),
+                  lambda: sk.bce_with_logits(x, t, reduction="none"),
+                  lambda: sk.bce_with_logits(x, t, grad=True)):
+            try:
+                f()
+                print("no error")
+            except MemoryError:
+                print("MemoryError")
+        """
+    )
+    if not __import__("os").path.exists("/proc/self/status"):
+        pytest.skip("needs /proc/self/status")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "panicked" not in r.stderr and "PanicException" not in r.stderr, r.stderr
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["MemoryError"] * 4, (r.stdout, r.stderr)
 
 
 def test_read_only_input_is_fine():
@@ -471,6 +555,13 @@ def test_read_only_input_is_fine():
         (lambda: sk.Uint8Sigmoid(0.1, 0, out_zero_point=-1), r"Uint8Sigmoid: output zero point must be in \[0, 255\], got -1"),
         (lambda: sk.Q15Sigmoid(16), "Q15Sigmoid: an i16 Q-format has 0 to 15 fractional bits, got 16"),
         (lambda: sk.Q15Sigmoid(-1), "Q15Sigmoid: an i16 Q-format has 0 to 15 fractional bits, got -1"),
+        # Beyond 64 bits: ValueError (pyo3 alone raises OverflowError).
+        (lambda: sk.Int8Sigmoid(0.1, 2**70), r"1180591620717411303424 is out of range: a int8 zero point"),
+        (lambda: sk.Uint8Sigmoid(0.1, 0, out_zero_point=-(2**70)), r"-1180591620717411303424 is out of range"),
+        (lambda: sk.Q15Sigmoid(2**70), r"1180591620717411303424 is out of range: an i16 Q-format"),
+        # A positive scale that float32 cannot hold: named as such.
+        (lambda: sk.Int8Sigmoid(1e-50, 0), r"Int8Sigmoid: input scale 1e-50 is not a finite, nonzero float32 \(it rounds to 0\)"),
+        (lambda: sk.Uint8Sigmoid(0.1, 0, out_scale=1e40), r"Uint8Sigmoid: output scale 1e40 is not a finite, nonzero float32 \(it rounds to inf\)"),
     ],
 )
 def test_bad_quantization_parameters(make, msg):

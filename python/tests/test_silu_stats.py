@@ -57,3 +57,7 @@ def test_grad_stats_exact_values():
     assert hist["0"] == 1 and hist["2^1"] == 1 and hist["2^2"] == 1 and hist["2^-30"] == 1
     with pytest.raises(TypeError, match="float32"):
         sk.grad_stats(np.zeros(3))
+    for bad in (float("nan"), -1.0):
+        with pytest.raises(ValueError, match=r"grad_stats: threshold must be a number >= 0"):
+            sk.grad_stats(g, threshold=bad)
+    assert sk.grad_stats(g, threshold=0.0)["below"] == 0
