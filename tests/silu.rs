@@ -285,6 +285,14 @@ fn check_gradient(b: Backend) {
         -1e30,
         -3.0,
         2.0,
+        // NaN x with an infinite dy, and dy = ±0 where silu′ > 0 (x ≥ 0):
+        // dx keeps dy's sign.
+        f32::NAN,
+        -f32::NAN,
+        f32::INFINITY,
+        5.0,
+        0.0,
+        1.0,
     ];
     let dy = [
         -3.0,
@@ -298,6 +306,12 @@ fn check_gradient(b: Backend) {
         5.0,
         f32::INFINITY,
         f32::NEG_INFINITY,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        -0.0,
+        -0.0,
+        -0.0,
+        0.0,
     ];
     let want = [
         -3.0,
@@ -311,6 +325,12 @@ fn check_gradient(b: Backend) {
         -0.0,
         f32::NEG_INFINITY,
         f32::NEG_INFINITY,
+        f32::NAN,
+        f32::NAN,
+        -0.0,
+        -0.0,
+        -0.0,
+        0.0,
     ];
     let mut dx = vec![0.0f32; x.len()];
     b.silu_backward(&x, &dy, &mut dx);

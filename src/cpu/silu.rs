@@ -169,15 +169,25 @@ pub(crate) fn silu_backward_lanes<L: Lanes>(x: L, dy: L) -> L {
     let m = pow2_neg(k.min(L::splat(Q_CAP)));
     let (t_hi, t_lo) = (y0 * m, (y0 * rho) * m);
     let at = a.mul_add(t_hi, a * t_lo); // a·t
-                                        // x ≥ 0
+
+    // x ≥ 0
     let s_hi = one - t_hi;
     let s_lo = ((one - s_hi) - t_hi) - t_lo;
     let c = s_hi.mul_add(at, s_lo.mul_add(at, s_lo)); // s·(1 + a·t) − s_hi
     let big = dy.abs().lt_select(L::splat(BIG_DY), one, L::splat(TWO_M64));
     let dys = dy * big;
     let pos = (-s_hi).mul_sub_exact(dys, dys * c) / big;
-    let pos = dy.abs().lt_select(L::splat(f32::INFINITY), pos, dy); // dy = ±∞
-                                                                    // x < 0
+    // dy = ±∞: dy itself (silu′ is finite), NaN for a NaN x (a·0 + 1: a
+    // is clamped, so 1 for every other x).
+    let nan_or_one = a.mul_add(L::splat(0.0), one);
+    let pos = dy
+        .abs()
+        .lt_select(L::splat(f32::INFINITY), pos, dy * nan_or_one);
+    // silu′ > 0 for x ≥ 0, so dx has dy's sign, ±0 included (the emulated
+    // fused multiply-add gives +0 for dy = −0).
+    let pos = dy.select_sign(-pos.abs(), pos.abs());
+
+    // x < 0
     let h = one - a;
     let l_at = ((one - h) - a) + at;
     let w = h + l_at;
