@@ -64,7 +64,7 @@
 //! monotone with a correctly rounded division. The exact tier returns
 //! subnormal results down to the true underflow (σ(x) > 0 for
 //! x > −103.98) and exactly 1 from x ≈ 17.33 on, where σ rounds to 1. The
-//! fast tier returns 0 for x ≤ −88.7228.
+//! fast tier returns 0 for x ≤ −88.72284.
 //!
 //! # Backends and threads
 //!
@@ -173,7 +173,7 @@ pub const SIGMOID_MAX_ULP: f64 = 1.0;
 /// error wherever σ(x) ≥ 2^−126 (below, results lie in [0, σ(x)·(1 + this)]).
 pub const SIGMOID_FAST_MAX_REL: f64 = 1e-4;
 /// Bound of [`sigmoid_backward`] and [`sigmoid_backward_inplace`]: max error
-/// in ULPs against the `f64` value of `dy·y·(1−y)`.
+/// in ULPs against the `f64` value of `dy·y·(1−y)`, for y in [0, 1].
 pub const SIGMOID_BACKWARD_MAX_ULP: f64 = 2.0;
 /// Bound of [`sigmoid_backward_from_input`] and its in-place form: max
 /// error in ULPs against the `f64` value of `dy·σ(x)·σ(−x)`, for every
@@ -281,7 +281,7 @@ pub fn sigmoid_cr_inplace(x: &mut [f32]) {
 
 /// Fast tier: `y[i] ≈ σ(x[i])` with relative error ≤ [`SIGMOID_FAST_MAX_REL`]
 /// (1e−4; measured: see the crate docs) wherever σ(x) ≥ 2^−126; smaller results may be flushed
-/// (σ(x) = 0 for x ≤ −88.7228).
+/// (σ(x) = 0 for x ≤ −88.72284).
 ///
 /// Same special values, [0, 1] range and monotonicity as [`sigmoid`]
 /// (on AVX-512, monotone where `vrcp14ps` is: measured on Intel, not on
@@ -308,10 +308,12 @@ pub fn sigmoid_fast_inplace(x: &mut [f32]) {
 }
 
 /// Backward: `dx[i] = dy[i]·y[i]·(1 − y[i])` from the saved forward output
-/// `y`, as autograd does. Within [`SIGMOID_BACKWARD_MAX_ULP`] (2 ULP; measured:
-/// see the crate docs) of the
+/// `y`, as autograd does. For every y in [0, 1] (what σ returns), within
+/// [`SIGMOID_BACKWARD_MAX_ULP`] (2 ULP; measured: see the crate docs) of the
 /// `f64` value of the same product; NaN in `y` or `dy` gives NaN, and
-/// `dy = ±∞` with `y ∈ {0, 1}` gives NaN (∞·0), as in `f64`.
+/// `dy = ±∞` with `y ∈ {0, 1}` gives NaN (∞·0), as in `f64`. A y outside
+/// [0, 1] is not a σ output: its result is unspecified (no fault; the
+/// backends differ, e.g. NaN or −∞ for y = `f32::MAX`).
 ///
 /// ```
 /// let y = [0.5f32, 1.0];

@@ -585,12 +585,13 @@ pub fn bce_with_logits_per_sample(
     let name = "bce_with_logits_per_sample";
     check_len(name, "x", x.len(), "t", t.len());
     check_classes(classes, x.len())?;
-    check_len(
-        name,
-        "x.len() / classes",
-        x.len() / classes,
-        "out",
+    assert!(
+        out.len() == x.len() / classes,
+        "{name}: length mismatch: out.len() = {}, but x holds {} samples \
+         (x.len() = {} / {classes} classes)",
         out.len(),
+        x.len() / classes,
+        x.len()
     );
     opts.validate(x.len())?;
     let mut l = vec![0.0f32; x.len()];

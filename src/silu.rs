@@ -17,10 +17,11 @@ use crate::Backend;
 /// and portable SSE2.
 pub const SILU_MAX_ULP: f64 = 2.0;
 /// Bound of [`silu_fast`] and [`silu_fast_inplace`]: max relative error
-/// where σ(x) ≥ 2^−126 (x ≥ −87.33): σ's fast tier
-/// ([`SIGMOID_FAST_MAX_REL`](crate::SIGMOID_FAST_MAX_REL)) and one more
-/// rounding. Below that the result lies between x·σ(x)·(1 + this) and −0
-/// (the fast σ may flush).
+/// where σ(x) ≥ 2^−126 (x ≥ −87.33) and the result is normal: σ's fast
+/// tier ([`SIGMOID_FAST_MAX_REL`](crate::SIGMOID_FAST_MAX_REL)) and one more
+/// rounding. A subnormal result (|x| < 2^−125, where x·σ(x) ≈ x/2) is
+/// within one subnormal spacing (2^−149) instead. Below x = −87.33 the
+/// result lies between x·σ(x)·(1 + this) and −0 (the fast σ may flush).
 pub const SILU_FAST_MAX_REL: f64 = 1.001e-4;
 /// Bound of [`silu_backward`] and [`silu_backward_inplace`], for every `f32`
 /// x and finite dy: the absolute error is at most this many ULPs (`f32`) of
@@ -68,8 +69,10 @@ pub fn silu_inplace(x: &mut [f32]) {
 }
 
 /// SiLU, fast tier: `y[i] ≈ x[i]·σ(x[i])` with σ's fast tier, relative
-/// error ≤ [`SILU_FAST_MAX_REL`] where σ(x) ≥ 2^−126 (x ≥ −87.33); below,
-/// results between x·σ(x)·(1 + that) and −0 (0 for x ≤ −88.7228).
+/// error ≤ [`SILU_FAST_MAX_REL`] where σ(x) ≥ 2^−126 (x ≥ −87.33) and the
+/// result is normal (a subnormal one, |x| < 2^−125, within 2^−149); below
+/// x = −87.33, results between x·σ(x)·(1 + that) and −0 (0 for
+/// x ≤ −88.72284).
 /// Special values as [`silu`].
 ///
 /// ```

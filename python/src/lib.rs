@@ -487,7 +487,7 @@ fn sigmoid<'py>(
 ///
 /// Relative error ≤ 1e−4 wherever σ(x) ≥ 2^−126 (max 8.94e−5 measured over
 /// all 2^32 inputs; 5.70e−5 on AVX-512); smaller results may be flushed to
-/// 0 (σ = 0 for x ≤ −88.7228). Same special values, [0, 1] range and
+/// 0 (σ = 0 for x ≤ −88.72284). Same special values, [0, 1] range and
 /// monotonicity as ``sigmoid`` (on AVX-512: measured on Intel, not on
 /// AMD, whose ``vrcp14ps`` gives other bits). float64 raises TypeError: use ``sigmoid`` for float64, or
 /// ``x.astype(np.float32)``. ``out`` as for ``sigmoid``.
