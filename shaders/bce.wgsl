@@ -163,7 +163,10 @@ fn element(xv: f32, tv: f32, wv: f32, pwv: f32, zero: u32) -> vec2<f32> {
     let wc = wv * c;
     let g_large_k = pin(wv * c_far - times_pow2_neg(wc * u_hi, k, zero), zero)
         - times_pow2_neg(wc * u_lo, k, zero);
-    let g = select(g_large_k, g_small_k, k <= 60.0f);
+    // Where c_far = 0 the exact c_far − c·u is ≤ 0: an underflowed
+    // difference is −0, so that the result carries its limit's sign.
+    let g1 = select(g_large_k, g_small_k, k <= 60.0f);
+    let g = select(g1, -0.0f, c_far == 0.0f && g1 == 0.0f);
     // g·(scale_hi + scale_lo) rounded once, through Dekker's product where
     // g is in its range (scale 1 is exact either way).
     let ga = abs(g);

@@ -84,7 +84,10 @@ fn grad(xv: f32, g: f32, zero: u32) -> f32 {
     let c = sat.x + (sat.y + s_hi * at_lo + s_lo * (1.0f + at.x));
     let small = abs(g) < BIG_DY;
     let dys = g * select(TWO_M64, 1.0f, small);
-    let pos = mul_sub(-s_hi, dys, dys * c, zero) * select(BIG_DY, 1.0f, small);
+    let p = mul_sub(-s_hi, dys, dys * c, zero) * select(BIG_DY, 1.0f, small);
+    // silu′ > 0 for x ≥ 0: dx has dy's sign, ±0 included (the difference
+    // above gives +0 for dy = −0).
+    let pos = bitcast<f32>((bitcast<u32>(p) & 0x7fffffffu) | (bitcast<u32>(g) & 0x80000000u));
     // x < 0: dy·t·w, w = (1 − a) + a·t; 1 − a = h + l exactly, and
     // y·w = y₀·h + y₀·(a·t + l) + y₀·ρ·w with y₀·at.x exact.
     let h = pin(1.0f - a, zero);

@@ -692,3 +692,54 @@ fn forward_exhaustive() {
     assert_eq!(not_nan, 0, "NaN inputs that did not give NaN");
     assert_eq!(down, 0, "monotonicity violations");
 }
+
+/// A destroyed device: every call is an error value, not a panic (the
+/// buffers that hold constants or f16 inputs are written through the queue,
+/// not mapped at creation), and so is building a context on it.
+#[test]
+fn a_destroyed_device_gives_errors_not_panics() {
+    let ctx = gpu_or_skip!();
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    let adapter = adapters
+        .into_iter()
+        .find(|a| a.get_info().name == ctx.adapter_info().name)
+        .expect("the adapter `new` found");
+    let desc = wgpu::DeviceDescriptor {
+        required_features: adapter.features() & wgpu::Features::SHADER_F16,
+        ..Default::default()
+    };
+    let (device, queue) = pollster::block_on(adapter.request_device(&desc)).unwrap();
+    let own = GpuContext::from_device(device.clone(), queue.clone()).unwrap();
+    let (x, t) = (vec![0.5f32; 300], vec![1.0f32; 300]);
+    let bufs: Vec<wgpu::Buffer> = ["x", "t", "loss", "dx", "partials"]
+        .iter()
+        .map(|l| storage(&own, l, 4096))
+        .collect();
+    device.destroy();
+    assert!(own.sigmoid(&x).is_err());
+    let o = sigmoid_kernels::loss::BceOptions::default();
+    let r = sigmoid_kernels::loss::Reduction::Mean;
+    assert!(own.bce_with_logits(&x, &t, &o, r).is_err());
+    if desc.required_features.contains(wgpu::Features::SHADER_F16) {
+        let h = vec![sigmoid_kernels::half::f16::ONE; 10];
+        assert!(own.sigmoid_f16(&h).is_err());
+    }
+    let mut encoder = own
+        .device()
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+    let b = sigmoid_kernels::gpu::loss::BceBuffers {
+        x: F32Buffer::new(&bufs[0]),
+        t: F32Buffer::new(&bufs[1]),
+        weight: None,
+        pos_weight: None,
+        loss: F32Buffer::new(&bufs[2]),
+        dx: F32Buffer::new(&bufs[3]),
+        partials: F32Buffer::new(&bufs[4]),
+    };
+    assert!(own
+        .encode_bce_with_logits(&mut encoder, &b, 0.0, 1.0, 300)
+        .is_err());
+    assert!(GpuContext::from_device(device, queue).is_err());
+}

@@ -322,6 +322,21 @@ fn special_values() {
     assert_eq!(&g[1..5], &[0.0, 0.0, 1.0, -1.0]);
     assert!(l[5].is_nan() && g[5].is_nan() && l[6].is_nan() && g[6].is_nan());
     assert_eq!((l[7], g[7]), (0.0, 0.0));
+
+    // A gradient that underflows (or is 0 at an infinite logit) keeps the
+    // sign of its exact value, as on the CPU: +0 for −σ(x)·… > 0 below 0,
+    // −0 for −σ(−x) < 0.
+    let x = [-200.0f32, 200.0, inf, -inf, -200.0, 200.0];
+    let t = [0.0f32, 1.0, 1.0, 0.0, 0.0, 1.0];
+    let o = BceOptions::default();
+    let (mut l, mut g) = ([0.0f32; 6], [0.0f32; 6]);
+    ctx.bce_with_logits_elementwise_grad(&x, &t, &o, &mut l, &mut g)
+        .unwrap();
+    let (mut lc, mut gc) = ([0.0f32; 6], [0.0f32; 6]);
+    sigmoid_kernels::loss::bce_with_logits_elementwise_grad(&x, &t, &o, &mut lc, &mut gc).unwrap();
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&g), bits(&gc), "GPU {g:?}, CPU {gc:?}");
+    assert_eq!(bits(&g[..2]), [0, 0x8000_0000]);
 }
 
 /// Bad options are the CPU's errors; mismatched lengths are errors.
@@ -459,6 +474,102 @@ fn resident_form_matches_the_host_form() {
         GpuError::Loss(LossError::PosWeightLength {
             classes: 4,
             len: nu - 1
+        })
+    );
+}
+
+/// The sum groups the same elements into workgroups whatever the device's
+/// binding limit: a context whose bindings hold 1250 elements (chunks of
+/// 1024) gives the bits of the default one. The losses are 1 at element
+/// 1024 and 2^−24, 2^−50 at 1249 and 1250 (w·x with x = 2^24), 0 elsewhere
+/// (x = −∞, t = 0): one workgroup's f32 pairs drop the 2^−50 that an `f64`
+/// sum of separate workgroups keeps, so a chunk boundary at 1250 would
+/// change the result.
+#[test]
+fn the_sum_does_not_depend_on_the_binding_limit() {
+    let ctx = gpu_or_skip!();
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    let name = &ctx.adapter_info().name;
+    let adapter = adapters
+        .into_iter()
+        .find(|a| &a.get_info().name == name)
+        .expect("the adapter `new` found");
+    let small = wgpu::DeviceDescriptor {
+        required_limits: wgpu::Limits {
+            max_storage_buffer_binding_size: 5000,
+            ..wgpu::Limits::default()
+        },
+        ..Default::default()
+    };
+    let (device, queue) = pollster::block_on(adapter.request_device(&small)).unwrap();
+    let small = GpuContext::from_device(device, queue).unwrap();
+    let n = 2000;
+    let mut x = vec![f32::NEG_INFINITY; n];
+    let t = vec![0.0f32; n];
+    let mut w = vec![1.0f32; n];
+    for (i, e) in [(1024, -24), (1249, -48), (1250, -74)] {
+        x[i] = 16_777_216.0; // 2^24
+        w[i] = 2.0f32.powi(e);
+    }
+    let o = BceOptions {
+        weight: Some(&w),
+        ..Default::default()
+    };
+    let big = ctx.bce_with_logits(&x, &t, &o, Reduction::Sum).unwrap();
+    let little = small.bce_with_logits(&x, &t, &o, Reduction::Sum).unwrap();
+    assert_eq!(big.to_bits(), little.to_bits(), "{big} vs {little}");
+    // Bindings of 1216 elements (4864 bytes at 256-byte offsets) hold
+    // chunks of 1024.
+    assert_eq!(small.max_chunk_len(), 1024);
+
+    // More classes than a binding holds: the host form gives the default
+    // context's bits (each chunk gets its window of the class weights); the
+    // encode form, which binds them whole, says so.
+    let classes = 1500;
+    let mut rng = Rng(77);
+    let n = 2 * classes;
+    let x: Vec<f32> = (0..n).map(|_| rng.uniform(-8.0, 8.0)).collect();
+    let t: Vec<f32> = (0..n).map(|i| (i % 3 == 0) as u8 as f32).collect();
+    let pw: Vec<f32> = (0..classes).map(|_| rng.uniform(0.0, 4.0)).collect();
+    let o = BceOptions {
+        pos_weight: Some(&pw),
+        ..Default::default()
+    };
+    let run = |c: &GpuContext| {
+        let (mut l, mut g) = (vec![0.0f32; n], vec![0.0f32; n]);
+        c.bce_with_logits_elementwise_grad(&x, &t, &o, &mut l, &mut g)
+            .unwrap();
+        let s = c.bce_with_logits(&x, &t, &o, Reduction::Sum).unwrap();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        (bits(&l), bits(&g), s.to_bits())
+    };
+    assert!(
+        run(&small) == run(ctx),
+        "pos_weight past the binding limit"
+    );
+    let bufs: Vec<wgpu::Buffer> = ["x", "t", "pw", "loss", "dx", "partials"]
+        .iter()
+        .map(|l| storage(&small, l, 4096))
+        .collect();
+    let b = BceBuffers {
+        x: F32Buffer::new(&bufs[0]),
+        t: F32Buffer::new(&bufs[1]),
+        weight: None,
+        pos_weight: Some((F32Buffer::new(&bufs[2]), classes as u64)),
+        loss: F32Buffer::new(&bufs[3]),
+        dx: F32Buffer::new(&bufs[4]),
+        partials: F32Buffer::new(&bufs[5]),
+    };
+    let mut encoder = small
+        .device()
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+    assert_eq!(
+        small.encode_bce_with_logits(&mut encoder, &b, 0.0, 1.0, n as u64),
+        Err(GpuError::TooManyClasses {
+            classes: classes as u64,
+            max: 1024
         })
     );
 }

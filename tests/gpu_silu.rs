@@ -248,6 +248,11 @@ fn special_values() {
         f32::from_bits(0xffc0_1234),
         1.0,
         f32::NAN,
+        // dy = ±0 where silu′ > 0 (x ≥ 0): dx keeps dy's sign.
+        inf,
+        5.0,
+        0.0,
+        1.0,
     ];
     let dy = [
         -3.0f32,
@@ -260,6 +265,10 @@ fn special_values() {
         1.0,
         f32::from_bits(0x7fc0_0042),
         f32::from_bits(0x7fc0_0042),
+        -0.0,
+        -0.0,
+        -0.0,
+        0.0,
     ];
     let want = [
         -3.0f32,
@@ -272,6 +281,10 @@ fn special_values() {
         f32::from_bits(0xffc0_1234),
         f32::from_bits(0x7fc0_0042),
         f32::NAN,
+        -0.0,
+        -0.0,
+        -0.0,
+        0.0,
     ];
     let dx = ctx.silu_backward(&xs, &dy).unwrap();
     assert_eq!(bits(&dx), bits(&want), "silu_backward {dx:?}");

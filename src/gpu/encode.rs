@@ -120,7 +120,9 @@ impl GpuContext {
     /// offset, [`GpuError::NotStorage`] for a buffer without `STORAGE`,
     /// [`GpuError::Aliased`] if `y` is `x`'s buffer, and
     /// [`GpuError::DeviceLost`] / [`GpuError::Wgpu`] from the device. On error
-    /// nothing has been recorded.
+    /// nothing has been recorded. The buffers must be unmapped and the
+    /// encoder from this context's device: wgpu checks those only at
+    /// `finish`/`submit` (see the [module docs](super#errors)).
     ///
     /// [`encode_sigmoid_backward`]: GpuContext::encode_sigmoid_backward
     pub fn encode_sigmoid(

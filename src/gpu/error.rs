@@ -68,6 +68,15 @@ pub enum GpuError {
     /// A bad option of the loss kernels ([`crate::gpu::loss`]): the CPU's
     /// error for the same options.
     Loss(crate::loss::LossError),
+    /// A device-resident `pos_weight` longer than one binding holds
+    /// ([`GpuContext::max_chunk_len`](super::GpuContext::max_chunk_len)
+    /// elements): the encode form binds it whole (the host form splits it).
+    TooManyClasses {
+        /// `pos_weight`'s length.
+        classes: u64,
+        /// The most one binding holds on this device.
+        max: u64,
+    },
 }
 
 impl fmt::Display for GpuError {
@@ -117,6 +126,12 @@ impl fmt::Display for GpuError {
                 }
             ),
             Self::Loss(e) => write!(f, "{e}"),
+            Self::TooManyClasses { classes, max } => write!(
+                f,
+                "pos_weight has {classes} classes, more than one binding holds on this \
+                 device ({max} elements); use the host form (bce_with_logits), which \
+                 splits it"
+            ),
         }
     }
 }

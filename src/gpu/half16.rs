@@ -18,7 +18,9 @@
 //! - forward: correctly rounded for every one of the 65,536 inputs
 //!   ([`F16_FORWARD_ULP`] = 0.5 ULP, the CPU's
 //!   [`crate::SIGMOID_16_MAX_ULP`]; bit for bit the CPU's
-//!   [`crate::sigmoid_f16`]). The exact tier's σ is kept as an unevaluated
+//!   [`crate::sigmoid_f16`] for every input but NaN, which comes back as
+//!   it went in, where the CPU returns a quiet NaN). The exact tier's σ is
+//!   kept as an unevaluated
 //!   pair hi + lo (its quotient y₀·(1 + ρ) as two terms, 1 − t by Fast2Sum;
 //!   < 2^−43 relative error), and the rounding decides on which side of the
 //!   nearest binary16 midpoint the pair lies, so the double rounding of an
@@ -58,10 +60,9 @@
 //! ```
 
 use half::f16;
-use wgpu::util::DeviceExt;
 
 use super::encode::{dispatch_size, Kernel};
-use super::{same_len, GpuContext, GpuError};
+use super::{buffer_with, same_len, GpuContext, GpuError};
 
 /// WGSL source of the binary16 kernels (entry points `sigmoid_f16_forward`,
 /// `sigmoid_f16_backward`): `enable f16;`, the exact tier's shared helpers,
@@ -169,12 +170,13 @@ impl GpuContext {
                     .map(|input| {
                         let mut part = input[start..start + n].to_vec();
                         part.resize(padded, f16::ZERO);
-                        self.device
-                            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                                label: Some("sigmoid f16 input"),
-                                contents: bytemuck::cast_slice(&part),
-                                usage: storage,
-                            })
+                        buffer_with(
+                            &self.device,
+                            &self.queue,
+                            "sigmoid f16 input",
+                            bytemuck::cast_slice(&part),
+                            storage,
+                        )
                     })
                     .collect();
                 let buffer = |label, usage| {

@@ -56,7 +56,10 @@
 //! Each workgroup adds its 256 losses as `f32` pairs (Knuth's TwoSum, a
 //! fixed tree), the host adds the pairs in `f64` in workgroup order and
 //! divides once for the means: the result depends on nothing but the
-//! length, and is within 1 ULP of the exact sum of the per-element `f32`
+//! length (chunks are whole workgroups on every device whose storage
+//! binding holds 256 elements, which every WebGPU device does, so the
+//! partial sums cover the same elements whatever the limits), and is
+//! within 1 ULP of the exact sum of the per-element `f32`
 //! losses (the pairs keep about 44 bits). A sum of 256 losses past
 //! `f32::MAX` is +∞ here even where the `f64` mean would be finite.
 //! `Reduction::Mean` scales the gradient by 1/n (an `f32` pair, one
@@ -71,10 +74,8 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use wgpu::util::DeviceExt;
-
 use super::encode::{dispatch_size, Kernel};
-use super::{same_len, F32Buffer, GpuContext, GpuError, Grow};
+use super::{buffer_with, same_len, F32Buffer, GpuContext, GpuError, Grow};
 use crate::loss::{self, BceOptions, LossError, Reduction};
 
 /// WGSL source of the fused kernel (entry point `bce_with_logits`): the
@@ -124,14 +125,16 @@ struct BceScratch([Grow; 8]);
 
 impl BceKernel {
     /// Compiles the pipeline (call inside an error scope).
-    pub(crate) fn new(device: &wgpu::Device) -> Self {
+    pub(crate) fn new(device: &wgpu::Device, queue: &wgpu::Queue) -> Self {
         Self {
             kernel: Kernel::new(device, BCE_WGSL, "bce_with_logits"),
-            ones: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("bce absent weights"),
-                contents: bytemuck::cast_slice(&[1.0f32; 64]),
-                usage: wgpu::BufferUsages::STORAGE,
-            }),
+            ones: buffer_with(
+                device,
+                queue,
+                "bce absent weights",
+                bytemuck::cast_slice(&[1.0f32; 64]),
+                wgpu::BufferUsages::STORAGE,
+            ),
             scratch: Mutex::new(BceScratch::default()),
         }
     }
@@ -283,8 +286,10 @@ impl GpuContext {
     /// [`encode_sigmoid`](GpuContext::encode_sigmoid).
     ///
     /// # Errors
-    /// ε outside [0, 1) or a class count that is 0 or does not divide `len`:
-    /// [`GpuError::Loss`]; a buffer too small, misaligned, without
+    /// ε outside [0, 1) or a class count that does not divide `len` (0
+    /// divides only 0): [`GpuError::Loss`]; a class count above
+    /// [`max_chunk_len`](GpuContext::max_chunk_len):
+    /// [`GpuError::TooManyClasses`]; a buffer too small, misaligned, without
     /// `STORAGE` or aliased, and device errors, as
     /// [`encode_sigmoid`](GpuContext::encode_sigmoid). Nothing is recorded
     /// then.
@@ -300,11 +305,17 @@ impl GpuContext {
             return Err(GpuError::Loss(LossError::LabelSmoothing(label_smoothing)));
         }
         if let Some((_, classes)) = b.pos_weight {
-            if classes == 0 || !len.is_multiple_of(classes) {
+            if !len.is_multiple_of(classes) {
                 return Err(GpuError::Loss(LossError::PosWeightLength {
                     classes: usize::try_from(classes).unwrap_or(usize::MAX),
                     len: usize::try_from(len).unwrap_or(usize::MAX),
                 }));
+            }
+            if classes > self.chunk {
+                return Err(GpuError::TooManyClasses {
+                    classes,
+                    max: self.chunk,
+                });
             }
         }
         self.encode_bce(encoder, b, label_smoothing, grad_scale, len, 0)
@@ -370,13 +381,13 @@ impl GpuContext {
                     scale_hi.to_bits(),
                     scale_lo.to_bits(),
                 ];
-                let uniform = self
-                    .device
-                    .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                        label: Some("bce params"),
-                        contents: bytemuck::cast_slice(&params),
-                        usage: wgpu::BufferUsages::UNIFORM,
-                    });
+                let uniform = buffer_with(
+                    &self.device,
+                    &self.queue,
+                    "bce params",
+                    bytemuck::cast_slice(&params),
+                    wgpu::BufferUsages::UNIFORM,
+                );
                 let whole = |f, count| at(f, 0, count);
                 let weight = b.weight.map_or(whole(ones, 1), |w| at(w, start, n));
                 let pos_weight = b.pos_weight.map_or(whole(ones, 1), |(p, c)| whole(p, c));
@@ -451,6 +462,10 @@ impl GpuContext {
             .min(self.chunk);
         let np = self.chunk_partials(want);
         let classes = opts.pos_weight.map_or(1, <[f32]>::len) as u64;
+        // More classes than one binding holds: each chunk gets its own
+        // window of the class weights (element j of the chunk at j), bound
+        // with n classes and offset 0.
+        let tile = classes > self.chunk;
         let storage = wgpu::BufferUsages::STORAGE;
         let (input, output) = (
             storage | wgpu::BufferUsages::COPY_DST,
@@ -461,7 +476,7 @@ impl GpuContext {
             (want, input),
             (want, input),
             (want, input),
-            (classes, input),
+            (if tile { want } else { classes }, input),
             (want, output),
             (want, output),
             (np, output),
@@ -483,12 +498,13 @@ impl GpuContext {
                 return Err(e);
             }
         };
-        if let Some(pw) = opts.pos_weight {
+        if let Some(pw) = opts.pos_weight.filter(|_| !tile) {
             self.scoped("upload", || {
                 self.queue
                     .write_buffer(&bufs[3], 0, bytemuck::cast_slice(pw));
             })?;
         }
+        let mut window = Vec::new();
         let mut sum = 0.0;
         let mut host = Vec::new();
         for start in (0..x.len()).step_by(chunk) {
@@ -505,6 +521,12 @@ impl GpuContext {
                     self.queue
                         .write_buffer(&bufs[2], 0, bytemuck::cast_slice(&w[r.clone()]));
                 }
+                if let Some(pw) = opts.pos_weight.filter(|_| tile) {
+                    window.clear();
+                    window.extend(r.clone().map(|i| pw[i % pw.len()]));
+                    self.queue
+                        .write_buffer(&bufs[3], 0, bytemuck::cast_slice(&window));
+                }
             })?;
             let mut encoder = self
                 .device
@@ -515,12 +537,14 @@ impl GpuContext {
                 x: F32Buffer::new(&bufs[0]),
                 t: F32Buffer::new(&bufs[1]),
                 weight: opts.weight.map(|_| F32Buffer::new(&bufs[2])),
-                pos_weight: opts.pos_weight.map(|_| (F32Buffer::new(&bufs[3]), classes)),
+                pos_weight: opts
+                    .pos_weight
+                    .map(|_| (F32Buffer::new(&bufs[3]), if tile { n64 } else { classes })),
                 loss: F32Buffer::new(&bufs[4]),
                 dx: F32Buffer::new(&bufs[5]),
                 partials: F32Buffer::new(&bufs[6]),
             };
-            let (eps, base) = (opts.label_smoothing, start as u64);
+            let (eps, base) = (opts.label_smoothing, if tile { 0 } else { start as u64 });
             self.encode_bce(&mut encoder, &b, eps, grad_scale, n64, base)?;
             let staging = &bufs[7];
             encoder.copy_buffer_to_buffer(&bufs[5], 0, staging, 0, bytes);

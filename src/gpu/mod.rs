@@ -103,7 +103,13 @@
 //! Every failure is a [`GpuError`], never a panic: no adapter, device request
 //! refused, out of memory, a caller buffer too small, misaligned, missing
 //! `STORAGE` or aliased, mismatched lengths, device lost, readback failed.
-//! wgpu errors are caught with error scopes around every call.
+//! wgpu errors are caught with error scopes around every call. The one
+//! exception is what wgpu itself checks only when the caller finishes or
+//! submits an encoder given to an `encode_*` function: a buffer that is
+//! still mapped (`mapped_at_creation`, `map_async`) or an encoder of
+//! another device fails there, under the caller's error handling (wgpu's
+//! default handler panics); wgpu 30 does not let this crate see either
+//! before.
 //!
 //! # When the GPU pays off
 //! The host API moves 8 bytes per element over the bus (12 for backward) for
@@ -296,13 +302,21 @@ impl GpuContext {
             .min(limits.max_buffer_size)
             .min(max_dim * max_dim * WORKGROUP * 4);
         let chunk = (bytes / align * align / 4).max(1);
+        // Whole workgroups (256 elements, 1 KiB: a multiple of any legal
+        // offset alignment, at most 256 bytes), so that the loss's
+        // workgroup sums cover the same elements whatever the limits.
+        let chunk = if chunk >= WORKGROUP {
+            chunk / WORKGROUP * WORKGROUP
+        } else {
+            chunk
+        };
         let (forward, backward, stable, half, bce) = scoped_async(&device, "pipelines", || {
             (
                 Kernel::new(&device, FORWARD_WGSL, "sigmoid_forward"),
                 Kernel::new(&device, BACKWARD_WGSL, "sigmoid_backward"),
                 stable::StableKernels::new(&device),
                 half16::HalfKernels::new(&device),
-                loss::BceKernel::new(&device),
+                loss::BceKernel::new(&device, &queue),
             )
         })
         .await?;
@@ -587,6 +601,27 @@ async fn scoped_async<T>(
         }
         [None, None, None] => Ok(value),
     }
+}
+
+/// A buffer holding `contents` (a multiple of 4 bytes; `COPY_DST` is added
+/// to `usage`), written through the queue. wgpu's `create_buffer_init`
+/// maps the buffer at creation and panics where the device is lost or out
+/// of memory; this way the caller's error scope reports those instead.
+pub(crate) fn buffer_with(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    label: &str,
+    contents: &[u8],
+    usage: wgpu::BufferUsages,
+) -> wgpu::Buffer {
+    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: contents.len() as u64,
+        usage: usage | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    queue.write_buffer(&buffer, 0, contents);
+    buffer
 }
 
 fn same_len(what: &'static str, expected: usize, got: usize) -> Result<(), GpuError> {
