@@ -545,10 +545,7 @@ fn the_sum_does_not_depend_on_the_binding_limit() {
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         (bits(&l), bits(&g), s.to_bits())
     };
-    assert!(
-        run(&small) == run(ctx),
-        "pos_weight past the binding limit"
-    );
+    assert!(run(&small) == run(ctx), "pos_weight past the binding limit");
     let bufs: Vec<wgpu::Buffer> = ["x", "t", "pw", "loss", "dx", "partials"]
         .iter()
         .map(|l| storage(&small, l, 4096))
