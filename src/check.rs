@@ -80,8 +80,8 @@ impl fmt::Display for Bound {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Bound::Ulp(u) => write!(f, "<= {u} ULP"),
-            Bound::Rel(r) => write!(f, "rel <= {r:e} where σ >= 2^-126"),
-            Bound::UlpNormal(u) => write!(f, "<= {u} ULP where σ >= 2^-126"),
+            Bound::Rel(r) => write!(f, "rel <= {r:e} where the result >= 2^-126"),
+            Bound::UlpNormal(u) => write!(f, "<= {u} ULP where the result >= 2^-126"),
             Bound::Abs(a) => write!(f, "abs <= {a}"),
         }
     }

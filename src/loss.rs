@@ -44,9 +44,9 @@
 //! the Keras reading. The sum is accumulated
 //! in `f64` over fixed chunks of [`LOSS_CHUNK`] elements whose partial sums
 //! are added in index order, so the result has the same bits for any number
-//! of rayon threads, and is within 1 ULP of the exact sum of the per-element
-//! `f32` losses (the `f64` accumulation error is far below an `f32` ULP for
-//! any length that fits in memory).
+//! of rayon threads, and is within [`BCE_REDUCTION_MAX_ULP`] (1 ULP) of
+//! the exact sum of the per-element `f32` losses (the `f64` accumulation
+//! error is far below an `f32` ULP for any length that fits in memory).
 //!
 //! [`Reduction::None`] reduces nothing: the reducing functions reject it
 //! with [`LossError::Unreduced`]; the per-element losses come from
@@ -161,6 +161,11 @@ pub const BCE_GRAD_WEIGHTED_MAX_ULP: f64 = 4.0;
 /// (up to 1 ULP of σ scaled by 1/n, plus that rounding); the allowance
 /// keeps room for a backend that rounds σ before the division.
 pub const BCE_GRAD_MEAN_EXTRA_ULP: f64 = 0.5;
+/// Bound of the reductions (`Sum`, `Mean`, `MeanLastAxis` and each sample
+/// of [`bce_with_logits_per_sample`]; the probability losses too): max
+/// error in ULPs against the exact sum, or mean, of the per-element `f32`
+/// losses (they are added in `f64`, in a fixed order, and rounded once).
+pub const BCE_REDUCTION_MAX_ULP: f64 = 1.0;
 
 /// Elements per chunk of the reductions and of the rayon split. Fixed, so
 /// the order of the `f64` partial sums never depends on the thread count.

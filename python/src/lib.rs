@@ -400,7 +400,7 @@ fn binary_f32<'py>(
 
 /// Exact tier: σ(x) = 1/(1+e^−x), element-wise.
 ///
-/// float32 in, float32 out: at most 1 ULP from the correctly rounded σ for
+/// float32 in, float32 out: at most 1 ULP from σ for
 /// every float32 input, subnormal results included (max 0.808 ULP measured
 /// over all 2^32 inputs with AVX2+FMA, 0.824 without).
 ///
@@ -655,7 +655,7 @@ fn hard_sigmoid_affine_backward<'py>(
 /// PLAN (Amin, Curtis, Hayes-Gill 1997): piecewise-linear σ with
 /// power-of-two slopes, float32, bit-identical to the crate's scalar
 /// definition (f(|x|) rounded once, 1 − f for x < 0). Max |error|
-/// against σ: 0.0189. Not monotone (drops by 2^−8 at |x| = 2.375).
+/// against σ: 0.01895 (0.018941 at |x| = 1). Not monotone (drops by 2^−8 at |x| = 2.375).
 /// float32 only; ``out`` as for ``sigmoid``.
 #[pyfunction]
 #[pyo3(signature = (x, out=None))]

@@ -168,11 +168,11 @@ use encode::{Kernel, WORKGROUP};
 /// `tests/gpu.rs` enforces it on the device it runs on (see the
 /// [module docs](self) for the measured figures and what it assumes of a
 /// device).
-pub const FORWARD_ULP: f64 = 1.0;
+pub const FORWARD_ULP: f64 = crate::SIGMOID_MAX_ULP;
 /// Backward error bound (ULP, where the result is ≥ 2^−126) that
 /// `tests/gpu.rs` enforces, the CPU backward's; see the [module docs](self)
 /// for the measured figure.
-pub const BACKWARD_ULP: f64 = 2.0;
+pub const BACKWARD_ULP: f64 = crate::SIGMOID_BACKWARD_MAX_ULP;
 
 /// A wgpu device and queue with the Sigmoid pipelines compiled once, and
 /// scratch buffers reused by the host API.
