@@ -8,7 +8,7 @@
 
 mod support;
 
-use support::gpu::{gpu_or_skip, read, storage};
+use support::gpu::{gpu_or_skip, read, same_adapter, storage};
 
 use sigmoid_kernels::gpu::{F32Buffer, GpuContext, GpuError, BACKWARD_ULP, FORWARD_ULP};
 use sigmoid_kernels::reference;
@@ -522,14 +522,8 @@ fn resident_bad_buffers_are_errors() {
 #[test]
 fn from_device_shares_a_device() {
     let ctx = gpu_or_skip!();
-    let instance =
-        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
     let name = &ctx.adapter_info().name;
-    let adapter = adapters
-        .into_iter()
-        .find(|a| &a.get_info().name == name)
-        .expect("the adapter `new` found");
+    let adapter = same_adapter(ctx);
     let (device, queue) =
         pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor::default())).unwrap();
     let own = GpuContext::from_device(device, queue).unwrap();
@@ -699,13 +693,7 @@ fn forward_exhaustive() {
 #[test]
 fn a_destroyed_device_gives_errors_not_panics() {
     let ctx = gpu_or_skip!();
-    let instance =
-        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
-    let adapter = adapters
-        .into_iter()
-        .find(|a| a.get_info().name == ctx.adapter_info().name)
-        .expect("the adapter `new` found");
+    let adapter = same_adapter(ctx);
     let desc = wgpu::DeviceDescriptor {
         required_features: adapter.features() & wgpu::Features::SHADER_F16,
         ..Default::default()

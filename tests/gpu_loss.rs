@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::gpu::{gpu_or_skip, read, storage};
+use support::gpu::{gpu_or_skip, read, same_adapter, storage};
 
 use sigmoid_kernels::gpu::loss::{
     bce_partials_sum, BceBuffers, BCE_BINARY_ULP, BCE_GRAD_ULP, BCE_GRAD_WEIGHTED_ULP, BCE_ULP,
@@ -500,14 +500,7 @@ fn resident_form_matches_the_host_form() {
 #[test]
 fn the_sum_does_not_depend_on_the_binding_limit() {
     let ctx = gpu_or_skip!();
-    let instance =
-        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
-    let name = &ctx.adapter_info().name;
-    let adapter = adapters
-        .into_iter()
-        .find(|a| &a.get_info().name == name)
-        .expect("the adapter `new` found");
+    let adapter = same_adapter(ctx);
     let small = wgpu::DeviceDescriptor {
         required_limits: wgpu::Limits {
             max_storage_buffer_binding_size: 5000,

@@ -67,3 +67,15 @@ pub fn read(ctx: &GpuContext, buffer: &wgpu::Buffer, offset: u64, len: u64) -> V
         .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
         .collect()
 }
+
+/// The shared context's adapter, found again, for tests that request a
+/// device of their own (other limits or features) for `from_device`.
+pub fn same_adapter(ctx: &GpuContext) -> wgpu::Adapter {
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    adapters
+        .into_iter()
+        .find(|a| a.get_info().name == ctx.adapter_info().name)
+        .expect("the adapter `GpuContext::new` found")
+}
