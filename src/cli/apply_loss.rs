@@ -85,19 +85,9 @@ fn read_f32(path: &Path, what: &str) -> Result<(Header, Vec<f32>), CliError> {
     }
     let n = usize::try_from(h.shape.iter().product::<u64>())
         .map_err(|_| CliError::Failed(format!("{}: too large", path.display())))?;
-    // In chunks, so that a forged shape read from a pipe (whose length is
-    // not checked up front) fails as truncated data instead of allocating
-    // what the header claims; the last (empty) read checks the end.
-    let mut v = Vec::new();
-    let mut chunk = Vec::<f32>::new();
-    loop {
-        r.read_chunk(&mut chunk, super::apply::CHUNK)
-            .map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
-        if chunk.is_empty() {
-            break;
-        }
-        v.extend_from_slice(&chunk);
-    }
+    let v: Vec<f32> = r
+        .read_all()
+        .map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
     debug_assert_eq!(v.len(), n);
     Ok((h, v))
 }

@@ -185,6 +185,8 @@ const MAGIC: &[u8] = b"\x93NUMPY";
 const MAX_HEADER: u32 = 1 << 20;
 /// NumPy's `NPY_MAXDIMS`.
 const MAX_DIMS: usize = 64;
+/// Elements per read of [`Reader::read_all`] (4 MiB of `f32`).
+const READ_ALL_CHUNK: usize = 1 << 20;
 
 /// A `.npy` file being read: its header, then its data in chunks.
 pub struct Reader<R> {
@@ -282,6 +284,21 @@ impl<R: Read> Reader<R> {
     /// The header.
     pub fn header(&self) -> &Header {
         &self.header
+    }
+
+    /// Every remaining element, read [`READ_ALL_CHUNK`] at a time: a forged
+    /// shape read from a pipe (whose length is not checked up front) then
+    /// fails as truncated data instead of allocating what the header
+    /// claims. Checks that nothing follows the data.
+    pub fn read_all<T: Elem>(&mut self) -> Result<Vec<T>, String> {
+        let (mut all, mut chunk) = (Vec::new(), Vec::new());
+        loop {
+            self.read_chunk(&mut chunk, READ_ALL_CHUNK)?;
+            if chunk.is_empty() {
+                return Ok(all);
+            }
+            all.extend_from_slice(&chunk);
+        }
     }
 
     /// Replaces `buf` with the next (at most `max`) elements; empty once

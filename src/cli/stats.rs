@@ -63,16 +63,9 @@ pub fn run(args: &Args) -> Result<(), CliError> {
             r.header().dtype.name()
         )));
     }
-    let mut g: Vec<f32> = Vec::new();
-    let mut buf: Vec<f32> = Vec::new();
-    loop {
-        r.read_chunk(&mut buf, 1 << 20)
-            .map_err(|e| CliError::Failed(format!("{}: {e}", args.input.display())))?;
-        if buf.is_empty() {
-            break;
-        }
-        g.extend_from_slice(&buf);
-    }
+    let g: Vec<f32> = r
+        .read_all()
+        .map_err(|e| CliError::Failed(format!("{}: {e}", args.input.display())))?;
     let s = GradStats::with_threshold(&g, args.threshold);
     let mut out = table(&s);
     if args.sigmoid_output {
