@@ -798,21 +798,16 @@ fn set_parallel_threshold(n: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         None => usize::MAX,
         Some(v) => match v.extract::<i128>() {
             Ok(i) if i >= 0 => usize::try_from(i).unwrap_or(usize::MAX),
-            Ok(_) => {
-                return Err(PyValueError::new_err(format!(
-                    "set_parallel_threshold: n must be a length >= 0, or None to turn threads \
-                     off, got {v}"
-                )))
-            }
+            Err(e) if !e.is_instance_of::<PyOverflowError>(v.py()) => return Err(e),
             // Beyond 128 bits: no array is that long, as with None.
-            Err(e) if e.is_instance_of::<PyOverflowError>(v.py()) && v.gt(0)? => usize::MAX,
-            Err(e) if e.is_instance_of::<PyOverflowError>(v.py()) => {
+            Err(_) if v.gt(0)? => usize::MAX,
+            // Negative, of any size.
+            _ => {
                 return Err(PyValueError::new_err(format!(
                     "set_parallel_threshold: n must be a length >= 0, or None to turn threads \
                      off, got {v}"
                 )))
             }
-            Err(e) => return Err(e),
         },
     };
     sigmoid_kernels::set_parallel_threshold(n);
